@@ -1,0 +1,69 @@
+// Builds the three bundles of DESIGN.md (extension host, engine process, webview) and the CLI.
+// The extension bundle must never contain TensorFlow.js: it activates in the extension host.
+import * as esbuild from 'esbuild';
+import { copyFileSync, mkdirSync, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+const require = createRequire(import.meta.url);
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const dist = path.join(root, 'dist');
+mkdirSync(dist, { recursive: true });
+const production = process.argv.includes('--production');
+
+const common = {
+  bundle: true,
+  sourcemap: production ? false : 'linked',
+  minify: production,
+  logLevel: 'warning',
+  absWorkingDir: root,
+};
+
+// Native TensorFlow bindings resolve at run time from the user's node_modules, never bundled.
+const nativeTf = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'];
+
+await Promise.all([
+  esbuild.build({
+    ...common,
+    entryPoints: ['src/extension/extension.ts'].filter((p) => existsSync(path.join(root, p))),
+    outfile: 'dist/extension.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode', ...nativeTf],
+  }),
+  esbuild.build({
+    ...common,
+    entryPoints: ['src/engine/main.ts'],
+    outfile: 'dist/engine.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: [...nativeTf],
+  }),
+  esbuild.build({
+    ...common,
+    entryPoints: ['src/cli/main.ts'],
+    outfile: 'dist/cli.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: [...nativeTf],
+  }),
+  esbuild.build({
+    ...common,
+    entryPoints: ['webview/main.ts'],
+    outfile: 'dist/webview.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'chrome114',
+    sourcemap: false,
+  }),
+]);
+
+// The wasm backend loads its binaries from beside the engine bundle (see src/engine/backend.ts).
+const wasmDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
+for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) {
+  copyFileSync(path.join(wasmDir, 'dist', f), path.join(dist, f));
+}
+console.log('built dist/extension.js, dist/engine.js, dist/cli.js, dist/webview.js');

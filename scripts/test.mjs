@@ -1,0 +1,30 @@
+// `npm test`: build, type-check, then every suite — unit (mocha), charts in headless Chromium,
+// and the VS Code suites (extension host + browser end to end in code-server).
+// Each suite runs even if an earlier one failed; the exit code is non-zero if any failed.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+const steps = [
+  ['build', 'node', ['scripts/build.mjs']],
+  ['typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']],
+  ['typecheck webview', 'npx', ['tsc', '-p', 'tsconfig.webview.json', '--noEmit']],
+  ['unit', 'npx', ['mocha']],
+];
+if (existsSync('test/webview')) steps.push(['charts (Chromium)', 'npx', ['mocha', '--no-config', '--require', 'tsx/cjs', '--extension', 'ts', '--timeout', '120000', 'test/webview/**/*.test.ts']]);
+if (existsSync('scripts/vscode-test.mjs')) steps.push(['VS Code (code-server + Chromium)', 'node', ['scripts/vscode-test.mjs']]);
+
+const results = [];
+for (const [name, cmd, args] of steps) {
+  const t0 = Date.now();
+  console.log(`\n=== ${name}: ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { stdio: 'inherit', shell: false });
+  const ok = r.status === 0;
+  results.push({ name, ok, seconds: (Date.now() - t0) / 1000 });
+  // Nothing can be tested without a build.
+  if (!ok && name === 'build') break;
+}
+console.log('\n=== summary');
+for (const r of results) console.log(`${r.ok ? 'pass' : 'FAIL'}  ${r.name} (${r.seconds.toFixed(1)} s)`);
+const failed = results.filter((r) => !r.ok).length;
+console.log(`suites: ${results.length - failed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

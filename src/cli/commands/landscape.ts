@@ -1,0 +1,51 @@
+import { Command, Option } from 'commander';
+import type { LandscapeSpecInput } from '../../shared/specs/landscape';
+import type { BackendPreference } from '../../shared/protocol';
+import { addInputOptions, inputsFromFlags, intArg, rangeArg, type InputFlags } from '../options';
+import { describeFailure, runInEngine } from '../runEngine';
+import { summarise } from '../summary';
+
+interface LandscapeFlags extends InputFlags {
+  dims: string;
+  points?: number;
+  range?: [number, number];
+  norm: 'filter' | 'layer' | 'none';
+  bias: 'zero' | 'keep';
+  to?: string;
+  accuracy: boolean;
+}
+
+export function landscapeCommand(): Command {
+  const cmd = new Command('landscape')
+    .description('loss landscape: a 2D slice f(α,β) = L(θ+αδ+βη) or 1D f(t) = L(θ+tδ) along filter-normalised random directions, or the line to a second model (--to)')
+    .addOption(new Option('--dims <n>', 'dimensions of the slice').choices(['1', '2']).default('2'))
+    .option('--points <n>', 'grid points per axis (default 41 for 2D, 51 for 1D)', intArg('--points', 2))
+    .option('--range <a,b>', 'coordinate range (default -1,1; -0.5,1.5 with --to)', rangeArg)
+    .addOption(new Option('--norm <kind>', 'direction normalisation (Li et al. 2018)').choices(['filter', 'layer', 'none']).default('filter'))
+    .addOption(new Option('--bias <policy>', 'biases and normalisation parameters in the directions').choices(['zero', 'keep']).default('zero'))
+    .option('--to <model.json>', 'second model: the 1D line θ₁ + t(θ₂ − θ₁)')
+    .option('--no-accuracy', 'do not compute accuracy at each point');
+  addInputOptions(cmd);
+  cmd.action(async (f: LandscapeFlags) => {
+    const spec: LandscapeSpecInput = {
+      kind: 'landscape',
+      ...inputsFromFlags(f),
+      dims: f.dims === '1' ? 1 : 2,
+      points: f.points,
+      range: f.range,
+      norm: f.norm,
+      bias: f.bias,
+      to: f.to,
+      accuracy: f.accuracy,
+    };
+    try {
+      const { out, result } = await runInEngine(spec, f.backend as BackendPreference);
+      process.stdout.write(`${summarise(result)}\nwrote ${out}\n`);
+    } catch (err) {
+      const { message, code } = describeFailure(err, f.out);
+      process.stderr.write(`losscape landscape: ${message}\n`);
+      process.exitCode = code;
+    }
+  });
+  return cmd;
+}

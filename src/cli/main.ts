@@ -1,0 +1,22 @@
+import { Command } from 'commander';
+import { LOSSCAPE_VERSION } from '../shared/version';
+import { landscapeCommand } from './commands/landscape';
+import { reportCommand } from './commands/report';
+
+/** `losscape`: the headless CLI; it drives the same engine process as the VS Code extension. */
+const program = new Command('losscape')
+  .description('Loss-landscape, curvature, sharpness and grokking analysis of neural networks (TensorFlow.js engine).')
+  .version(LOSSCAPE_VERSION)
+  .showHelpAfterError('(run with --help for usage)')
+  .configureOutput({ outputError: (str, write) => write(str.split('\n')[0] + '\n') })
+  .exitOverride((err) => {
+    process.exit(err.exitCode === 0 ? 0 : 2);
+  });
+
+program.addCommand(landscapeCommand());
+program.addCommand(reportCommand());
+
+program.parseAsync(process.argv).catch((err: Error) => {
+  process.stderr.write(`losscape: ${err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,16 @@
+import type { LosscapeResult } from '../shared/result';
+
+/** A few human lines about a result, printed by the CLI after it is written. */
+export function summarise(r: LosscapeResult): string {
+  const p = r.provenance;
+  const head = `${r.kind} · ${p.model.parameterCount} parameters · ${p.data.samplesUsed} samples · loss ${p.loss.name} · ${r.backend} · ${p.timings.seconds.toFixed(1)} s`;
+  switch (r.kind) {
+    case 'landscape': {
+      const l = r.result;
+      const vals = (l.dims === 2 ? l.loss.flat() : l.loss).filter((v): v is number => v !== null);
+      const lo = Math.min(...vals);
+      const hi = Math.max(...vals);
+      return `${head}\ncentre loss ${l.centerLoss.toPrecision(6)}${l.centerAccuracy !== null ? `, accuracy ${(100 * l.centerAccuracy).toFixed(2)} %` : ''}; grid loss ${lo.toPrecision(4)} … ${hi.toPrecision(4)}`;
+    }
+  }
+}

@@ -1,0 +1,184 @@
+import path from 'node:path';
+import { CancelledError, InputError } from '../../shared/errors';
+import { SCHEMA_ID, type ResultOf } from '../../shared/result';
+import type { DirectionsInfo, Landscape1D, Landscape2D } from '../../shared/results/landscape';
+import { LandscapeSpecSchema, type LandscapeSpec, type LandscapeSpecInput } from '../../shared/specs/landscape';
+import { checkpoint, type AnalysisContext } from '../analysisContext';
+import { cosine, linspace, norm2, pointOnPlane, randomDirection } from '../directions';
+import { prepareInputs, type PreparedInputs } from '../inputs';
+import { loadLayersModelFromFile } from '../loaders/modelJson';
+import { Rng } from '../linalg/rng';
+import { makeProvenance, Stopwatch } from '../provenance';
+import { SidecarWriter, sidecarPath, writeResult } from '../resultWriter';
+import { engineInfo } from '../runtime';
+
+type LandscapeResult = ResultOf<'landscape'>;
+
+export const LANDSCAPE_DEFINITIONS: Record<string, string> = {
+  landscape2d: 'f(α, β) = L(θ + αδ + βη): mean loss over the samples used, θ the model parameters, δ and η the directions (Li et al. 2018).',
+  landscape1d: 'f(t) = L(θ + tδ).',
+  line: 'f(t) = L(θ₁ + t(θ₂ − θ₁)): θ₁ at t = 0, θ₂ at t = 1.',
+  filter: 'filter normalisation: each output filter/neuron of δ is rescaled to the norm of the same filter of θ.',
+  layer: 'layer normalisation: each parameter tensor of δ is rescaled to the norm of the same tensor of θ.',
+  bias: "biases and normalisation parameters (rank ≤ 1): 'zero' sets them to 0 in δ; 'keep' sets them to θ's values (loss-landscape's behaviour without ignore=biasbn).",
+  sidecar: 'center and vectors index float32 arrays in the .losscape.bin sidecar (offset and length in elements, little-endian): any point is θ + Σ cᵢ dᵢ computed in float64 and rounded to float32.',
+};
+
+/** Builds the directions, then evaluates the grid row by row, writing the result after each row. */
+export async function runLandscape(input: LandscapeSpecInput, ctx: AnalysisContext): Promise<LandscapeResult> {
+  const spec: LandscapeSpec = LandscapeSpecSchema.parse(input);
+  const watch = new Stopwatch();
+  const prepared = await prepareInputs(spec);
+  try {
+    watch.lap('load');
+    return await computeLandscape(spec, prepared, watch, ctx);
+  } finally {
+    prepared.dispose();
+  }
+}
+
+async function secondModelDirection(spec: LandscapeSpec, prepared: PreparedInputs): Promise<Float32Array> {
+  const other = await loadLayersModelFromFile(path.resolve(spec.to!));
+  try {
+    const weights = other.model.trainableWeights;
+    const groups = prepared.objective.groups;
+    const mismatch =
+      weights.length !== groups.length
+        ? `has ${weights.length} trainable tensors, ${path.basename(spec.model)} has ${groups.length}`
+        : weights
+            .map((w, i) => (w.shape.join() === groups[i].shape.join() ? null : `${w.name} has shape [${w.shape}], expected [${groups[i].shape}]`))
+            .find((m) => m !== null);
+    if (mismatch) throw new InputError(spec.to!, `is not the same architecture as the first model: ${mismatch}`);
+    const theta1 = prepared.objective.theta0;
+    const d = new Float32Array(theta1.length);
+    for (let i = 0; i < weights.length; i++) {
+      const v = weights[i].read().dataSync() as Float32Array;
+      const off = groups[i].offset;
+      for (let k = 0; k < v.length; k++) d[off + k] = v[k] - theta1[off + k];
+    }
+    return d;
+  } finally {
+    other.model.dispose();
+  }
+}
+
+async function computeLandscape(spec: LandscapeSpec, prepared: PreparedInputs, watch: Stopwatch, ctx: AnalysisContext): Promise<LandscapeResult> {
+  const obj = prepared.objective;
+  const theta = obj.theta0;
+  const line = spec.to !== undefined;
+  const dims = line ? 1 : spec.dims;
+  const points = spec.points ?? (dims === 2 ? 41 : 51);
+  const range = spec.range ?? (line ? [-0.5, 1.5] : [-1, 1]);
+  if (!(range[0] < range[1])) throw new InputError('--range', `must be increasing, got ${range[0]},${range[1]}`);
+
+  const rng = new Rng(spec.seed);
+  const dirs: Float32Array[] = line
+    ? [await secondModelDirection(spec, prepared)]
+    : Array.from({ length: dims }, () => randomDirection(theta, obj.groups, rng, spec.norm, spec.bias));
+  watch.lap('directions');
+
+  const out = path.resolve(spec.out);
+  const sidecar = new SidecarWriter(sidecarPath(out));
+  const directions: DirectionsInfo = {
+    kind: line ? 'interpolation' : 'random',
+    norm: line ? 'none' : spec.norm,
+    bias: spec.bias,
+    seed: spec.seed,
+    cosine: dirs.length === 2 ? cosine(dirs[0], dirs[1]) : null,
+    norms: dirs.map((d) => norm2(d)),
+    center: sidecar.add(theta),
+    vectors: dirs.map((d) => sidecar.add(d)),
+  };
+  sidecar.write();
+
+  const center = await obj.evaluate(theta, spec.accuracy);
+  const coords = linspace(range[0], range[1], points);
+  const withAcc = spec.accuracy && center.accuracy !== null;
+
+  const payload: Landscape1D | Landscape2D =
+    dims === 1
+      ? {
+          dims: 1,
+          t: coords,
+          loss: coords.map(() => null),
+          accuracy: withAcc ? coords.map(() => null) : null,
+          pointsDone: 0,
+          centerLoss: center.loss,
+          centerAccuracy: center.accuracy,
+          directions,
+          endpoints: line ? { from: path.resolve(spec.model), to: path.resolve(spec.to!) } : undefined,
+        }
+      : {
+          dims: 2,
+          x: coords,
+          y: coords,
+          loss: coords.map(() => coords.map(() => null)),
+          accuracy: withAcc ? coords.map(() => coords.map(() => null)) : null,
+          rowsDone: 0,
+          centerLoss: center.loss,
+          centerAccuracy: center.accuracy,
+          directions,
+        };
+
+  const { out: _out, ...options } = spec;
+  const snapshot = (complete: boolean, status?: string): LandscapeResult => ({
+    schema: SCHEMA_ID,
+    kind: 'landscape',
+    complete,
+    status,
+    backend: engineInfo().backend,
+    provenance: makeProvenance(spec, prepared, watch, complete),
+    options: { ...options, dims, points, range },
+    definitions: LANDSCAPE_DEFINITIONS,
+    result: payload,
+  });
+  writeResult(out, snapshot(false, 'running'));
+
+  const rows = dims === 2 ? points : 1;
+  const total = dims === 2 ? points * points : points;
+  let done = 0;
+  const evalStart = performance.now();
+  try {
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < points; c++) {
+        await checkpoint(ctx.stop);
+        const p = dims === 2 ? [coords[c], coords[r]] : [coords[c]];
+        const e = await obj.evaluate(pointOnPlane(theta, dirs, p), withAcc);
+        if (!Number.isFinite(e.loss)) ctx.log('warn', `non-finite loss ${e.loss} at ${p.join(', ')}`);
+        if (payload.dims === 2) {
+          payload.loss[r][c] = Number.isFinite(e.loss) ? e.loss : null;
+          if (payload.accuracy) payload.accuracy[r][c] = e.accuracy;
+        } else {
+          payload.loss[c] = Number.isFinite(e.loss) ? e.loss : null;
+          if (payload.accuracy) payload.accuracy[c] = e.accuracy;
+          payload.pointsDone = c + 1;
+        }
+        done++;
+        if (dims === 1) {
+          // 1D: stream every few points; each write keeps the file valid.
+          if (c % 5 === 4 || c === points - 1) {
+            writeResult(out, snapshot(false, 'running'));
+            ctx.progress(done / total, `${done}/${total} points`, snapshot(false, 'running'));
+          }
+        }
+      }
+      if (payload.dims === 2) {
+        payload.rowsDone = r + 1;
+        watch.lap('grid');
+        const perPoint = (performance.now() - evalStart) / done / 1000;
+        const partial = snapshot(false, 'running');
+        writeResult(out, partial);
+        ctx.progress(done / total, `row ${r + 1}/${rows} · ${(1 / perPoint).toFixed(1)} evaluations/s`, partial);
+      }
+    }
+  } catch (err) {
+    watch.lap('grid');
+    const reason = err instanceof CancelledError ? `cancelled after ${done} of ${total} points` : `failed after ${done} of ${total} points: ${(err as Error).message}`;
+    writeResult(out, snapshot(false, reason));
+    throw err;
+  }
+  watch.lap('grid');
+  const result = snapshot(true);
+  writeResult(out, result);
+  return result;
+}

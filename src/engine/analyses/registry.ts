@@ -1,0 +1,17 @@
+import type { AnalysisSpecInput } from '../../shared/protocol';
+import type { LosscapeResult } from '../../shared/result';
+import type { AnalysisContext } from '../analysisContext';
+import { runLandscape } from './landscape';
+
+/** One entry per analysis kind; the RPC loop and direct callers dispatch through it. */
+type Runner = (spec: AnalysisSpecInput, ctx: AnalysisContext) => Promise<LosscapeResult>;
+
+const RUNNERS: { [K in AnalysisSpecInput['kind']]: (spec: Extract<AnalysisSpecInput, { kind: K }>, ctx: AnalysisContext) => Promise<LosscapeResult> } = {
+  landscape: runLandscape,
+};
+
+export const runAnalysis: Runner = (spec, ctx) => {
+  const run = RUNNERS[spec.kind] as Runner | undefined;
+  if (!run) throw new Error(`unknown analysis kind '${String((spec as { kind: unknown }).kind)}'`);
+  return run(spec, ctx);
+};

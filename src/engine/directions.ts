@@ -1,0 +1,102 @@
+import type { BiasPolicy, DirectionNorm } from '../shared/results/landscape';
+import { Rng } from './linalg/rng';
+import type { ParamGroup } from './objective';
+
+/**
+ * Random directions for landscapes, after Li et al. 2018 ("Visualizing the Loss Landscape of
+ * Neural Nets", §4): δ ~ N(0, I), then per filter δᵢⱼ ← δᵢⱼ · ‖θᵢⱼ‖ / (‖δᵢⱼ‖ + 1e-10), so that
+ * the landscape's scale is comparable across layers and networks whose weights have different
+ * scales. `layer` rescales each tensor as a whole; `none` leaves δ Gaussian. Vectors (rank ≤ 1:
+ * biases, normalisation parameters) follow the paper's `biasbn` option: zeroed (`zero`, the
+ * default), or set to a copy of θ's values (`keep`, the reference code's behaviour without
+ * `ignore=biasbn`).
+ */
+export function randomDirection(
+  theta: Float32Array,
+  groups: ParamGroup[],
+  rng: Rng,
+  norm: DirectionNorm,
+  bias: BiasPolicy,
+): Float32Array {
+  const d = new Float32Array(theta.length);
+  rng.fillNormal(d);
+  normaliseDirection(d, theta, groups, norm, bias);
+  return d;
+}
+
+/** Applies the normalisation and bias policy in place. */
+export function normaliseDirection(
+  d: Float32Array,
+  theta: Float32Array,
+  groups: ParamGroup[],
+  norm: DirectionNorm,
+  bias: BiasPolicy,
+): void {
+  for (const g of groups) {
+    const end = g.offset + g.size;
+    if (g.filters === 0) {
+      for (let k = g.offset; k < end; k++) d[k] = bias === 'zero' ? 0 : theta[k];
+      continue;
+    }
+    if (norm === 'none') continue;
+    if (norm === 'layer') {
+      let tn = 0;
+      let dn = 0;
+      for (let k = g.offset; k < end; k++) {
+        tn += theta[k] * theta[k];
+        dn += d[k] * d[k];
+      }
+      const s = Math.sqrt(tn) / (Math.sqrt(dn) + 1e-10);
+      for (let k = g.offset; k < end; k++) d[k] *= s;
+      continue;
+    }
+    // filter: the last axis is the output axis, so element k belongs to filter k mod F.
+    const F = g.filters;
+    const tn = new Float64Array(F);
+    const dn = new Float64Array(F);
+    for (let k = 0; k < g.size; k++) {
+      const f = k % F;
+      const t = theta[g.offset + k];
+      const v = d[g.offset + k];
+      tn[f] += t * t;
+      dn[f] += v * v;
+    }
+    const s = new Float64Array(F);
+    for (let f = 0; f < F; f++) s[f] = Math.sqrt(tn[f]) / (Math.sqrt(dn[f]) + 1e-10);
+    for (let k = 0; k < g.size; k++) d[g.offset + k] *= s[k % F];
+  }
+}
+
+export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+export function norm2(a: ArrayLike<number>): number {
+  return Math.sqrt(dot(a, a));
+}
+
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  return dot(a, b) / (norm2(a) * norm2(b) || 1);
+}
+
+/** θ + Σ cᵢ dᵢ, computed in float64 and rounded once to float32 (what the model receives). */
+export function pointOnPlane(center: Float32Array, dirs: Float32Array[], coords: number[]): Float32Array {
+  const out = new Float32Array(center.length);
+  for (let k = 0; k < center.length; k++) {
+    let v = center[k];
+    for (let i = 0; i < dirs.length; i++) v += coords[i] * dirs[i][k];
+    out[k] = v;
+  }
+  return out;
+}
+
+/** n evenly spaced points on [a, b], inclusive; the midpoint is exact for odd n. */
+export function linspace(a: number, b: number, n: number): number[] {
+  if (n === 1) return [a];
+  return Array.from({ length: n }, (_, i) => {
+    const v = a + ((b - a) * i) / (n - 1);
+    return Math.abs(v) < 1e-12 * Math.max(Math.abs(a), Math.abs(b)) ? 0 : v;
+  });
+}

@@ -1,0 +1,207 @@
+import * as tf from '@tensorflow/tfjs';
+import { InputError } from '../shared/errors';
+
+/**
+ * Losses by name (Keras, TF.js and PyTorch spellings), written by hand rather than taken from
+ * tf.losses: DESIGN.md measured that tf.losses.softmaxCrossEntropy routes through an
+ * untracked intermediate, and the curvature analyses need each loss's Hessian with respect to
+ * the model outputs in closed form. Reduction is Keras's default: the mean over samples of a
+ * per-sample loss, itself a mean over output units where Keras takes one (MSE, MAE, Huber,
+ * hinge, binary cross-entropy).
+ */
+export type LossName = 'categorical_crossentropy' | 'binary_crossentropy' | 'mse' | 'mae' | 'huber' | 'hinge';
+
+export interface Loss {
+  readonly name: LossName;
+  /** Whether the model's outputs are logits (true) or probabilities (false); cross-entropies only. */
+  readonly fromLogits: boolean;
+  /** Whether labels are class indices or one-hot (classification) or targets (regression). */
+  readonly classification: boolean;
+  /** Per-sample loss, shape [batch]. */
+  perSample(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor1D;
+  /** Per-sample correctness in {0, 1}, for classification losses. */
+  correct?(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor1D;
+}
+
+interface Alias {
+  name: LossName;
+  /** A PyTorch alias fixes the output convention (CrossEntropyLoss takes logits). */
+  fromLogits?: boolean;
+}
+
+const ALIASES: Record<string, Alias> = {
+  categoricalcrossentropy: { name: 'categorical_crossentropy' },
+  cce: { name: 'categorical_crossentropy' },
+  sparsecategoricalcrossentropy: { name: 'categorical_crossentropy' },
+  crossentropy: { name: 'categorical_crossentropy' },
+  softmaxcrossentropy: { name: 'categorical_crossentropy', fromLogits: true },
+  crossentropyloss: { name: 'categorical_crossentropy', fromLogits: true },
+  binarycrossentropy: { name: 'binary_crossentropy' },
+  bce: { name: 'binary_crossentropy' },
+  bceloss: { name: 'binary_crossentropy', fromLogits: false },
+  bcewithlogitsloss: { name: 'binary_crossentropy', fromLogits: true },
+  sigmoidcrossentropy: { name: 'binary_crossentropy', fromLogits: true },
+  mse: { name: 'mse' },
+  meansquarederror: { name: 'mse' },
+  mseloss: { name: 'mse' },
+  mae: { name: 'mae' },
+  meanabsoluteerror: { name: 'mae' },
+  l1loss: { name: 'mae' },
+  huber: { name: 'huber' },
+  huberloss: { name: 'huber' },
+  smoothl1loss: { name: 'huber' },
+  hinge: { name: 'hinge' },
+  hingeloss: { name: 'hinge' },
+};
+
+export const SUPPORTED_LOSSES =
+  'categorical_crossentropy, sparse_categorical_crossentropy, binary_crossentropy, mse, mae, huber, hinge ' +
+  '(also their TF.js camelCase names and PyTorch CrossEntropyLoss, BCELoss, BCEWithLogitsLoss, MSELoss, L1Loss, HuberLoss, SmoothL1Loss)';
+
+function normalise(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]/g, '');
+}
+
+export interface ResolvedLossName {
+  name: LossName;
+  /** Undefined when the name leaves it open (decided from the model's last activation). */
+  fromLogits?: boolean;
+  /** As the user or config spelled it. */
+  given: string;
+}
+
+export function resolveLossName(given: string, source = '--loss'): ResolvedLossName {
+  const alias = ALIASES[normalise(given)];
+  if (!alias) throw new InputError(source, `unknown loss '${given}'; supported: ${SUPPORTED_LOSSES}`);
+  return { name: alias.name, fromLogits: alias.fromLogits, given };
+}
+
+/**
+ * The loss recorded in a model's training config: a string, or a Keras serialised object
+ * `{class_name, config: {from_logits}}`. A per-output list or dict is refused: Losscape
+ * analyses single-output models.
+ */
+export function lossFromTrainingConfig(loss: unknown, source: string): ResolvedLossName | undefined {
+  if (loss === undefined || loss === null) return undefined;
+  if (typeof loss === 'string') return resolveLossName(loss, source);
+  if (typeof loss === 'object' && !Array.isArray(loss)) {
+    const o = loss as Record<string, unknown>;
+    if (typeof o.class_name === 'string') {
+      const r = resolveLossName(o.class_name, source);
+      const cfg = o.config as Record<string, unknown> | undefined;
+      if (cfg && typeof cfg.from_logits === 'boolean') r.fromLogits = cfg.from_logits;
+      return r;
+    }
+  }
+  throw new InputError(source, 'the training config has a per-output loss; pass --loss explicitly');
+}
+
+/** Keras's epsilon for clipping probabilities. */
+const EPS = 1e-7;
+
+function oneHotIfIndices(yTrue: tf.Tensor, classes: number): tf.Tensor {
+  return yTrue.rank === 1 || (yTrue.rank === 2 && yTrue.shape[1] === 1 && classes > 1)
+    ? tf.oneHot(tf.cast(yTrue.reshape([-1]), 'int32'), classes).toFloat()
+    : yTrue;
+}
+
+/**
+ * log softmax by the max-shift identity, built from differentiable primitives. The shift m's
+ * own gradient contributions cancel exactly (∂/∂m [m + log Σ e^{z−m}] = 0), so no stop-gradient
+ * is needed.
+ */
+export function logSoftmax(z: tf.Tensor): tf.Tensor {
+  const m = z.max(-1, true);
+  const s = z.sub(m);
+  return s.sub(s.exp().sum(-1, true).log());
+}
+
+/** log σ(z) = −softplus(−z) = min(z, 0) − log(1 + e^{−|z|}), stable for large |z|. */
+function logSigmoid(z: tf.Tensor): tf.Tensor {
+  return tf.minimum(z, 0).sub(tf.log1p(tf.exp(tf.neg(tf.abs(z)))));
+}
+
+function meanLast(t: tf.Tensor): tf.Tensor1D {
+  return (t.rank === 1 ? t : t.reshape([t.shape[0], -1]).mean(-1)) as tf.Tensor1D;
+}
+
+export function makeLoss(name: LossName, fromLogits: boolean): Loss {
+  switch (name) {
+    case 'categorical_crossentropy':
+      return {
+        name,
+        fromLogits,
+        classification: true,
+        perSample(yTrue, yPred) {
+          const y = oneHotIfIndices(yTrue, yPred.shape[yPred.rank - 1] as number);
+          const logp = fromLogits
+            ? logSoftmax(yPred)
+            : yPred.div(yPred.sum(-1, true)).clipByValue(EPS, 1 - EPS).log();
+          return y.mul(logp).sum(-1).neg() as tf.Tensor1D;
+        },
+        correct(yTrue, yPred) {
+          const truth = yTrue.rank === 1 || yTrue.shape[1] === 1 ? tf.cast(yTrue.reshape([-1]), 'int32') : yTrue.argMax(-1);
+          return tf.cast(tf.equal(yPred.argMax(-1), truth), 'float32') as tf.Tensor1D;
+        },
+      };
+    case 'binary_crossentropy':
+      return {
+        name,
+        fromLogits,
+        classification: true,
+        perSample(yTrue, yPred) {
+          const y = yTrue.reshape(yPred.shape);
+          if (fromLogits) {
+            // −[y log σ(z) + (1−y) log σ(−z)]
+            return meanLast(y.mul(logSigmoid(yPred)).add(tf.scalar(1).sub(y).mul(logSigmoid(yPred.neg()))).neg());
+          }
+          const p = yPred.clipByValue(EPS, 1 - EPS);
+          return meanLast(y.mul(p.log()).add(tf.scalar(1).sub(y).mul(tf.scalar(1).sub(p).log())).neg());
+        },
+        correct(yTrue, yPred) {
+          const threshold = fromLogits ? 0 : 0.5;
+          const pred = tf.greater(yPred.reshape([yPred.shape[0], -1]), threshold);
+          const truth = tf.greater(yTrue.reshape([yPred.shape[0], -1]), 0.5);
+          return tf.cast(tf.equal(pred, truth), 'float32').min(-1) as tf.Tensor1D;
+        },
+      };
+    case 'mse':
+      return {
+        name,
+        fromLogits: false,
+        classification: false,
+        perSample: (yTrue, yPred) => meanLast(yPred.sub(yTrue.reshape(yPred.shape)).square()),
+      };
+    case 'mae':
+      return {
+        name,
+        fromLogits: false,
+        classification: false,
+        perSample: (yTrue, yPred) => meanLast(yPred.sub(yTrue.reshape(yPred.shape)).abs()),
+      };
+    case 'huber':
+      // δ = 1 (Keras default; PyTorch HuberLoss default; SmoothL1Loss with β = 1 coincides).
+      return {
+        name,
+        fromLogits: false,
+        classification: false,
+        perSample(yTrue, yPred) {
+          const a = yPred.sub(yTrue.reshape(yPred.shape)).abs();
+          const quad = tf.minimum(a, 1);
+          return meanLast(quad.square().mul(0.5).add(a.sub(quad)));
+        },
+      };
+    case 'hinge':
+      // Keras: labels in {0,1} are mapped to {−1,1}; mean(max(1 − y·ŷ, 0)).
+      return {
+        name,
+        fromLogits: false,
+        classification: false,
+        perSample(yTrue, yPred) {
+          const y0 = yTrue.reshape(yPred.shape);
+          const y = tf.where(tf.equal(y0, 0), tf.onesLike(y0).neg(), y0);
+          return meanLast(tf.relu(tf.scalar(1).sub(y.mul(yPred))));
+        },
+      };
+  }
+}

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { ProvenanceSchema } from './provenance';
+import { LandscapePayloadSchema } from './results/landscape';
+
+/**
+ * The `*.losscape.json` result file: one schema for the CLI, the engine and the extension,
+ * so a result computed on a GPU box opens in VS Code. Adding a kind: add its payload schema
+ * under `results/` and one line to `ResultSchema`.
+ */
+export const SCHEMA_ID = 'losscape/1';
+
+const envelope = {
+  schema: z.literal(SCHEMA_ID),
+  /** False while the analysis runs, and for a cancelled or crashed run: `result` holds what was done. */
+  complete: z.boolean(),
+  /** One-line reason when incomplete (cancelled, crashed, error message). */
+  status: z.string().optional(),
+  backend: z.string(),
+  provenance: ProvenanceSchema,
+  /** The options the analysis ran with (validated per kind on the way in). */
+  options: z.record(z.string(), z.unknown()),
+  /** Definitions of what each reported quantity means, for readers of the file. */
+  definitions: z.record(z.string(), z.string()).optional(),
+};
+
+export const ResultSchema = z.discriminatedUnion('kind', [
+  z.object({ ...envelope, kind: z.literal('landscape'), result: LandscapePayloadSchema }),
+]);
+export type LosscapeResult = z.infer<typeof ResultSchema>;
+export type ResultKind = LosscapeResult['kind'];
+export type ResultOf<K extends ResultKind> = Extract<LosscapeResult, { kind: K }>;
+
+/** Validates parsed JSON as a result file; the error names the file and the first bad field. */
+export function parseResult(json: unknown, source: string): LosscapeResult {
+  const parsed = ResultSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue.path.length ? issue.path.join('.') : '(root)';
+    throw new Error(`${source}: not a valid Losscape result (${where}: ${issue.message})`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { SidecarArraySchema } from '../provenance';
+
+export const DirectionNormSchema = z.enum(['filter', 'layer', 'none']);
+export type DirectionNorm = z.infer<typeof DirectionNormSchema>;
+export const BiasPolicySchema = z.enum(['zero', 'keep']);
+export type BiasPolicy = z.infer<typeof BiasPolicySchema>;
+
+/** How the directions of a landscape were made, so anyone can make them again. */
+export const DirectionsInfoSchema = z.object({
+  kind: z.enum(['random', 'interpolation', 'hessian', 'pca', 'plane']),
+  norm: DirectionNormSchema,
+  bias: BiasPolicySchema,
+  seed: z.number().int(),
+  /** cos(δ, η) for 2D landscapes. */
+  cosine: z.number().nullable(),
+  norms: z.array(z.number()),
+  /** Flat parameter vectors: θ (centre) then each direction, in the objective's order. */
+  center: SidecarArraySchema,
+  vectors: z.array(SidecarArraySchema),
+  note: z.string().optional(),
+});
+export type DirectionsInfo = z.infer<typeof DirectionsInfoSchema>;
+
+const nullableNumbers = z.array(z.number().nullable());
+
+export const Landscape1DSchema = z.object({
+  dims: z.literal(1),
+  /** Coordinates along the direction (for a two-model line, t with θ₁ at 0 and θ₂ at 1). */
+  t: z.array(z.number()),
+  /** Loss at each t; null where not computed yet (incomplete result). */
+  loss: nullableNumbers,
+  accuracy: nullableNumbers.nullable(),
+  pointsDone: z.number().int().nonnegative(),
+  centerLoss: z.number(),
+  centerAccuracy: z.number().nullable(),
+  directions: DirectionsInfoSchema,
+  endpoints: z.object({ from: z.string(), to: z.string() }).optional(),
+});
+
+export const Landscape2DSchema = z.object({
+  dims: z.literal(2),
+  x: z.array(z.number()),
+  y: z.array(z.number()),
+  /** One row per y, one column per x; null where not computed yet. */
+  loss: z.array(nullableNumbers),
+  accuracy: z.array(nullableNumbers).nullable(),
+  rowsDone: z.number().int().nonnegative(),
+  centerLoss: z.number(),
+  centerAccuracy: z.number().nullable(),
+  directions: DirectionsInfoSchema,
+  /** Points drawn on the plane, e.g. a training path. */
+  path: z.array(z.object({ label: z.string(), x: z.number(), y: z.number() })).optional(),
+});
+
+export const LandscapePayloadSchema = z.discriminatedUnion('dims', [Landscape1DSchema, Landscape2DSchema]);
+export type Landscape1D = z.infer<typeof Landscape1DSchema>;
+export type Landscape2D = z.infer<typeof Landscape2DSchema>;
+export type LandscapePayload = z.infer<typeof LandscapePayloadSchema>;

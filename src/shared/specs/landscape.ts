@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { BiasPolicySchema, DirectionNormSchema } from '../results/landscape';
+import { InputsSchema } from './common';
+
+export const LandscapeSpecSchema = InputsSchema.extend({
+  kind: z.literal('landscape'),
+  dims: z.union([z.literal(1), z.literal(2)]).default(2),
+  /** Grid points per axis; default 41 for 2D and 51 for 1D (filled in by the engine). */
+  points: z.number().int().min(2).max(1001).optional(),
+  /** Coordinate range; default [-1, 1], or [-0.5, 1.5] for the line to a second model. */
+  range: z.tuple([z.number(), z.number()]).optional(),
+  norm: DirectionNormSchema.default('filter'),
+  bias: BiasPolicySchema.default('zero'),
+  /** A second model: the landscape is the line θ₁ + t(θ₂ − θ₁). */
+  to: z.string().optional(),
+  /** Also report accuracy at each point (classification models). */
+  accuracy: z.boolean().default(true),
+});
+export type LandscapeSpec = z.infer<typeof LandscapeSpecSchema>;
+export type LandscapeSpecInput = z.input<typeof LandscapeSpecSchema>;

@@ -1,0 +1,176 @@
+/**
+ * A pseudo-3D view of a 2D loss grid: the surface z = loss(α, β) seen from above at an angle,
+ * drawn as projected quads painted back to front (the painter's algorithm), so it is plain
+ * SVG that exports like the contour plot.
+ *
+ *   surfaceChart(g, { x, y, loss }, { width, height, levels, theme, azimuth: 35 })
+ *
+ * Height is the colour position (levels.unit), so the linear/log toggle shapes the surface
+ * the same way it colours it. Large grids are downsampled to `maxCells` per side: beyond
+ * ~60 quads a side the facets are smaller than a pixel and only cost time.
+ */
+import { rgb } from 'd3';
+import { completeRows, coordAt, strided, type Cells, type RowRange } from './grid';
+import type { Levels } from './levels';
+import type { Theme } from './theme';
+import type { SvgG } from './types';
+
+export interface SurfaceData {
+  x: ReadonlyArray<number>;
+  y: ReadonlyArray<number>;
+  loss: Cells;
+  /** Centre θ in plane coordinates with its loss, marked on the surface. */
+  center?: { x: number; y: number; loss: number } | null;
+}
+
+export interface SurfaceOptions {
+  width: number;
+  height: number;
+  levels: Levels;
+  theme: Theme;
+  /** Rotation about the vertical axis, degrees. */
+  azimuth?: number;
+  /** Camera height above the plane, degrees. */
+  elevation?: number;
+  maxCells?: number;
+  xLabel?: string;
+  yLabel?: string;
+}
+
+export interface SurfaceLayout {
+  quads: number;
+  rows: RowRange | null;
+}
+
+type P3 = readonly [number, number, number];
+type P2 = readonly [number, number];
+
+const rad = Math.PI / 180;
+const r2 = (v: number): number => Math.round(v * 100) / 100;
+
+export function surfaceChart(g: SvgG, data: SurfaceData, opts: SurfaceOptions): SurfaceLayout {
+  const az = (opts.azimuth ?? 35) * rad;
+  const el = (opts.elevation ?? 30) * rad;
+  const { levels, theme } = opts;
+  const nx = data.x.length;
+  const ny = data.y.length;
+  const [xa, xb] = [data.x[0], data.x[nx - 1]];
+  const [ya, yb] = [data.y[0], data.y[ny - 1]];
+  // World: the plane is [-1, 1]², height is [-0.5, 0.5].
+  const wx = (v: number): number => (xb === xa ? 0 : (2 * (v - xa)) / (xb - xa) - 1);
+  const wy = (v: number): number => (yb === ya ? 0 : (2 * (v - ya)) / (yb - ya) - 1);
+  const wz = (loss: number): number => levels.unit(loss) - 0.5;
+  const [ca, sa, ce, se] = [Math.cos(az), Math.sin(az), Math.cos(el), Math.sin(el)];
+  // Fit the box for every azimuth, so the view does not jump in size while rotating.
+  const k = 0.92 * Math.min(opts.width / (2 * Math.SQRT2), opts.height / (2 * (Math.SQRT2 * se + 0.5 * ce)));
+  const cx = opts.width / 2;
+  const cy = opts.height / 2;
+  const project = ([X, Y, Z]: P3): { p: P2; depth: number } => {
+    const xr = X * ca - Y * sa;
+    const yr = X * sa + Y * ca;
+    return { p: [cx + k * xr, cy - k * (Z * ce + yr * se)], depth: yr * ce - Z * se };
+  };
+
+  g.selectAll('*').remove();
+  g.attr('class', 'lc-surface-chart');
+  const base: P3[] = [[-1, -1, -0.5], [1, -1, -0.5], [1, 1, -0.5], [-1, 1, -0.5]];
+  g.append('path')
+    .attr('class', 'lc-surface-base')
+    .attr('d', polyPath(base.map((b) => project(b).p)))
+    .attr('fill', 'none')
+    .attr('stroke', theme.muted)
+    .attr('stroke-dasharray', '3 3');
+  drawEdgeLabels(g, project, data, opts);
+
+  const found = completeRows(data.loss);
+  const rows = found && found.end - found.start >= 2 ? found : null;
+  if (!rows) return { quads: 0, rows: null };
+  const ri = strided(rows.end - rows.start, opts.maxCells ?? 60).map((r) => r + rows.start);
+  const ci = strided(nx, opts.maxCells ?? 60);
+  const point = (r: number, c: number): P3 => [wx(data.x[c]), wy(data.y[r]), wz(data.loss[r][c] ?? levels.min)];
+  const light = normalize([-0.4, -0.6, 1]);
+  const quads: { d: string; depth: number; fill: string }[] = [];
+  for (let a = 0; a + 1 < ri.length; a++) {
+    for (let b = 0; b + 1 < ci.length; b++) {
+      const corners = [point(ri[a], ci[b]), point(ri[a], ci[b + 1]), point(ri[a + 1], ci[b + 1]), point(ri[a + 1], ci[b])];
+      const proj = corners.map(project);
+      const mean = (corners[0][2] + corners[1][2] + corners[2][2] + corners[3][2]) / 4;
+      // Lambert shading from a fixed light gives the facets depth without hiding the colour.
+      const n = normalize(cross(sub(corners[2], corners[0]), sub(corners[3], corners[1])));
+      const shade = Math.abs(dot(n, light));
+      const fill = rgb(theme.interpolate(mean + 0.5)).darker((1 - shade) * 0.9).formatHex();
+      quads.push({ d: polyPath(proj.map((q) => q.p)), depth: (proj[0].depth + proj[1].depth + proj[2].depth + proj[3].depth) / 4, fill });
+    }
+  }
+  quads.sort((p, q) => q.depth - p.depth);
+  g.append('g')
+    .attr('class', 'lc-surface-quads')
+    .selectAll('path')
+    .data(quads)
+    .join('path')
+    .attr('class', 'lc-quad')
+    .attr('d', (q) => q.d)
+    .attr('fill', (q) => q.fill)
+    .attr('stroke', (q) => q.fill)
+    .attr('stroke-width', 0.6)
+    .attr('stroke-linejoin', 'round');
+
+  if (data.center && Number.isFinite(data.center.loss)) {
+    const c = project([wx(data.center.x), wy(data.center.y), wz(data.center.loss)]).p;
+    g.append('circle')
+      .attr('class', 'lc-center')
+      .attr('cx', r2(c[0]))
+      .attr('cy', r2(c[1]))
+      .attr('r', 4)
+      .attr('fill', theme.path)
+      .attr('stroke', theme.background)
+      .attr('stroke-width', 1.5);
+  }
+  return { quads: quads.length, rows };
+}
+
+function drawEdgeLabels(
+  g: SvgG,
+  project: (p: P3) => { p: P2 },
+  data: SurfaceData,
+  opts: SurfaceOptions,
+): void {
+  const nx = data.x.length;
+  const ny = data.y.length;
+  const fmt = (v: number): string => (+v.toPrecision(3)).toString();
+  const labels: { at: P3; text: string; cls: string }[] = [
+    { at: [0, -1.18, -0.5], text: opts.xLabel ?? 'α', cls: 'lc-axis-label' },
+    { at: [-1.18, 0, -0.5], text: opts.yLabel ?? 'β', cls: 'lc-axis-label' },
+    { at: [-1, -1.12, -0.5], text: fmt(coordAt(data.x, 0)), cls: 'lc-tick-label' },
+    { at: [1, -1.12, -0.5], text: fmt(coordAt(data.x, nx - 1)), cls: 'lc-tick-label' },
+    { at: [-1.12, 1, -0.5], text: fmt(coordAt(data.y, ny - 1)), cls: 'lc-tick-label' },
+  ];
+  g.append('g')
+    .attr('class', 'lc-surface-labels')
+    .selectAll('text')
+    .data(labels)
+    .join('text')
+    .attr('class', (l) => l.cls)
+    .attr('x', (l) => r2(project(l.at).p[0]))
+    .attr('y', (l) => r2(project(l.at).p[1]))
+    .attr('text-anchor', 'middle')
+    .attr('dominant-baseline', 'middle')
+    .text((l) => l.text);
+}
+
+function polyPath(ps: ReadonlyArray<P2>): string {
+  return ps.map((p, i) => `${i ? 'L' : 'M'}${r2(p[0])},${r2(p[1])}`).join('') + 'Z';
+}
+function sub(a: P3, b: P3): P3 {
+  return [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
+}
+function cross(a: P3, b: P3): P3 {
+  return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
+}
+function dot(a: P3, b: P3): number {
+  return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+}
+function normalize(a: P3): P3 {
+  const n = Math.hypot(a[0], a[1], a[2]) || 1;
+  return [a[0] / n, a[1] / n, a[2] / n];
+}

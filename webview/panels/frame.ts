@@ -1,0 +1,115 @@
+/**
+ * The skeleton every panel shares: a header with the result's provenance, a toolbar, the
+ * figure (one <svg>, so an export holds everything drawn) with its hover read-out, and notes.
+ */
+import { select } from 'd3';
+import type { Selection } from 'd3';
+import type { LosscapeResult } from '../../src/shared/result';
+import { createTooltip, type Tooltip } from '../charts/tooltip';
+
+export interface Frame {
+  section: HTMLElement;
+  header: HTMLElement;
+  toolbar: HTMLElement;
+  figure: HTMLElement;
+  svg: Selection<SVGSVGElement, unknown, null, undefined>;
+  svgNode: SVGSVGElement;
+  tooltip: Tooltip;
+  notes: HTMLElement;
+  remove(): void;
+}
+
+export function createFrame(root: HTMLElement, label: string): Frame {
+  const section = el('div', 'lc-panel');
+  const header = el('header', 'lc-header');
+  const toolbar = el('div', 'lc-toolbar');
+  toolbar.setAttribute('role', 'toolbar');
+  const figure = el('figure', 'lc-figure');
+  const svgNode = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  const svg = select(svgNode).attr('class', 'lc-chart').attr('role', 'img').attr('aria-label', label);
+  figure.appendChild(svgNode);
+  const tooltip = createTooltip(figure);
+  const notes = el('div', 'lc-notes');
+  section.append(header, toolbar, figure, notes);
+  root.appendChild(section);
+  return { section, header, toolbar, figure, svg, svgNode, tooltip, notes, remove: () => section.remove() };
+}
+
+export function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  e.className = className;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+/** The last path component, for display; the full path goes in a title attribute. */
+export function basename(path: string): string {
+  const parts = path.split(/[\\/]/).filter(Boolean);
+  return parts[parts.length - 1] ?? path;
+}
+
+export type MetaItem = readonly [label: string, value: string, title?: string];
+
+/**
+ * Title, a complete/partial badge, and what the result was computed from (model, data, loss,
+ * backend, seed, time), plus kind-specific `extra` items.
+ */
+export function renderHeader(
+  header: HTMLElement,
+  result: LosscapeResult,
+  title: string,
+  progress: string | null,
+  extra: ReadonlyArray<MetaItem>,
+): void {
+  const p = result.provenance;
+  const h = el('h2', 'lc-title', title);
+  const badge = el('span', result.complete ? 'lc-badge lc-badge-complete' : 'lc-badge lc-badge-partial');
+  badge.textContent = result.complete ? 'complete' : ['partial', progress, result.status].filter(Boolean).join(' · ');
+  h.append(' ', badge);
+
+  const samples =
+    p.data.samplesUsed === p.data.sampleCount
+      ? `${p.data.sampleCount.toLocaleString('en-US')} samples`
+      : `${p.data.samplesUsed.toLocaleString('en-US')} of ${p.data.sampleCount.toLocaleString('en-US')} samples`;
+  const items: MetaItem[] = [
+    ['Model', `${basename(p.model.path)} · ${p.model.parameterCount.toLocaleString('en-US')} parameters`, `${p.model.path}\nsha256 ${p.model.sha256}`],
+    ['Data', `${basename(p.data.path)} · ${samples}`, `${p.data.path}\nsha256 ${p.data.sha256}`],
+    ['Loss', `${p.loss.name}${p.loss.fromLogits ? ' (from logits)' : ''}`, `from ${p.loss.origin}`],
+    ['Backend', `${p.backend.name} ${p.backend.version}`],
+    ['Seed', String(p.seed)],
+    ['Computed', `${p.timings.startedAt.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC')} · ${formatSeconds(p.timings.seconds)}`],
+    ...extra,
+  ];
+  const dl = el('dl', 'lc-meta');
+  for (const [label, value, tip] of items) {
+    const item = el('div', 'lc-meta-item');
+    const dt = el('dt', '', label);
+    const dd = el('dd', '', value);
+    if (tip) dd.title = tip;
+    item.append(dt, dd);
+    dl.appendChild(item);
+  }
+  header.replaceChildren(h, dl);
+}
+
+/** A short duration: 850 ms, 12.3 s, 4 min 05 s, 1 h 02 min. */
+export function formatSeconds(s: number): string {
+  if (s < 1) return `${Math.round(s * 1000)} ms`;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${String(Math.round(s % 60)).padStart(2, '0')} s`;
+  return `${Math.floor(s / 3600)} h ${String(Math.round((s % 3600) / 60)).padStart(2, '0')} min`;
+}
+
+/** Definitions of the quantities shown, from the result file, as a collapsible list. */
+export function renderDefinitions(notes: HTMLElement, definitions: Record<string, string> | undefined, extra: ReadonlyArray<string>): void {
+  notes.replaceChildren();
+  for (const line of extra) notes.appendChild(el('p', 'lc-note', line));
+  const entries = Object.entries(definitions ?? {});
+  if (entries.length === 0) return;
+  const details = el('details', 'lc-definitions');
+  details.appendChild(el('summary', '', 'Definitions'));
+  const dl = el('dl', '');
+  for (const [k, v] of entries) dl.append(el('dt', '', k), el('dd', '', v));
+  details.appendChild(dl);
+  notes.appendChild(details);
+}

@@ -1,0 +1,21 @@
+/**
+ * Result kind → panel. Adding a kind: write `panels/<kind>Panel.ts` exporting a
+ * `PanelFactory<'<kind>'>` and add one line here; the mapped type makes a kind added to
+ * `ResultSchema` without a panel a compile error.
+ */
+import type { LosscapeResult, ResultKind } from '../../src/shared/result';
+import { createLandscapePanel } from './landscapePanel';
+import type { Panel, PanelContext, PanelFactory } from './panel';
+
+const factories: { [K in ResultKind]: PanelFactory<K> } = {
+  landscape: createLandscapePanel,
+};
+
+export function isKnownKind(kind: unknown): kind is ResultKind {
+  return typeof kind === 'string' && Object.prototype.hasOwnProperty.call(factories, kind);
+}
+
+/** A panel for results of `kind`, drawing into `root`. */
+export function createPanel(kind: ResultKind, root: HTMLElement, ctx: PanelContext): Panel<LosscapeResult> {
+  return factories[kind](root, ctx);
+}
