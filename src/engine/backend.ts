@@ -3,6 +3,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { BackendName, BackendPreference, EngineInfo } from '../shared/protocol';
+import { patchWasmBatchMatMul } from './wasmKernels';
 
 /**
  * Backend choice: native TensorFlow (GPU, then CPU) when its binding resolves at run time,
@@ -47,6 +48,7 @@ async function useWasm(notes: string[]): Promise<boolean> {
     if (path.basename(__filename) === 'engine.js' || path.basename(__filename) === 'cli.js') {
       setWasmPaths(path.dirname(__filename) + path.sep);
     }
+    patchWasmBatchMatMul();
     return await tf.setBackend('wasm');
   } catch (err) {
     notes.push(`wasm backend failed: ${(err as Error).message}`);

@@ -34,7 +34,7 @@ export interface Evaluation {
   accuracy: number | null;
 }
 
-interface Batch {
+export interface Batch {
   x: tf.Tensor;
   y: tf.Tensor;
   n: number;
@@ -55,8 +55,10 @@ export class Objective {
   /** The parameters the model was loaded with. */
   readonly theta0: Float32Array;
   readonly sampleCount: number;
-  private readonly batches: Batch[];
-  private readonly variables: tf.Variable[];
+  /** The samples, pre-batched as tensors (owned by the objective, disposed with it). */
+  readonly batches: Batch[];
+  /** The model's trainable variables, in parameter order. */
+  readonly variables: tf.Variable[];
 
   constructor(
     readonly model: tf.LayersModel,
@@ -123,7 +125,7 @@ export class Objective {
     const accuracy = withAccuracy && this.lossFn.correct !== undefined;
     for (const b of this.batches) {
       const [l, c] = tf.tidy(() => {
-        const pred = this.model.predict(b.x) as tf.Tensor;
+        const pred = this.model.apply(b.x, { training: false }) as tf.Tensor;
         const ls = this.lossFn.perSample(b.y, pred).sum();
         return [ls, accuracy ? this.lossFn.correct!(b.y, pred).sum() : tf.scalar(0)];
       });
@@ -169,7 +171,7 @@ export class Objective {
     const parts: Float32Array[] = [];
     let outShape: number[] = [];
     for (const b of this.batches) {
-      const pred = tf.tidy(() => this.model.predict(b.x) as tf.Tensor);
+      const pred = tf.tidy(() => this.model.apply(b.x, { training: false }) as tf.Tensor);
       outShape = pred.shape.slice(1);
       parts.push((await pred.data()) as Float32Array);
       pred.dispose();
@@ -182,6 +184,11 @@ export class Objective {
       o += p.length;
     }
     return { data, shape: [this.sampleCount, ...outShape] };
+  }
+
+  /** Writes a flat float64/float32 vector as one tensor per parameter group (caller disposes). */
+  splitParams(v: Float32Array | Float64Array): tf.Tensor[] {
+    return this.groups.map((g) => tf.tensor(Float32Array.from(v.subarray(g.offset, g.offset + g.size)), g.shape, 'float32'));
   }
 
   /** Restores the parameters the model was loaded with. */

@@ -1,12 +1,14 @@
 /**
  * Contour levels and the colour position of a loss value, for a linear or a log colour scale.
  *
- * The log scale maps v ↦ log10(v − min + ε) with ε = 10⁻³·(max − min): loss minima are often
- * exactly 0 (or negative for some objectives), where log10(v) would be −∞ or NaN and poison
- * every path. Levels are evenly spaced in the transformed space and given back in loss units,
- * so d3-contour runs on the raw grid and the colour bar shows loss values.
+ * Log scale: log10(loss) when every value is positive (the usual case: cross-entropy, MSE),
+ * so the colour bar is a true log axis. When the minimum is zero or negative, log10 would give
+ * −∞ or NaN and poison every path, so the scale becomes log10(v − min + ε) with
+ * ε = 10⁻²·(max − min): two decades of resolution above the floor. Levels are evenly spaced
+ * in the transformed space and given back in loss units, so d3-contour runs on the raw grid
+ * and the colour bar is labelled in loss values.
  */
-import { format as d3format, ticks as d3ticks } from 'd3';
+import { format as d3format, scaleLog, ticks as d3ticks } from 'd3';
 import type { AxisScale } from 'd3';
 
 export type ColorMode = 'linear' | 'log';
@@ -30,11 +32,16 @@ export function makeLevels(min: number, max: number, count: number = DEFAULT_LEV
   const n = Math.max(1, Math.floor(count));
   const span = max - min;
   const flat = !(span > 0) || !Number.isFinite(span);
-  const eps = flat ? 1 : span * 1e-3;
+  // Shift only when log10(v) is undefined somewhere on the grid.
+  const shift = mode === 'log' && min <= 0;
+  const eps = flat ? 1 : span * 1e-2;
   // The transform t(v) is monotone; positions are (t(v) − t(min)) / (t(max) − t(min)).
-  const t = mode === 'log'
-    ? (v: number): number => Math.log10(Math.max(v - min, 0) + eps)
-    : (v: number): number => v;
+  const t =
+    mode === 'log'
+      ? shift
+        ? (v: number): number => Math.log10(Math.max(v - min, 0) + eps)
+        : (v: number): number => Math.log10(Math.max(v, min))
+      : (v: number): number => v;
   const t0 = t(min);
   const t1 = t(max);
   const unit = (v: number): number => {
@@ -42,9 +49,12 @@ export function makeLevels(min: number, max: number, count: number = DEFAULT_LEV
     const u = (t(v) - t0) / (t1 - t0);
     return u < 0 ? 0 : u > 1 ? 1 : u;
   };
-  const inverse = mode === 'log'
-    ? (u: number): number => min - eps + Math.pow(10, t0 + u * (t1 - t0))
-    : (u: number): number => min + u * span;
+  const inverse =
+    mode === 'log'
+      ? shift
+        ? (u: number): number => min - eps + Math.pow(10, t0 + u * (t1 - t0))
+        : (u: number): number => Math.pow(10, t0 + u * (t1 - t0))
+      : (u: number): number => min + u * span;
   const thresholds = flat ? [min] : Array.from({ length: n }, (_, k) => (k === 0 ? min : inverse(k / n)));
   const fmt = pickFormat(min, max);
   return {
@@ -53,13 +63,23 @@ export function makeLevels(min: number, max: number, count: number = DEFAULT_LEV
     max,
     thresholds,
     unit,
-    ticks: () => (flat ? [min] : mode === 'log' ? logTicks(min, span, eps) : d3ticks(min, max, 5)),
+    ticks: () => (flat ? [min] : mode === 'linear' ? d3ticks(min, max, 5) : shift ? shiftedLogTicks(min, span, eps) : logTicks(min, max)),
     format: fmt,
   };
 }
 
-/** min, then min + {1, 2, 5}·10^k: round offsets above the minimum, where a log scale resolves. */
-function logTicks(min: number, span: number, eps: number): number[] {
+/** d3's log ticks (1–9 × 10^k), thinned to 1, 2, 5 × 10^k, then to decades, to stay legible. */
+function logTicks(min: number, max: number): number[] {
+  const all = scaleLog().domain([min, max]).ticks();
+  const mantissa = (v: number): number => Math.round(v / Math.pow(10, Math.floor(Math.log10(v) + 1e-9)));
+  const few = all.filter((v) => [1, 2, 5].includes(mantissa(v)));
+  if (few.length <= 7 && few.length >= 2) return few;
+  const decades = all.filter((v) => mantissa(v) === 1);
+  return decades.length >= 2 ? decades : all.length <= 7 ? all : [min, max];
+}
+
+/** min, then min + {1, 2, 5}·10^k: round offsets above the minimum, where the scale resolves. */
+function shiftedLogTicks(min: number, span: number, eps: number): number[] {
   const offsets: number[] = [];
   const k0 = Math.floor(Math.log10(eps));
   const k1 = Math.ceil(Math.log10(span));

@@ -9,7 +9,7 @@
  * the same way it colours it. Large grids are downsampled to `maxCells` per side: beyond
  * ~60 quads a side the facets are smaller than a pixel and only cost time.
  */
-import { rgb } from 'd3';
+import { format, rgb } from 'd3';
 import { completeRows, coordAt, strided, type Cells, type RowRange } from './grid';
 import type { Levels } from './levels';
 import type { Theme } from './theme';
@@ -137,13 +137,15 @@ function drawEdgeLabels(
 ): void {
   const nx = data.x.length;
   const ny = data.y.length;
-  const fmt = (v: number): string => (+v.toPrecision(3)).toString();
+  const fmt = format('.3~g');
+  // Axis names at the middle of two base edges, coordinate values at both ends of each.
   const labels: { at: P3; text: string; cls: string }[] = [
-    { at: [0, -1.18, -0.5], text: opts.xLabel ?? 'α', cls: 'lc-axis-label' },
-    { at: [-1.18, 0, -0.5], text: opts.yLabel ?? 'β', cls: 'lc-axis-label' },
-    { at: [-1, -1.12, -0.5], text: fmt(coordAt(data.x, 0)), cls: 'lc-tick-label' },
-    { at: [1, -1.12, -0.5], text: fmt(coordAt(data.x, nx - 1)), cls: 'lc-tick-label' },
-    { at: [-1.12, 1, -0.5], text: fmt(coordAt(data.y, ny - 1)), cls: 'lc-tick-label' },
+    { at: [0, -1.3, -0.5], text: opts.xLabel ?? 'α', cls: 'lc-axis-label' },
+    { at: [-1.3, 0, -0.5], text: opts.yLabel ?? 'β', cls: 'lc-axis-label' },
+    { at: [-0.9, -1.14, -0.5], text: fmt(coordAt(data.x, 0)), cls: 'lc-tick-label' },
+    { at: [0.9, -1.14, -0.5], text: fmt(coordAt(data.x, nx - 1)), cls: 'lc-tick-label' },
+    { at: [-1.14, -0.9, -0.5], text: fmt(coordAt(data.y, 0)), cls: 'lc-tick-label' },
+    { at: [-1.14, 0.9, -0.5], text: fmt(coordAt(data.y, ny - 1)), cls: 'lc-tick-label' },
   ];
   g.append('g')
     .attr('class', 'lc-surface-labels')
