@@ -11,6 +11,7 @@ import {
   TensorCountRequest,
   type LogParams,
 } from '../shared/protocol';
+import path from 'node:path';
 import { runAnalysis } from './analyses/registry';
 import { selectBackend } from './backend';
 import { NumericalError } from './linalg/errors';
@@ -81,7 +82,7 @@ connection.onRequest(RunAnalysisRequest, async (params, token) => {
           void connection.sendNotification(DidProgressNotification, { runId: params.runId, fraction, message, partial });
         },
       });
-      return { out: parsed.data.out, result };
+      return { out: path.resolve(parsed.data.out), result };
     } catch (err) {
       throw toResponseError(err);
     }

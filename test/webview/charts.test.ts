@@ -181,7 +181,7 @@ describe('webview charts in Chromium', function () {
 
     it('draws the incomplete result from its computed rows only', async () => {
       const sec = s(1);
-      assert.match((await w.page.locator(`${sec} .lc-badge`).textContent()) ?? '', /partial · 7 of 21 rows/);
+      assert.match((await w.page.locator(`${sec} .lc-badge`).textContent()) ?? '', /partial · 7 of 21 rows · cancelled/);
       assert.match((await w.page.locator(`${sec} .lc-pending-label`).textContent()) ?? '', /7 of 21 rows/);
       assert.ok((await w.page.locator(`${sec} path.lc-contour`).count()) > 0);
       // Rows 0–6 span β ∈ [−1, −0.4]: 6/20 of the plot height.
@@ -202,6 +202,12 @@ describe('webview charts in Chromium', function () {
       assert.ok((await w.page.locator(`${s(2)} .lc-axis-y2 .tick`).count()) >= 3, 'accuracy axis');
       assert.ok((await w.page.locator(`${s(2)} .lc-axis-x .tick`).count()) >= 3);
       assert.equal(await w.page.locator(`${s(2)} .lc-center`).count(), 1);
+      await w.page.locator(`${s(2)} .lc-segmented button`, { hasText: 'Log' }).click();
+      const logD = (await w.page.locator(`${s(2)} path.lc-line-loss`).getAttribute('d')) ?? '';
+      assert.notEqual(logD, d);
+      assert.equal((logD.match(/[ML]/g) ?? []).length, 41);
+      assert.deepEqual(await badAttributes(w.page), []);
+      await w.page.locator(`${s(2)} .lc-figure`).screenshot({ path: path.join(outDir, 'report-1d-log.png') });
     });
 
     it('shows a hover read-out', async () => {
@@ -279,6 +285,45 @@ describe('webview charts in Chromium', function () {
     await w.page.locator('.lc-segmented button', { hasText: 'Surface' }).click();
     assert.ok((await w.page.locator('path.lc-quad').count()) > 2000);
     assert.deepEqual(await badAttributes(w.page), []);
+    await assertClean(w);
+    await w.page.close();
+  });
+
+  it('follows a dark VS Code theme', async () => {
+    // VS Code sets the theme variables on <html> and a theme class on <body> before scripts run.
+    const vars = {
+      '--vscode-editor-foreground': '#cccccc',
+      '--vscode-editor-background': '#1f1f1f',
+      '--vscode-descriptionForeground': '#9d9d9d',
+      '--vscode-charts-blue': '#3794ff',
+      '--vscode-charts-orange': '#d18616',
+      '--vscode-charts-red': '#f14c4c',
+      '--vscode-button-background': '#0078d4',
+      '--vscode-button-secondaryBackground': '#313131',
+      '--vscode-button-secondaryForeground': '#cccccc',
+      '--vscode-panel-border': '#2b2b2b',
+    };
+    const init = `const v = ${JSON.stringify(vars)};
+      new MutationObserver((_, o) => {
+        if (!document.body) return;
+        for (const k in v) document.documentElement.style.setProperty(k, v[k]);
+        document.body.classList.add('vscode-dark');
+        o.disconnect();
+      }).observe(document, { childList: true, subtree: true });`;
+    const entries = [
+      { title: 'Dark theme — 2D', result: load('landscape-2d.losscape.json') },
+      { title: 'Dark theme — 1D', result: load('landscape-1d.losscape.json') },
+    ];
+    const w = await open('report-dark.html', buildReportHtml(entries, js, css, { nonce: NONCE }), init);
+    await w.page.waitForSelector('html[data-losscape-rendered="2"]');
+    const colours = await w.page.evaluate(() => ({
+      body: getComputedStyle(document.body).backgroundColor,
+      tick: getComputedStyle(document.querySelector('.lc-axis-x .tick text') ?? document.body).fill,
+      loss: document.querySelector('path.lc-line-loss')?.getAttribute('stroke'),
+    }));
+    assert.deepEqual(colours, { body: 'rgb(31, 31, 31)', tick: 'rgb(204, 204, 204)', loss: '#3794ff' });
+    assert.deepEqual(await badAttributes(w.page), []);
+    await w.page.screenshot({ path: path.join(outDir, 'report-dark.png'), fullPage: true });
     await assertClean(w);
     await w.page.close();
   });

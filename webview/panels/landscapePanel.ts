@@ -7,7 +7,7 @@ import type { Landscape1D, Landscape2D } from '../../src/shared/results/landscap
 import { colorbar } from '../charts/colorbar';
 import { contourChart } from '../charts/contour';
 import { finiteExtent } from '../charts/grid';
-import { makeLevels, type ColorMode } from '../charts/levels';
+import { DEFAULT_LEVELS, makeLevels, type ColorMode } from '../charts/levels';
 import { lineChart } from '../charts/line';
 import { surfaceChart } from '../charts/surface';
 import type { Theme } from '../charts/theme';
@@ -34,6 +34,7 @@ export const createLandscapePanel: PanelFactory<'landscape'> = (root: HTMLElemen
   const state: ViewState = { view: 'contour', scale: 'linear', azimuth: 35 };
   let current: { result: LandscapeResult; title: string } | null = null;
   let toolbarDims: 1 | 2 | null = null;
+  let scaleChosen = false;
 
   const draw = (): void => {
     if (!current) return;
@@ -108,6 +109,12 @@ export const createLandscapePanel: PanelFactory<'landscape'> = (root: HTMLElemen
     update(result, title) {
       current = { result, title };
       const p = result.result;
+      if (!scaleChosen && (p.dims === 2 ? p.rowsDone : p.pointsDone) > 0) {
+        // Start on a log scale when the loss spans decades (typical far from a trained minimum);
+        // afterwards the user's choice stands, through every partial update.
+        state.scale = suggestedScale(p);
+        scaleChosen = true;
+      }
       if (toolbarDims !== p.dims) buildToolbar(p.dims);
       renderHeader(frame.header, result, title, progressText(p), metaItems(p));
       renderDefinitions(frame.notes, result.definitions, p.directions.note ? [p.directions.note] : []);
@@ -120,6 +127,11 @@ export const createLandscapePanel: PanelFactory<'landscape'> = (root: HTMLElemen
     },
   };
 };
+
+function suggestedScale(p: Landscape1D | Landscape2D): ColorMode {
+  const ext = p.dims === 2 ? finiteExtent(p.loss) : finiteExtent([p.loss]);
+  return ext && ext[0] > 0 && ext[1] / ext[0] >= 100 ? 'log' : 'linear';
+}
 
 function progressText(p: Landscape1D | Landscape2D): string {
   return p.dims === 2 ? `${p.rowsDone} of ${p.y.length} rows` : `${p.pointsDone} of ${p.t.length} points`;
@@ -155,6 +167,7 @@ function subtitle1D(r: LandscapeResult, p: Landscape1D, s: ViewState): string {
 
 /** Title and subtitle drawn inside the SVG, so an exported figure says what it shows. */
 function caption(svg: Frame['svg'], title: string, subtitle: string): void {
+  svg.attr('aria-label', `${title}: ${subtitle}`);
   svg.append('text').attr('class', 'lc-figure-title').attr('x', 8).attr('y', 18).text(title);
   svg.append('text').attr('class', 'lc-figure-subtitle').attr('x', 8).attr('y', 35).text(subtitle);
 }
@@ -170,7 +183,7 @@ function draw2D(frame: Frame, p: Landscape2D, title: string, subtitle: string, s
   caption(svg, title, subtitle);
   const ext = finiteExtent(p.loss);
   const [lo, hi] = ext ?? [p.centerLoss, p.centerLoss];
-  const levels = makeLevels(lo, hi, 20, s.scale);
+  const levels = makeLevels(lo, hi, DEFAULT_LEVELS, s.scale);
   const chart: SvgG = svg.append('g').attr('transform', `translate(0,${CAPTION_H})`);
   frame.tooltip.hide();
   if (s.view === 'contour') {

@@ -1,0 +1,49 @@
+/**
+ * `npm run bench`: measures the engine on the demo model, prints a table and writes
+ * bench-results/bench.json. Speed is reported as ratios against baselines measured in the
+ * same run, never asserted in tests.
+ */
+import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import { benchLandscape } from './landscape';
+import type { Row } from './types';
+
+type Section = { name: string; run: () => Promise<Row[]> };
+
+async function optional(modulePath: string, exportName: string): Promise<(() => Promise<Row[]>) | null> {
+  if (!existsSync(modulePath + '.ts')) return null;
+  const mod = (await import(modulePath)) as Record<string, () => Promise<Row[]>>;
+  return mod[exportName] ?? null;
+}
+
+async function main(): Promise<void> {
+  const samples = Number(process.env.LOSSCAPE_BENCH_SAMPLES ?? 256);
+  const sections: Section[] = [{ name: 'landscape', run: () => benchLandscape(samples) }];
+  for (const [file, fn, name] of [
+    ['./curvature', 'benchCurvature', 'curvature'],
+    ['./grokking', 'benchGrokking', 'grokking'],
+    ['./activation', 'benchActivation', 'extension'],
+  ]) {
+    const run = await optional(`${__dirname}/${file.slice(2)}`, fn);
+    if (run) sections.push({ name, run });
+  }
+  const all: (Row & { section: string })[] = [];
+  for (const s of sections) {
+    process.stderr.write(`bench: ${s.name}…\n`);
+    for (const r of await s.run()) all.push({ section: s.name, ...r });
+  }
+  const w = Math.max(...all.map((r) => r.name.length));
+  console.log(`\n${'benchmark'.padEnd(w)}  ${'seconds'.padStart(9)}  ${'ratio'.padStart(7)}  note`);
+  for (const r of all) {
+    console.log(`${r.name.padEnd(w)}  ${r.seconds.toFixed(3).padStart(9)}  ${(r.ratio === undefined ? '' : r.ratio.toFixed(2) + '×').padStart(7)}  ${r.note ?? ''}`);
+  }
+  mkdirSync('bench-results', { recursive: true });
+  const file = 'bench-results/bench.json';
+  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version }, rows: all }, null, 1));
+  console.log(`\nwrote ${file}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

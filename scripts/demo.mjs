@@ -1,0 +1,46 @@
+// `npm run demo`: trains (or reuses) the MNIST demo model with its checkpoints, runs the main
+// analyses on it through the CLI (each in the background engine process), and writes one
+// HTML report. Everything lands in examples/mnist/generated/.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
+const G = 'examples/mnist/generated';
+const cli = path.resolve('bin/losscape.js');
+const t0 = Date.now();
+
+function step(title, cmd, args) {
+  const s = Date.now();
+  console.log(`\n▶ ${title}`);
+  const r = spawnSync(cmd, args, { stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error(`demo: '${title}' failed (exit ${r.status})`);
+    process.exit(r.status ?? 1);
+  }
+  console.log(`  (${((Date.now() - s) / 1000).toFixed(1)} s)`);
+}
+const losscape = (title, args) => step(title, process.execPath, [cli, ...args]);
+
+step('demo model: MNIST MLP 784-32-10, 6 epochs, checkpoints per epoch', 'npx', ['tsx', 'examples/mnist/prepare.ts']);
+
+const model = `${G}/model/model.json`;
+const data = `${G}/data.npz`;
+const common = ['--model', model, '--data', data, '--loss', 'sparse_categorical_crossentropy'];
+const results = [];
+const out = (name) => {
+  const f = `${G}/${name}.losscape.json`;
+  results.push(f);
+  return f;
+};
+
+losscape('2D loss landscape, 41×41 on [-1,1]², filter-normalised directions, 2,000 samples', ['landscape', ...common, '--samples', '2000', '--out', out('landscape-2d')]);
+losscape('1D loss landscape, 51 points', ['landscape', ...common, '--dims', '1', '--out', out('landscape-1d')]);
+const first = `${G}/checkpoints/step-000000/model.json`;
+if (existsSync(first)) {
+  losscape('the line from the initial checkpoint to the trained model', ['landscape', '--model', first, '--to', model, '--data', data, '--loss', 'sparse_categorical_crossentropy', '--samples', '2000', '--out', out('line-init-to-final')]);
+}
+
+losscape('HTML report', ['report', ...results, '--title', 'Losscape demo: MNIST MLP', '--out', `${G}/report.html`]);
+console.log(`\nDemo finished in ${((Date.now() - t0) / 1000).toFixed(0)} s.`);
+console.log(`Report: ${path.resolve(G, 'report.html')}`);
+console.log(`Results: ${results.map((f) => path.resolve(f)).join(', ')}`);

@@ -1,0 +1,59 @@
+/**
+ * Library loss names (Keras, TF.js, PyTorch spellings) → the engine's loss names. This mirrors
+ * the alias table of src/engine/losses.ts, which the extension host cannot import (it loads
+ * TensorFlow.js); test/unit/builtinLosses.test.ts checks that the two agree. Pure.
+ */
+export type EngineLossName = 'categorical_crossentropy' | 'binary_crossentropy' | 'mse' | 'mae' | 'huber' | 'hinge';
+
+export const ENGINE_LOSSES: ReadonlyArray<{ name: EngineLossName; label: string }> = [
+  { name: 'categorical_crossentropy', label: 'Categorical cross-entropy (also sparse labels; PyTorch CrossEntropyLoss)' },
+  { name: 'binary_crossentropy', label: 'Binary cross-entropy (BCELoss, BCEWithLogitsLoss)' },
+  { name: 'mse', label: 'Mean squared error (MSELoss)' },
+  { name: 'mae', label: 'Mean absolute error (L1Loss)' },
+  { name: 'huber', label: 'Huber (HuberLoss, SmoothL1Loss)' },
+  { name: 'hinge', label: 'Hinge' },
+];
+
+export interface BuiltinLoss {
+  name: EngineLossName;
+  /** Set when the library name fixes the output convention (PyTorch CrossEntropyLoss takes logits). */
+  fromLogits?: boolean;
+}
+
+/** Keys are normalised: lower case, letters and digits only. */
+const ALIASES: Readonly<Record<string, BuiltinLoss>> = {
+  categoricalcrossentropy: { name: 'categorical_crossentropy' },
+  cce: { name: 'categorical_crossentropy' },
+  sparsecategoricalcrossentropy: { name: 'categorical_crossentropy' },
+  crossentropy: { name: 'categorical_crossentropy' },
+  softmaxcrossentropy: { name: 'categorical_crossentropy', fromLogits: true },
+  crossentropyloss: { name: 'categorical_crossentropy', fromLogits: true },
+  binarycrossentropy: { name: 'binary_crossentropy' },
+  bce: { name: 'binary_crossentropy' },
+  bceloss: { name: 'binary_crossentropy', fromLogits: false },
+  bcewithlogitsloss: { name: 'binary_crossentropy', fromLogits: true },
+  sigmoidcrossentropy: { name: 'binary_crossentropy', fromLogits: true },
+  mse: { name: 'mse' },
+  meansquarederror: { name: 'mse' },
+  mseloss: { name: 'mse' },
+  mae: { name: 'mae' },
+  meanabsoluteerror: { name: 'mae' },
+  l1loss: { name: 'mae' },
+  huber: { name: 'huber' },
+  huberloss: { name: 'huber' },
+  smoothl1loss: { name: 'huber' },
+  hinge: { name: 'hinge' },
+  hingeloss: { name: 'hinge' },
+};
+
+/** Every alias key, for tests comparing this table with the engine's. */
+export const BUILTIN_ALIAS_KEYS: readonly string[] = Object.keys(ALIASES);
+
+export function normaliseLossName(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]/g, '');
+}
+
+/** The engine loss a library name stands for, or undefined when the engine has no such loss. */
+export function builtinLoss(name: string): BuiltinLoss | undefined {
+  return ALIASES[normaliseLossName(name)];
+}
