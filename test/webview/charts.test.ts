@@ -211,9 +211,11 @@ describe('webview charts in Chromium', function () {
     });
 
     it('shows a hover read-out', async () => {
-      const plot = await w.page.locator(`${s(0)} rect.lc-hover-target`).boundingBox();
+      const target = w.page.locator(`${s(0)} rect.lc-hover-target`);
+      const plot = await target.boundingBox();
       assert.ok(plot);
-      await w.page.mouse.move(plot.x + plot.width * 0.75, plot.y + plot.height * 0.25);
+      // hover() scrolls the plot into view first; the position is relative to the element.
+      await target.hover({ position: { x: plot.width * 0.75, y: plot.height * 0.25 } });
       const tip = w.page.locator(`${s(0)} .lc-tooltip`);
       await tip.waitFor({ state: 'visible' });
       const text = (await tip.textContent()) ?? '';
