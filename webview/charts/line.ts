@@ -6,7 +6,7 @@
  *
  * Null points (not computed yet) are gaps in the line, never zeros.
  */
-import { axisBottom, axisLeft, axisRight, extent, line, pointer, scaleLinear, scaleLog, scaleSymlog } from 'd3';
+import { axisBottom, axisLeft, axisRight, extent, format, line, pointer, scaleLinear, scaleLog, scaleSymlog } from 'd3';
 import type { ScaleContinuousNumeric } from 'd3';
 import { nearestIndex } from './grid';
 import type { Theme } from './theme';
@@ -67,11 +67,12 @@ export function lineChart(g: SvgG, data: LineData, opts: LineOptions): LineLayou
   g.attr('class', 'lc-line-chart');
   const plot = g.append('g').attr('class', 'lc-plot').attr('transform', `translate(${margin.left},${margin.top})`);
   const ticksY = Math.max(2, Math.round(ih / 50));
+  const yTicks = lossTicks(ys, ticksY, opts.yScale === 'log' && lo > 0);
   plot
     .append('g')
     .attr('class', 'lc-grid')
     .selectAll('line')
-    .data(ys.ticks(ticksY))
+    .data(yTicks)
     .join('line')
     .attr('x1', 0)
     .attr('x2', iw)
@@ -121,7 +122,7 @@ export function lineChart(g: SvgG, data: LineData, opts: LineOptions): LineLayou
   }
 
   g.append('g').attr('class', 'lc-axis lc-axis-x').attr('transform', `translate(${margin.left},${margin.top + ih})`).call(axisBottom(xs).ticks(Math.max(2, Math.round(iw / 80))).tickSizeOuter(0));
-  g.append('g').attr('class', 'lc-axis lc-axis-y').attr('transform', `translate(${margin.left},${margin.top})`).call(axisLeft(ys).ticks(ticksY, '.3~g').tickSizeOuter(0));
+  g.append('g').attr('class', 'lc-axis lc-axis-y').attr('transform', `translate(${margin.left},${margin.top})`).call(axisLeft(ys).tickValues(yTicks).tickFormat(format('.3~g')).tickSizeOuter(0));
   g.append('text').attr('class', 'lc-axis-label').attr('x', margin.left + iw / 2).attr('y', margin.top + ih + 36).attr('text-anchor', 'middle').text(opts.xLabel ?? 't');
   g.append('text').attr('class', 'lc-axis-label').attr('transform', `translate(${margin.left - 46},${margin.top + ih / 2}) rotate(-90)`).attr('text-anchor', 'middle').text(opts.yLabel ?? 'loss');
   drawLegend(g, margin.left + iw, margin.top - 10, hasAcc, theme);
@@ -155,9 +156,23 @@ export function lineChart(g: SvgG, data: LineData, opts: LineOptions): LineLayou
 /** Log when every loss is positive; otherwise symlog, which is defined at zero and below. */
 function lossScale(lo: number, hi: number, kind: 'linear' | 'log'): ScaleContinuousNumeric<number, number> {
   const pad = hi > lo ? 0 : Math.abs(hi) * 0.1 || 1;
-  if (kind === 'log' && lo > 0) return scaleLog().domain([lo, hi + pad]).nice();
+  // No nice() on a log scale: it rounds out to whole decades and squashes the curve.
+  if (kind === 'log' && lo > 0) {
+    const margin = Math.pow(hi / lo, 0.04) || 1.1;
+    return scaleLog().domain([lo / margin, (hi + pad) * margin]);
+  }
   if (kind === 'log') return scaleSymlog().constant(Math.max((hi - lo) * 1e-3, 1e-12)).domain([lo, hi + pad]);
   return scaleLinear().domain([lo, hi + pad]).nice();
+}
+
+/** Tick values: on a log axis only 1, 2, 5 × 10^k (or decades), labelled and gridded alike. */
+function lossTicks(ys: ScaleContinuousNumeric<number, number>, count: number, log: boolean): number[] {
+  const all = ys.ticks(count);
+  if (!log) return all;
+  const mantissa = (v: number): number => Math.round(v / Math.pow(10, Math.floor(Math.log10(v) + 1e-9)));
+  const few = all.filter((v) => [1, 2, 5].includes(mantissa(v)));
+  const decades = all.filter((v) => mantissa(v) === 1);
+  return few.length <= count + 2 && few.length >= 2 ? few : decades.length >= 2 ? decades : all;
 }
 
 function drawRule(plot: SvgG, x: number, ih: number, label: string, theme: Theme): void {

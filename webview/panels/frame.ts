@@ -92,12 +92,13 @@ export function renderHeader(
   header.replaceChildren(h, dl);
 }
 
-/** A short duration: 850 ms, 12.3 s, 4 min 05 s, 1 h 02 min. */
+/** A short duration: 850 ms, 12.3 s, 4 min 05 s, 1 h 02 min (no-break spaces: it never wraps). */
 export function formatSeconds(s: number): string {
-  if (s < 1) return `${Math.round(s * 1000)} ms`;
-  if (s < 60) return `${s.toFixed(1)} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${String(Math.round(s % 60)).padStart(2, '0')} s`;
-  return `${Math.floor(s / 3600)} h ${String(Math.round((s % 3600) / 60)).padStart(2, '0')} min`;
+  const nb = '\u00a0';
+  if (s < 1) return `${Math.round(s * 1000)}${nb}ms`;
+  if (s < 60) return `${s.toFixed(1)}${nb}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}${nb}min ${String(Math.round(s % 60)).padStart(2, '0')}${nb}s`;
+  return `${Math.floor(s / 3600)}${nb}h ${String(Math.round((s % 3600) / 60)).padStart(2, '0')}${nb}min`;
 }
 
 /** Definitions of the quantities shown, from the result file, as a collapsible list. */

@@ -44,6 +44,8 @@ export function blobs(n: number, seed: number): { x: Float32Array; y: Int32Array
 }
 
 export async function makeTinyWorkspace(): Promise<TinyWorkspace> {
+  // Test files that only drive the engine process still build models here, in this process.
+  if (!tf.engine().backendName) await tf.setBackend('cpu');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'losscape-tiny-'));
   const m1 = buildTinyModel(11);
   const m2 = buildTinyModel(29);
