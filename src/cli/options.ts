@@ -40,6 +40,8 @@ export function addInputOptions(cmd: Command, opts: { model?: boolean } = {}): C
   return cmd
     .requiredOption('--data <file>', 'data: .npz (x, y, optional x_test, y_test), .npy (x with its _y sibling) or .csv')
     .option('--loss <name>', "loss name (Keras/TF.js/PyTorch names); default: the model's training config")
+    .option('--loss-module <file>', 'JS/TS module exporting a loss function (yTrue, yPred) => per-sample losses; overrides --loss')
+    .option('--loss-export <name>', 'which export of --loss-module to use (default: default, the only function, or one named *loss*)')
     .option('--label-column <name>', 'CSV label column', 'label')
     .addOption(new Option('--from-logits', 'treat model outputs as logits (default: decided from the last activation)'))
     .addOption(new Option('--from-probabilities', 'treat model outputs as probabilities').conflicts('fromLogits'))
@@ -54,6 +56,8 @@ export interface InputFlags {
   model?: string;
   data: string;
   loss?: string;
+  lossModule?: string;
+  lossExport?: string;
   labelColumn: string;
   fromLogits?: boolean;
   fromProbabilities?: boolean;
@@ -69,6 +73,8 @@ export function inputsFromFlags(f: InputFlags) {
     model: f.model ?? '',
     data: f.data,
     loss: f.loss,
+    lossModule: f.lossModule,
+    lossExport: f.lossExport,
     labelColumn: f.labelColumn,
     fromLogits: f.fromLogits ? true : f.fromProbabilities ? false : undefined,
     samples: f.samples,

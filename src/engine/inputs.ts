@@ -5,7 +5,8 @@ import type { Provenance } from '../shared/provenance';
 import type { Inputs } from '../shared/specs/common';
 import { loadDataset, subsetSplit, type Dataset, type Split } from './loaders/dataset';
 import { loadLayersModelFromFile, type LoadedModel } from './loaders/modelJson';
-import { lossFromTrainingConfig, makeLoss, resolveLossName, type Loss, type ResolvedLossName } from './losses';
+import { lossFromTrainingConfig, makeCustomLoss, makeLoss, resolveLossName, type Loss, type ResolvedLossName } from './losses';
+import { loadUserLoss } from './loaders/userModule';
 import { Rng } from './linalg/rng';
 import { Objective, type ObjectiveData } from './objective';
 
@@ -33,7 +34,11 @@ export function lastActivation(model: tf.LayersModel): string {
   return typeof cfg.activation === 'string' ? cfg.activation : 'linear';
 }
 
-export function resolveLoss(spec: Pick<Inputs, 'loss' | 'fromLogits'>, loaded: LoadedModel): { loss: Loss; info: Provenance['loss'] } {
+export function resolveLoss(spec: Pick<Inputs, 'loss' | 'fromLogits' | 'lossModule' | 'lossExport'>, loaded: LoadedModel): { loss: Loss; info: Provenance['loss'] } {
+  if (spec.lossModule) {
+    const { fn, name } = loadUserLoss(spec.lossModule, spec.lossExport);
+    return { loss: makeCustomLoss(fn, spec.lossModule), info: { name: `${path.basename(spec.lossModule)}#${name}`, origin: 'module' } };
+  }
   let resolved: ResolvedLossName | undefined;
   let origin: Provenance['loss']['origin'] = 'option';
   if (spec.loss) resolved = resolveLossName(spec.loss);
@@ -75,7 +80,9 @@ export function objectiveData(model: tf.LayersModel, loss: Loss, split: Split, l
   const outUnits = prod(outShape);
   const ySample = split.yShape.slice(1);
   let ySampleShape = ySample;
-  if (loss.name === 'categorical_crossentropy' && labelsAreIndices && prod(ySample) === 1) {
+  if (loss.name === 'custom') {
+    // A user's loss gets the labels exactly as stored.
+  } else if (loss.name === 'categorical_crossentropy' && labelsAreIndices && prod(ySample) === 1) {
     let max = -Infinity;
     let min = Infinity;
     for (const v of split.y) {

@@ -12,7 +12,8 @@ import { InputError } from '../shared/errors';
 export type LossName = 'categorical_crossentropy' | 'binary_crossentropy' | 'mse' | 'mae' | 'huber' | 'hinge';
 
 export interface Loss {
-  readonly name: LossName;
+  /** 'custom' for a user's loss function: it has no closed-form Hessian. */
+  readonly name: LossName | 'custom';
   /** Whether the model's outputs are logits (true) or probabilities (false); cross-entropies only. */
   readonly fromLogits: boolean;
   /** Whether labels are class indices or one-hot (classification) or targets (regression). */
@@ -204,4 +205,25 @@ export function makeLoss(name: LossName, fromLogits: boolean): Loss {
         },
       };
   }
+}
+
+/**
+ * A user's loss function as a Loss. It may return per-sample losses [batch] (as Keras losses
+ * do), per-element losses (averaged over the trailing axes), or a scalar mean over the batch
+ * (then every sample is given that mean: totals stay right, per-sample gradients do not).
+ */
+export function makeCustomLoss(fn: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor, source: string): Loss {
+  return {
+    name: 'custom',
+    fromLogits: false,
+    classification: false,
+    perSample(yTrue, yPred) {
+      const out = fn(yTrue, yPred);
+      if (!(out instanceof tf.Tensor)) throw new InputError(source, 'the loss function did not return a tensor');
+      const batch = yPred.shape[0];
+      if (out.rank === 0) return tf.mul(tf.ones([batch]), out) as tf.Tensor1D;
+      if (out.shape[0] !== batch) throw new InputError(source, `the loss function returned shape [${out.shape}], expected [${batch}] (one loss per sample)`);
+      return meanLast(out);
+    },
+  };
 }

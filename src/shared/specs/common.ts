@@ -8,6 +8,13 @@ export const InputsSchema = z.object({
   data: z.string().min(1),
   /** Loss name; omitted → the loss in the model's training config. */
   loss: z.string().optional(),
+  /**
+   * A JS/TS module exporting a loss function (yTrue, yPred) → per-sample losses; runs user code,
+   * so the extension sends it only from trusted workspaces. Overrides `loss`.
+   */
+  lossModule: z.string().optional(),
+  /** The export to use; default: `default`, the only function, or the one named like *loss*. */
+  lossExport: z.string().optional(),
   /** Force logits/probabilities interpretation; omitted → from the model's last activation. */
   fromLogits: z.boolean().optional(),
   labelColumn: z.string().optional(),
