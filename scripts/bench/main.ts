@@ -22,6 +22,7 @@ async function main(): Promise<void> {
   for (const [file, fn, name] of [
     ['./curvature', 'benchCurvature', 'curvature'],
     ['./grokking', 'benchGrokking', 'grokking'],
+    ['./webview', 'benchWebview', 'webview'],
     ['./activation', 'benchActivation', 'extension'],
   ]) {
     const run = await optional(`${__dirname}/${file.slice(2)}`, fn);

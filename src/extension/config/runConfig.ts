@@ -125,7 +125,7 @@ export function toSpec(config: RunConfiguration, ctx: SpecContext, overrides: Ru
   }
   const abs = (p: string): string => resolveConfigPath(p, folder);
   const to = overrides.to ?? config.to;
-  const dims = overrides.dims ?? (to ? 1 : (config.dims ?? 2));
+  const dims = overrides.dims ?? config.dims ?? (to ? 1 : 2);
   if (to && dims !== 1) return { ok: false, reason: `"to" (a second model) makes a 1D line; configuration "${config.name}" asks for dims 2.` };
   const lensLoss = overrides.loss !== undefined || overrides.lossModule !== undefined;
   const loss = lensLoss ? overrides.loss : config.loss;
