@@ -12,7 +12,7 @@ const t0 = Date.now();
 function step(title, cmd, args) {
   const s = Date.now();
   console.log(`\n▶ ${title}`);
-  const r = spawnSync(cmd, args, { stdio: 'inherit' });
+  const r = spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, LOSSCAPE_PROGRESS: '1' } });
   if (r.status !== 0) {
     console.error(`demo: '${title}' failed (exit ${r.status})`);
     process.exit(r.status ?? 1);

@@ -7,7 +7,10 @@ import type { AnalysisSpecInput, BackendPreference, RunOutcome } from '../shared
  * Runs one analysis in a forked engine process, printing progress to stderr. Ctrl-C cancels
  * (the engine writes the partial result); a second Ctrl-C kills the engine.
  */
-export async function runInEngine(spec: AnalysisSpecInput, backend: BackendPreference, quiet = false): Promise<RunOutcome> {
+export async function runInEngine(spec: AnalysisSpecInput, backend: BackendPreference): Promise<RunOutcome> {
+  // Progress is for people: on a terminal, or when asked (LOSSCAPE_PROGRESS=1). Scripts get
+  // the summary on stdout and, on failure, exactly one line on stderr.
+  const quiet = !process.stderr.isTTY && process.env.LOSSCAPE_PROGRESS !== '1';
   const client = new EngineClient({
     enginePath: path.join(__dirname, 'engine.js'),
     backend,
