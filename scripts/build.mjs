@@ -22,6 +22,13 @@ const common = {
 // Native TensorFlow bindings resolve at run time from the user's node_modules, never bundled.
 const nativeTf = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'];
 
+// h5wasm (Keras .h5 / .keras weights) is an ES module that calls createRequire(import.meta.url);
+// in a cjs bundle import.meta is empty, so give it the bundle's own URL.
+const esmInCjs = {
+  define: { 'import.meta.url': '__losscapeImportMetaUrl' },
+  banner: { js: 'var __losscapeImportMetaUrl = require("url").pathToFileURL(__filename).href;' },
+};
+
 await Promise.all([
   esbuild.build({
     ...common,
@@ -40,6 +47,7 @@ await Promise.all([
     format: 'cjs',
     target: 'node20',
     external: [...nativeTf],
+    ...esmInCjs,
   }),
   esbuild.build({
     ...common,
@@ -49,6 +57,7 @@ await Promise.all([
     format: 'cjs',
     target: 'node20',
     external: [...nativeTf],
+    ...esmInCjs,
   }),
   esbuild.build({
     ...common,

@@ -13,7 +13,7 @@ import type { Row } from './types';
  */
 function grid(n: number): LosscapeResult {
   const base = parseResult(JSON.parse(readFileSync('test/fixtures/results/landscape-2d.losscape.json', 'utf8')), 'fixture');
-  if (base.result.dims !== 2) throw new Error('fixture is not 2D');
+  if (base.kind !== 'landscape' || base.result.dims !== 2) throw new Error('fixture is not a 2D landscape');
   const ax = Array.from({ length: n }, (_, i) => -1 + (2 * i) / (n - 1));
   const loss = ax.map((b) => ax.map((a) => 0.35 + 1.2 * a * a + 0.5 * b * b + 0.3 * a * b + 0.08 * Math.sin(9 * a) * Math.cos(7 * b)));
   return { ...base, result: { ...base.result, x: ax, y: ax, loss, accuracy: null, rowsDone: n, path: undefined } };

@@ -1,6 +1,9 @@
 import { Command } from 'commander';
 import { LOSSCAPE_VERSION } from '../shared/version';
 import { landscapeCommand } from './commands/landscape';
+import { hessianCommand } from './commands/hessian';
+import { sharpnessCommand } from './commands/sharpness';
+import { pruneSaliencyCommand } from './commands/pruneSaliency';
 import { reportCommand } from './commands/report';
 
 /** `losscape`: the headless CLI; it drives the same engine process as the VS Code extension. */
@@ -14,6 +17,9 @@ const program = new Command('losscape')
   });
 
 program.addCommand(landscapeCommand());
+program.addCommand(hessianCommand());
+program.addCommand(sharpnessCommand());
+program.addCommand(pruneSaliencyCommand());
 program.addCommand(reportCommand());
 
 program.parseAsync(process.argv).catch((err: Error) => {

@@ -36,7 +36,7 @@ export function rangeArg(v: string): [number, number] {
 
 /** The options every analysis command shares: model, data, loss, subset, output. */
 export function addInputOptions(cmd: Command, opts: { model?: boolean } = {}): Command {
-  if (opts.model !== false) cmd.requiredOption('--model <model.json>', 'TF.js Layers model.json (weights beside it)');
+  if (opts.model !== false) cmd.requiredOption('--model <file>', 'model: TF.js Layers model.json (weights beside it), Keras .keras or Keras .h5');
   return cmd
     .requiredOption('--data <file>', 'data: .npz (x, y, optional x_test, y_test), .npy (x with its _y sibling) or .csv')
     .option('--loss <name>', "loss name (Keras/TF.js/PyTorch names); default: the model's training config")

@@ -1,4 +1,5 @@
 import type { LosscapeResult } from '../shared/result';
+import { summariseHessian, summariseSaliency, summariseSharpness } from './curvatureSummary';
 
 /** A few human lines about a result, printed by the CLI after it is written. */
 export function summarise(r: LosscapeResult): string {
@@ -12,5 +13,11 @@ export function summarise(r: LosscapeResult): string {
       const hi = Math.max(...vals);
       return `${head}\ncentre loss ${l.centerLoss.toPrecision(6)}${l.centerAccuracy !== null ? `, accuracy ${(100 * l.centerAccuracy).toFixed(2)} %` : ''}; grid loss ${lo.toPrecision(4)} … ${hi.toPrecision(4)}`;
     }
+    case 'hessian':
+      return `${head}\n${summariseHessian(r.result)}`;
+    case 'sharpness':
+      return `${head}\n${summariseSharpness(r.result)}`;
+    case 'saliency':
+      return `${head}\n${summariseSaliency(r.result)}`;
   }
 }

@@ -18,35 +18,49 @@ function innerWithParams(grads: tf.Tensor[], v: tf.Tensor[]): tf.Scalar {
   return tf.addN(grads.map((g, i) => tf.sum(tf.mul(g, v[i])))) as tf.Scalar;
 }
 
-function batchGrads(obj: Objective, f: () => tf.Scalar): tf.Tensor[] {
+/** Gradients of a scalar function of the model's variables, in parameter order (caller disposes). */
+export function batchGrads(obj: Objective, f: () => tf.Scalar): tf.Tensor[] {
   const { value, grads } = tf.variableGrads(f, obj.variables);
   value.dispose();
   return obj.variables.map((v) => grads[v.name]);
 }
 
-function outUnitsOf(obj: Objective, b: Batch): number {
-  const shape = obj.model.outputs[0].shape.slice(1) as number[];
-  void b;
-  return shape.reduce((a, c) => a * c, 1);
+/** The model's outputs on a batch, flattened to [rows, C]. */
+export function batchOutputs(obj: Objective, b: Batch): tf.Tensor2D {
+  return (obj.model.apply(b.x, { training: false }) as tf.Tensor).reshape([b.n, outputUnits(obj)]);
+}
+
+/**
+ * Jacobian-vector product of any batch function f(θ) → [rows, cols] (model outputs, per-sample
+ * losses, …) along the parameter direction `vt` (one tensor per variable): J v = ∂/∂u ⟨Jᵀu, v⟩,
+ * the dual trick. Only first-order links of the model's ops are used. Call inside tf.tidy.
+ */
+export function batchJvp(obj: Objective, f: () => tf.Tensor, shape: number[], vt: tf.Tensor[]): tf.Tensor {
+  const dual = (u: tf.Tensor): tf.Scalar => innerWithParams(batchGrads(obj, () => tf.sum(tf.mul(f(), u)) as tf.Scalar), vt);
+  return tf.grad(dual)(tf.zeros(shape));
+}
+
+/** Jᵀu of a batch function f(θ) for a cotangent u of f's shape, one tensor per variable. Call inside tf.tidy. */
+export function batchVjp(obj: Objective, f: () => tf.Tensor, u: tf.Tensor): tf.Tensor[] {
+  return batchGrads(obj, () => tf.sum(tf.mul(f(), u)) as tf.Scalar);
 }
 
 /** Number of output units per sample. */
 export function outputUnits(obj: Objective): number {
-  return outUnitsOf(obj, obj.batches[0]);
+  const shape = obj.model.outputs[0].shape.slice(1) as number[];
+  return shape.reduce((a, c) => a * c, 1);
 }
 
 /** Jᵀu = Σₙ Jₙᵀ uₙ for a cotangent u on the outputs, summed in float64. */
-export async function vjp(obj: Objective, u: Float32Array): Promise<Float64Array> {
+export async function vjp(obj: Objective, u: Float32Array | Float64Array): Promise<Float64Array> {
   const C = outputUnits(obj);
+  if (u.length !== obj.sampleCount * C) throw new RangeError(`cotangent has ${u.length} entries, expected ${obj.sampleCount * C}`);
   const out = new Float64Array(obj.dim);
   let row = 0;
   for (const b of obj.batches) {
-    const us = u.subarray(row * C, (row + b.n) * C);
-    const grads = tf.tidy(() => {
-      const ut = tf.tensor2d(us, [b.n, C]);
-      return batchGrads(obj, () => tf.sum(tf.mul((obj.model.apply(b.x, { training: false }) as tf.Tensor).reshape([b.n, C]), ut)) as tf.Scalar);
-    });
-    await accumulate(obj, grads, out);
+    const us = Float32Array.from(u.subarray(row * C, (row + b.n) * C));
+    const grads = tf.tidy(() => batchVjp(obj, () => batchOutputs(obj, b), tf.tensor2d(us, [b.n, C])));
+    await accumulateGrads(obj, grads, out);
     row += b.n;
   }
   return out;
@@ -60,13 +74,7 @@ export async function jvp(obj: Objective, v: Float64Array | Float32Array): Promi
   try {
     let row = 0;
     for (const b of obj.batches) {
-      const jv = tf.tidy(() => {
-        const dual = (u: tf.Tensor): tf.Scalar => {
-          const g = batchGrads(obj, () => tf.sum(tf.mul((obj.model.apply(b.x, { training: false }) as tf.Tensor).reshape([b.n, C]), u)) as tf.Scalar);
-          return innerWithParams(g, vt);
-        };
-        return tf.grad(dual)(tf.zeros([b.n, C]));
-      });
+      const jv = tf.tidy(() => batchJvp(obj, () => batchOutputs(obj, b), [b.n, C], vt));
       out.set((await jv.data()) as Float32Array, row * C);
       jv.dispose();
       row += b.n;
@@ -112,6 +120,30 @@ export async function perSampleGradients(obj: Objective, indices: ArrayLike<numb
 }
 
 /**
+ * Gradient of the mean loss over a subset of the samples (a mini-batch gradient, for M-FAC),
+ * summed per batch in float64.
+ */
+export async function subsetGradient(obj: Objective, indices: ArrayLike<number>): Promise<Float64Array> {
+  const byBatch = new Map<Batch, number[]>();
+  for (const { batch, row } of locate(obj, indices)) {
+    const rows = byBatch.get(batch) ?? [];
+    rows.push(row);
+    byBatch.set(batch, rows);
+  }
+  const out = new Float64Array(obj.dim);
+  for (const [batch, rows] of byBatch) {
+    const grads = tf.tidy(() => {
+      const idx = tf.tensor1d(rows, 'int32');
+      const x = tf.gather(batch.x, idx);
+      const y = tf.gather(batch.y, idx);
+      return batchGrads(obj, () => tf.sum(obj.lossFn.perSample(y, obj.model.apply(x, { training: false }) as tf.Tensor)) as tf.Scalar);
+    });
+    await accumulateGrads(obj, grads, out, 1 / indices.length);
+  }
+  return out;
+}
+
+/**
  * Rows of the output Jacobian: for each sample index and output unit c, ∇_θ f_c(xₙ), flat
  * float32. Row order: sample-major ([n0c0, n0c1, …, n1c0, …]).
  */
@@ -148,11 +180,12 @@ function locate(obj: Objective, indices: ArrayLike<number>): { batch: Batch; row
   });
 }
 
-async function accumulate(obj: Objective, grads: tf.Tensor[], out: Float64Array): Promise<void> {
+/** Adds per-variable gradient tensors into a flat float64 vector, then disposes them. */
+export async function accumulateGrads(obj: Objective, grads: tf.Tensor[], out: Float64Array, scale = 1): Promise<void> {
   for (let i = 0; i < grads.length; i++) {
     const gv = await grads[i].data();
     const off = obj.groups[i].offset;
-    for (let j = 0; j < gv.length; j++) out[off + j] += gv[j];
+    for (let j = 0; j < gv.length; j++) out[off + j] += scale * gv[j];
   }
   tf.dispose(grads);
 }

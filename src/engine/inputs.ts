@@ -4,7 +4,7 @@ import { InputError } from '../shared/errors';
 import type { Provenance } from '../shared/provenance';
 import type { Inputs } from '../shared/specs/common';
 import { loadDataset, subsetSplit, type Dataset, type Split } from './loaders/dataset';
-import { loadLayersModelFromFile, type LoadedModel } from './loaders/modelJson';
+import { loadModel, type LoadedModel } from './loaders/model';
 import { lossFromTrainingConfig, makeCustomLoss, makeLoss, resolveLossName, type Loss, type ResolvedLossName } from './losses';
 import { loadUserLoss } from './loaders/userModule';
 import { Rng } from './linalg/rng';
@@ -103,7 +103,7 @@ export function objectiveData(model: tf.LayersModel, loss: Loss, split: Split, l
 }
 
 export async function prepareInputs(spec: Inputs): Promise<PreparedInputs> {
-  const loaded = await loadLayersModelFromFile(path.resolve(spec.model));
+  const loaded = await loadModel(path.resolve(spec.model));
   try {
     const dataset = await loadDataset(path.resolve(spec.data), { labelColumn: spec.labelColumn });
     const { loss, info } = resolveLoss(spec, loaded);

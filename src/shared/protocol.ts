@@ -2,6 +2,11 @@ import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import { z } from 'zod';
 import type { LosscapeResult } from './result';
 import { LandscapeSpecSchema } from './specs/landscape';
+import { GrokkingSpecSchema } from './specs/grokking';
+import { TrajectorySpecSchema } from './specs/trajectory';
+import { HessianSpecSchema } from './specs/hessian';
+import { SharpnessSpecSchema } from './specs/sharpness';
+import { SaliencySpecSchema } from './specs/saliency';
 
 /**
  * The engine protocol (extension host or CLI ⇄ engine process), JSON-RPC over the child's IPC
@@ -9,7 +14,7 @@ import { LandscapeSpecSchema } from './specs/landscape';
  */
 
 /** Every analysis the engine runs; a new analysis adds its spec schema here. */
-export const AnalysisSpecSchema = z.discriminatedUnion('kind', [LandscapeSpecSchema]);
+export const AnalysisSpecSchema = z.discriminatedUnion('kind', [LandscapeSpecSchema, HessianSpecSchema, SharpnessSpecSchema, SaliencySpecSchema, GrokkingSpecSchema, TrajectorySpecSchema]);
 export type AnalysisSpec = z.infer<typeof AnalysisSpecSchema>;
 export type AnalysisSpecInput = z.input<typeof AnalysisSpecSchema>;
 

@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { ProvenanceSchema } from './provenance';
 import { LandscapePayloadSchema } from './results/landscape';
+import { GrokkingPayloadSchema } from './results/grokking';
+import { HessianPayloadSchema } from './results/hessian';
+import { SharpnessPayloadSchema } from './results/sharpness';
+import { SaliencyPayloadSchema } from './results/saliency';
 
 /**
  * The `*.losscape.json` result file: one schema for the CLI, the engine and the extension,
@@ -25,6 +29,10 @@ const envelope = {
 
 export const ResultSchema = z.discriminatedUnion('kind', [
   z.object({ ...envelope, kind: z.literal('landscape'), result: LandscapePayloadSchema }),
+  z.object({ ...envelope, kind: z.literal('grokking'), result: GrokkingPayloadSchema }),
+  z.object({ ...envelope, kind: z.literal('hessian'), result: HessianPayloadSchema }),
+  z.object({ ...envelope, kind: z.literal('sharpness'), result: SharpnessPayloadSchema }),
+  z.object({ ...envelope, kind: z.literal('saliency'), result: SaliencyPayloadSchema }),
 ]);
 export type LosscapeResult = z.infer<typeof ResultSchema>;
 export type ResultKind = LosscapeResult['kind'];

@@ -55,7 +55,7 @@ describe('losscape CLI', function () {
   });
 
   it('bad input: one line on stderr, non-zero exit', () => {
-    oneLineError(losscape(['landscape', '--data', ws.data, '--out', 'x.json']), /required option '--model <model.json>' not specified/);
+    oneLineError(losscape(['landscape', '--data', ws.data, '--out', 'x.json']), /required option '--model <file>' not specified/);
     oneLineError(losscape(['landscape', '--model', ws.model, '--data', ws.data, '--points', 'many', '--out', 'x.json']), /--points must be an integer/);
     oneLineError(losscape(['landscape', '--model', ws.model, '--data', ws.data, '--range', '1,0', '--out', 'x.json']), /--range must be two increasing numbers/);
     oneLineError(losscape(['landscape', '--model', path.join(ws.dir, 'missing', 'model.json'), '--data', ws.data, '--out', path.join(ws.dir, 'x.losscape.json')]), /missing[/\\]model\.json/);

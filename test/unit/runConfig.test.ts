@@ -108,6 +108,27 @@ describe('run configurations (.vscode/losscape.json)', () => {
     ]);
   });
 
+  it('appends a new configuration in place, keeping comments and layout', () => {
+    const text = `{
+  "version": 1,
+  // my analyses
+  "configurations": [
+    { "name": "tiny", "analysis": "landscape", "model": "m.json", "data": "d.npz" }, // the first
+  ],
+}
+`;
+    const added = withConfiguration([base], { ...base, name: 'second', dims: 1 }, text);
+    assert.ok(added.includes('// my analyses') && added.includes('// the first'));
+    assert.deepEqual(parseRunConfigurations(added, 'x').configurations.map((c) => c.name), ['tiny', 'second']);
+    const empty = withConfiguration([], base, '{ "version": 1, /* none yet */ "configurations": [] }');
+    assert.ok(empty.includes('/* none yet */'));
+    assert.deepEqual(parseRunConfigurations(empty, 'x').configurations, [base]);
+    const noArray = withConfiguration([], base, '{ "version": 1, "other": ["configurations"] }');
+    assert.deepEqual(parseRunConfigurations(noArray, 'x').configurations, [base], 'falls back to a rewrite');
+    const nested = withConfiguration([], base, '{ "version": 1, "x": { "configurations": [1] }, "configurations": [] }');
+    assert.deepEqual(parseRunConfigurations(nested, 'x').configurations, [base], 'only the top-level array');
+  });
+
   describe('JSON schema contributed to VS Code (schemas/losscape.schema.json)', () => {
     it('has exactly the fields the parser accepts, with the same enums and required fields', () => {
       const props = schema.definitions.configuration.properties;

@@ -23,6 +23,11 @@ export interface Theme {
   secondary: string;
   /** Path overlay on the contour plot. */
   path: string;
+  /**
+   * Categorical colours for further series (layers, sweep runs), distinct from each other and
+   * from `primary`/`secondary`; VS Code's chart colours where the theme defines them.
+   */
+  palette: string[];
   /** Marker of the centre θ. */
   center: string;
   focus: string;
@@ -42,6 +47,16 @@ const LIGHT = {
   path: '#d93025',
   focus: '#0969da',
 };
+
+/** Light-theme fallbacks of VS Code's `--vscode-charts-*` colours (and two more), in palette order. */
+const PALETTE: ReadonlyArray<readonly [variable: string | null, fallback: string]> = [
+  ['--vscode-charts-green', '#188038'],
+  ['--vscode-charts-purple', '#8430ce'],
+  ['--vscode-charts-red', '#d93025'],
+  ['--vscode-charts-yellow', '#b58500'],
+  [null, '#12939a'],
+  [null, '#c2185b'],
+];
 
 function cssVar(style: CSSStyleDeclaration, name: string, fallback: string): string {
   const v = style.getPropertyValue(name).trim();
@@ -75,6 +90,7 @@ export function readTheme(body: HTMLElement = document.body): Theme {
     primary: highContrast ? foreground : primary,
     secondary,
     path: cssVar(style, '--vscode-charts-red', LIGHT.path),
+    palette: PALETTE.map(([v, fallback]) => (v ? cssVar(style, v, fallback) : fallback)),
     center: highContrast ? cssVar(style, '--vscode-contrastActiveBorder', foreground) : foreground,
     focus: cssVar(style, '--vscode-focusBorder', LIGHT.focus),
     interpolate: viridis,

@@ -56,7 +56,7 @@ export type MetaItem = readonly [label: string, value: string, title?: string];
  */
 export function renderHeader(
   header: HTMLElement,
-  result: LosscapeResult,
+  result: Pick<LosscapeResult, 'provenance' | 'complete' | 'status'>,
   title: string,
   progress: string | null,
   extra: ReadonlyArray<MetaItem>,

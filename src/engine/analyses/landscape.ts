@@ -6,7 +6,8 @@ import { LandscapeSpecSchema, type LandscapeSpec, type LandscapeSpecInput } from
 import { checkpoint, type AnalysisContext } from '../analysisContext';
 import { cosine, linspace, norm2, pointOnPlane, randomDirection } from '../directions';
 import { prepareInputs, type PreparedInputs } from '../inputs';
-import { loadLayersModelFromFile } from '../loaders/modelJson';
+import { hessianDirections } from '../curvature/hessianDirections';
+import { loadModel } from '../loaders/model';
 import { Rng } from '../linalg/rng';
 import { makeProvenance, Stopwatch } from '../provenance';
 import { SidecarWriter, sidecarPath, writeResult } from '../resultWriter';
@@ -38,7 +39,7 @@ export async function runLandscape(input: LandscapeSpecInput, ctx: AnalysisConte
 }
 
 async function secondModelDirection(spec: LandscapeSpec, prepared: PreparedInputs): Promise<Float32Array> {
-  const other = await loadLayersModelFromFile(path.resolve(spec.to!));
+  const other = await loadModel(path.resolve(spec.to!));
   try {
     const weights = other.model.trainableWeights;
     const groups = prepared.objective.groups;
@@ -72,22 +73,26 @@ async function computeLandscape(spec: LandscapeSpec, prepared: PreparedInputs, w
   if (!(range[0] < range[1])) throw new InputError('--range', `must be increasing, got ${range[0]},${range[1]}`);
 
   const rng = new Rng(spec.seed);
+  const eigen = !line && spec.directions === 'hessian' ? await hessianDirections(obj, dims, spec.seed, ctx.stop) : null;
   const dirs: Float32Array[] = line
     ? [await secondModelDirection(spec, prepared)]
-    : Array.from({ length: dims }, () => randomDirection(theta, obj.groups, rng, spec.norm, spec.bias));
+    : eigen
+      ? eigen.vectors
+      : Array.from({ length: dims }, () => randomDirection(theta, obj.groups, rng, spec.norm, spec.bias));
   watch.lap('directions');
 
   const out = path.resolve(spec.out);
   const sidecar = new SidecarWriter(sidecarPath(out));
   const directions: DirectionsInfo = {
-    kind: line ? 'interpolation' : 'random',
-    norm: line ? 'none' : spec.norm,
+    kind: line ? 'interpolation' : eigen ? 'hessian' : 'random',
+    norm: line || eigen ? 'none' : spec.norm,
     bias: spec.bias,
     seed: spec.seed,
     cosine: dirs.length === 2 ? cosine(dirs[0], dirs[1]) : null,
     norms: dirs.map((d) => norm2(d)),
     center: sidecar.add(theta),
     vectors: dirs.map((d) => sidecar.add(d)),
+    ...(eigen ? { note: eigen.note } : {}),
   };
   sidecar.write();
 

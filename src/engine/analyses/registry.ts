@@ -2,12 +2,22 @@ import type { AnalysisSpecInput } from '../../shared/protocol';
 import type { LosscapeResult } from '../../shared/result';
 import type { AnalysisContext } from '../analysisContext';
 import { runLandscape } from './landscape';
+import { runGrokking } from './grokking';
+import { runTrajectory } from './trajectory';
+import { runHessian } from './hessian';
+import { runSharpness } from './sharpness';
+import { runSaliency } from './saliency';
 
 /** One entry per analysis kind; the RPC loop and direct callers dispatch through it. */
 type Runner = (spec: AnalysisSpecInput, ctx: AnalysisContext) => Promise<LosscapeResult>;
 
 const RUNNERS: { [K in AnalysisSpecInput['kind']]: (spec: Extract<AnalysisSpecInput, { kind: K }>, ctx: AnalysisContext) => Promise<LosscapeResult> } = {
   landscape: runLandscape,
+  grokking: runGrokking,
+  trajectory: runTrajectory,
+  hessian: runHessian,
+  sharpness: runSharpness,
+  saliency: runSaliency,
 };
 
 export const runAnalysis: Runner = (spec, ctx) => {

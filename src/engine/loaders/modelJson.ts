@@ -14,9 +14,13 @@ export interface LoadedModel {
   model: tf.LayersModel;
   path: string;
   sha256: string;
-  /** From model.json's `trainingConfig` (tfjs) or `modelTopology.training_config` (Keras converter). */
+  /**
+   * From model.json's `trainingConfig` (tfjs) or `modelTopology.training_config` (Keras converter),
+   * a .keras file's `compile_config`, or an .h5 file's `training_config`.
+   */
   trainingConfig?: { loss?: unknown; metrics?: unknown; optimizer_config?: unknown };
-  format: 'tfjs-layers';
+  /** tfjs model.json, Keras 3 .keras zip, or legacy Keras .h5 (see loaders/model.ts). */
+  format: 'tfjs-layers' | 'keras' | 'keras-h5';
 }
 
 type WeightSpec = tf.io.WeightsManifestEntry;

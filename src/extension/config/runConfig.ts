@@ -8,6 +8,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { AnalysisSpecInput } from '../../shared/protocol';
 import { parseJsonc } from './jsonc';
+import { appendConfiguration } from './jsoncInsert';
 
 export const ANALYSES = ['landscape', 'sharpness', 'hessian', 'grokking', 'trajectory'] as const;
 export type AnalysisName = (typeof ANALYSES)[number];
@@ -39,6 +40,8 @@ export const RunConfigurationSchema = z
     bias: z.enum(['zero', 'keep']).optional(),
     to: z.string().min(1).optional(),
     accuracy: z.boolean().optional(),
+    /** random (filter-normalised Gaussian) or hessian (the top two Hessian eigenvectors). */
+    directions: z.enum(['random', 'hessian']).optional(),
     /** Result file; default: the results folder, named by a hash of the inputs. */
     out: z.string().min(1).optional(),
   })
@@ -76,8 +79,15 @@ export function parseRunConfigurations(text: string, source: string): ParsedConf
   return { configurations, problems };
 }
 
-/** The file's text with `config` added (or replacing the one of the same name). */
-export function withConfiguration(existing: RunConfiguration[], config: RunConfiguration): string {
+/**
+ * The file's text with `config` added: appended in place when the name is new (comments and
+ * layout kept), else the file rewritten with it replacing the one of the same name.
+ */
+export function withConfiguration(existing: RunConfiguration[], config: RunConfiguration, text?: string): string {
+  if (text !== undefined && !existing.some((c) => c.name === config.name)) {
+    const appended = appendConfiguration(text, JSON.stringify(config, null, 2));
+    if (appended !== undefined) return appended;
+  }
   const rest = existing.filter((c) => c.name !== config.name);
   return JSON.stringify({ version: CONFIG_FILE_VERSION, configurations: [...rest, config] }, null, 2) + '\n';
 }
@@ -152,6 +162,7 @@ export function toSpec(config: RunConfiguration, ctx: SpecContext, overrides: Ru
     ...(config.norm !== undefined ? { norm: config.norm } : {}),
     ...(config.bias !== undefined ? { bias: config.bias } : {}),
     ...(config.accuracy !== undefined ? { accuracy: config.accuracy } : {}),
+    ...(config.directions !== undefined ? { directions: config.directions } : {}),
     ...(to !== undefined ? { to: abs(to) } : {}),
   };
   return { ok: true, spec };

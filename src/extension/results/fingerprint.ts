@@ -37,5 +37,6 @@ export async function inputFingerprints(spec: AnalysisSpecInput): Promise<Record
     [spec.data]: await statPrint(spec.data),
   };
   if (spec.kind === 'landscape' && spec.to) out[spec.to] = await modelPrint(spec.to);
+  if (spec.lossModule) out[spec.lossModule] = await statPrint(spec.lossModule);
   return out;
 }

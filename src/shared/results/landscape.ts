@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SidecarArraySchema } from '../provenance';
+import { TrajectoryInfoSchema } from './trajectory';
 
 export const DirectionNormSchema = z.enum(['filter', 'layer', 'none']);
 export type DirectionNorm = z.infer<typeof DirectionNormSchema>;
@@ -36,6 +37,8 @@ export const Landscape1DSchema = z.object({
   centerAccuracy: z.number().nullable(),
   directions: DirectionsInfoSchema,
   endpoints: z.object({ from: z.string(), to: z.string() }).optional(),
+  /** Made from a checkpoint series by `losscape trajectory`. */
+  trajectory: TrajectoryInfoSchema.optional(),
 });
 
 export const Landscape2DSchema = z.object({
@@ -51,6 +54,8 @@ export const Landscape2DSchema = z.object({
   directions: DirectionsInfoSchema,
   /** Points drawn on the plane, e.g. a training path. */
   path: z.array(z.object({ label: z.string(), x: z.number(), y: z.number() })).optional(),
+  /** Made from a checkpoint series by `losscape trajectory`. */
+  trajectory: TrajectoryInfoSchema.optional(),
 });
 
 export const LandscapePayloadSchema = z.discriminatedUnion('dims', [Landscape1DSchema, Landscape2DSchema]);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /** What every analysis reads: a model, data, a loss, and how much of the data to use. */
 export const InputsSchema = z.object({
-  /** A TF.js Layers model.json (absolute, or relative to the working directory). */
+  /** A TF.js Layers model.json, Keras .keras or Keras .h5 (absolute, or relative to the working directory). */
   model: z.string().min(1),
   /** .npz, .npy (with its labels sibling) or .csv. */
   data: z.string().min(1),

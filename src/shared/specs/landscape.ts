@@ -15,6 +15,8 @@ export const LandscapeSpecSchema = InputsSchema.extend({
   to: z.string().optional(),
   /** Also report accuracy at each point (classification models). */
   accuracy: z.boolean().default(true),
+  /** random: Gaussian (normalised per `norm`); hessian: the top Hessian eigenvectors (unit, not normalised). */
+  directions: z.enum(['random', 'hessian']).default('random'),
 });
 export type LandscapeSpec = z.infer<typeof LandscapeSpecSchema>;
 export type LandscapeSpecInput = z.input<typeof LandscapeSpecSchema>;

@@ -1,0 +1,133 @@
+import * as tf from '@tensorflow/tfjs';
+import { InputError } from '../../shared/errors';
+import { lastActivation } from '../inputs';
+import type { Loss } from '../losses';
+
+/**
+ * The Hessian of each built-in loss with respect to the model's output, in closed form, for
+ * the generalised Gauss–Newton matrix G = (1/n) Σₙ Jₙᵀ H_ℓ,ₙ Jₙ (Schraudolph 2002; Martens
+ * 2020, "New insights and perspectives on the natural gradient method" §8). The per-sample
+ * losses are those of `losses.ts` (Keras reductions), so with C output units:
+ *
+ *   softmax cross-entropy, at the logits z:  H_ℓ = s·(diag(p) − ppᵀ), p = softmax(z), s = Σ_c y_c (1 for class labels)
+ *   sigmoid binary cross-entropy, at z:       H_ℓ = diag(p(1 − p)) / C, p = σ(z)
+ *   mean squared error:                       H_ℓ = 2I / C
+ *   Huber (δ = 1):                            H_ℓ = diag(1[|f − y| ≤ 1]) / C (almost everywhere)
+ *
+ * A cross-entropy on probabilities (a model ending in softmax or sigmoid) is split at the logits,
+ * the usual GGN (the loss composed with the output activation is convex in z): while products
+ * are computed the last layer's activation is replaced by the identity and restored after.
+ * MAE and hinge have no useful second derivative (zero almost everywhere) and a user's loss
+ * function has no closed form: the Gauss–Newton operator refuses them.
+ */
+export interface LossCurvature {
+  /** Whether H_ℓ is taken at the logits (the last activation switched off during products). */
+  atLogits: boolean;
+  /** Short description for results. */
+  description: string;
+  /**
+   * H_ℓ r per sample, for z the model's outputs (logits if `atLogits`) and y the batch's labels,
+   * both [rows, C] after flattening; returns [rows, C].
+   */
+  apply(z: tf.Tensor2D, y: tf.Tensor, r: tf.Tensor2D): tf.Tensor2D;
+  /** Runs `f` with the model producing what H_ℓ expects (logits when `atLogits`), synchronously. */
+  withOutputs<T>(f: () => T): T;
+}
+
+type Swappable = { activation?: unknown; softmax?: unknown };
+
+/** A genuine TF.js linear activation object (a throwaway Dense's default), so the layer stays well-formed. */
+function linearActivation(): unknown {
+  return (tf.layers.dense({ units: 1 }) as unknown as Swappable).activation;
+}
+
+/** Runs f with the model's last layer's output activation replaced by the identity. */
+function withoutLastActivation(model: tf.LayersModel): <T>(f: () => T) => T {
+  const last = model.layers[model.layers.length - 1] as unknown as Swappable;
+  return <T>(f: () => T): T => {
+    if (last.softmax !== undefined && typeof last.softmax === 'function') {
+      const saved = last.softmax;
+      last.softmax = (x: tf.Tensor) => x;
+      try {
+        return f();
+      } finally {
+        last.softmax = saved;
+      }
+    }
+    const saved = last.activation;
+    last.activation = linearActivation();
+    try {
+      return f();
+    } finally {
+      last.activation = saved;
+    }
+  };
+}
+
+function labelsLike(y: tf.Tensor, z: tf.Tensor2D): tf.Tensor2D {
+  const C = z.shape[1];
+  if (y.size === z.shape[0] && C > 1) return tf.oneHot(tf.cast(y.reshape([-1]), 'int32'), C).toFloat() as tf.Tensor2D;
+  return y.reshape(z.shape) as tf.Tensor2D;
+}
+
+function refuse(what: string): never {
+  throw new InputError('--operator', `the Gauss–Newton operator needs a twice-differentiable loss with a closed-form Hessian; ${what}. Use --operator hessian or fisher`);
+}
+
+/** The loss's curvature for `model`, or an InputError saying why there is none. */
+export function lossCurvature(loss: Loss, model: tf.LayersModel): LossCurvature {
+  const act = lastActivation(model);
+  const last = model.layers[model.layers.length - 1] as unknown as Swappable;
+  const swappable = typeof last.softmax === 'function' || last.activation !== undefined;
+  const same = <T>(f: () => T): T => f();
+  switch (loss.name) {
+    case 'categorical_crossentropy': {
+      if (!loss.fromLogits && (act !== 'softmax' || !swappable)) {
+        refuse(`the loss reads the outputs as probabilities but the model does not end in a softmax (last activation '${act}'), so there are no logits to take it at`);
+      }
+      return {
+        atLogits: true,
+        description: 'softmax cross-entropy at the logits: H_ℓ = s·(diag(p) − ppᵀ)',
+        withOutputs: loss.fromLogits ? same : withoutLastActivation(model),
+        apply(z, y, r) {
+          const p = tf.softmax(z);
+          const hr = p.mul(r.sub(p.mul(r).sum(-1, true)));
+          if (y.size === z.shape[0]) return hr as tf.Tensor2D;
+          return hr.mul(labelsLike(y, z).sum(-1, true)) as tf.Tensor2D;
+        },
+      };
+    }
+    case 'binary_crossentropy': {
+      if (!loss.fromLogits && (act !== 'sigmoid' || !swappable)) {
+        refuse(`the loss reads the outputs as probabilities but the model does not end in a sigmoid (last activation '${act}')`);
+      }
+      return {
+        atLogits: true,
+        description: 'sigmoid binary cross-entropy at the logits: H_ℓ = diag(p(1 − p))/C',
+        withOutputs: loss.fromLogits ? same : withoutLastActivation(model),
+        apply(z, _y, r) {
+          const p = tf.sigmoid(z);
+          return p.mul(tf.scalar(1).sub(p)).mul(r).div(z.shape[1]) as tf.Tensor2D;
+        },
+      };
+    }
+    case 'mse':
+      return { atLogits: false, description: 'mean squared error: H_ℓ = 2I/C', withOutputs: same, apply: (z, _y, r) => r.mul(2 / z.shape[1]) as tf.Tensor2D };
+    case 'huber':
+      return {
+        atLogits: false,
+        description: 'Huber (δ = 1): H_ℓ = diag(1[|f − y| ≤ 1])/C',
+        withOutputs: same,
+        apply(z, y, r) {
+          const inside = tf.lessEqual(z.sub(labelsLike(y, z)).abs(), 1).toFloat();
+          return inside.mul(r).div(z.shape[1]) as tf.Tensor2D;
+        },
+      };
+    case 'mae':
+      return refuse('mae has none (its second derivative is zero almost everywhere)');
+    case 'hinge':
+      return refuse('hinge has none (its second derivative is zero almost everywhere)');
+    case 'custom':
+      return refuse('a loss function from a module has none Losscape can derive');
+  }
+}

@@ -1,0 +1,30 @@
+import type { RunConfiguration, RunOverrides } from '../config/runConfig';
+
+/**
+ * What the analysis commands accept as their argument (from tests, CodeLens or other
+ * extensions): a configuration name, an inline configuration, or an object with options.
+ * Anything else (a Uri from a menu, nothing from the palette) means "ask".
+ */
+export interface AnalysisCommandOptions {
+  configuration?: string | RunConfiguration;
+  /** Bypass the cached result. */
+  recompute?: boolean;
+  /** Between checkpoints: the second model.json (relative to the workspace folder). */
+  to?: string;
+  /** Loss chosen by a CodeLens. */
+  overrides?: RunOverrides;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function readCommandArgument(arg: unknown): AnalysisCommandOptions {
+  if (typeof arg === 'string') return { configuration: arg };
+  if (!isObject(arg)) return {};
+  if ('analysis' in arg && 'model' in arg) return { configuration: arg as unknown as RunConfiguration };
+  const out: AnalysisCommandOptions = {};
+  if (typeof arg.configuration === 'string' || isObject(arg.configuration)) out.configuration = arg.configuration as string | RunConfiguration;
+  if (typeof arg.recompute === 'boolean') out.recompute = arg.recompute;
+  if (typeof arg.to === 'string') out.to = arg.to;
+  if (isObject(arg.overrides)) out.overrides = arg.overrides as RunOverrides;
+  return out;
+}

@@ -1,0 +1,21 @@
+/** Command ids and titles; package.json `contributes.commands` lists the same (a unit test checks). */
+export const COMMANDS = {
+  plotLandscape2D: { id: 'losscape.plotLandscape2D', title: 'Plot Loss Landscape (2D)' },
+  plotLandscape1D: { id: 'losscape.plotLandscape1D', title: 'Plot Loss Landscape (1D)' },
+  plotLandscapeBetweenCheckpoints: { id: 'losscape.plotLandscapeBetweenCheckpoints', title: 'Plot Loss Landscape Between Checkpoints' },
+  measureSharpness: { id: 'losscape.measureSharpness', title: 'Measure Sharpness' },
+  hessianSpectrum: { id: 'losscape.hessianSpectrum', title: 'Hessian Spectrum' },
+  grokkingStatistics: { id: 'losscape.grokkingStatistics', title: 'Grokking Statistics' },
+  trajectoryLandscape: { id: 'losscape.trajectoryLandscape', title: 'Trajectory Landscape' },
+  openResult: { id: 'losscape.openResult', title: 'Open Result' },
+  cancelAnalysis: { id: 'losscape.cancelAnalysis', title: 'Cancel Analysis' },
+  showEngineLog: { id: 'losscape.showEngineLog', title: 'Show Engine Log' },
+  selectBackend: { id: 'losscape.selectBackend', title: 'Select Backend' },
+  addConfiguration: { id: 'losscape.addConfiguration', title: 'Add Configuration…' },
+} as const;
+
+/** Run by CodeLens clicks; hidden from the palette. */
+export const LENS_COMMAND = 'losscape.lensAction';
+
+/** The custom editor of `*.losscape.json` files. */
+export const RESULT_VIEW_TYPE = 'losscape.result';

@@ -1,0 +1,34 @@
+import * as vscode from 'vscode';
+import { addConfiguration } from '../config/addConfiguration';
+import { runLensAction } from '../codelens/lensActions';
+import type { LensCommandArgs } from '../codelens/lossCodeLensProvider';
+import type { Services } from '../services';
+import { readCommandArgument } from './commandArgs';
+import { COMMANDS, LENS_COMMAND } from './commandIds';
+import { runLandscapeCommand } from './landscapeCommands';
+import { cancelAnalysis, notAvailable, openResult, selectBackend } from './otherCommands';
+
+function isLensArgs(v: unknown): v is LensCommandArgs {
+  return typeof v === 'object' && v !== null && 'action' in v && 'site' in v && 'uri' in v && 'languageId' in v;
+}
+
+/** Every command of package.json `contributes.commands`, plus the CodeLens one. */
+export function registerCommands(s: Services): vscode.Disposable[] {
+  const reg = (id: string, fn: (arg: unknown) => unknown): vscode.Disposable => vscode.commands.registerCommand(id, fn);
+  return [
+    reg(COMMANDS.plotLandscape2D.id, (a) => runLandscapeCommand(s, '2d', readCommandArgument(a))),
+    reg(COMMANDS.plotLandscape1D.id, (a) => runLandscapeCommand(s, '1d', readCommandArgument(a))),
+    reg(COMMANDS.plotLandscapeBetweenCheckpoints.id, (a) => runLandscapeCommand(s, 'between', readCommandArgument(a))),
+    ...[COMMANDS.measureSharpness, COMMANDS.hessianSpectrum, COMMANDS.grokkingStatistics, COMMANDS.trajectoryLandscape].map((c) => reg(c.id, () => notAvailable(c.title))),
+    reg(COMMANDS.openResult.id, (a) => openResult(a)),
+    reg(COMMANDS.cancelAnalysis.id, () => cancelAnalysis(s)),
+    reg(COMMANDS.showEngineLog.id, () => s.log.show(true)),
+    reg(COMMANDS.selectBackend.id, (a) => selectBackend(s, a)),
+    reg(COMMANDS.addConfiguration.id, async () => {
+      const added = await addConfiguration({}, s.log);
+      if (added) await vscode.window.showTextDocument(vscode.Uri.joinPath(added.folder.uri, '.vscode', 'losscape.json'));
+      return added?.config;
+    }),
+    reg(LENS_COMMAND, (a) => (isLensArgs(a) ? runLensAction(s, a) : undefined)),
+  ];
+}
