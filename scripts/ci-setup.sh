@@ -70,7 +70,7 @@ say "seeded $tarball"
 
 # 3. code-server itself, into .tools/ (gitignored), from the npm registry only.
 mkdir -p "$tools"
-say "npm install code-server@$code_server_version into .tools/ (about a minute)"
+say "npm install code-server@$code_server_version into .tools/ (about two minutes)"
 npm_config_yes=true npm install --prefix "$tools" --no-save --no-audit --no-fund --unsafe-perm=true \
   "code-server@$code_server_version"
 "$tools/node_modules/.bin/code-server" --version

@@ -40,6 +40,18 @@ if (existsSync(first)) {
   losscape('the line from the initial checkpoint to the trained model', ['landscape', '--model', first, '--to', model, '--data', data, '--loss', 'sparse_categorical_crossentropy', '--samples', '2000', '--out', out('line-init-to-final')]);
 }
 
+losscape('Hessian: top-5 eigenvalues (Lanczos) and Hutchinson trace, 1,000 samples', ['hessian', ...common, '--samples', '1000', '--top', '5', '--trace', '--out', out('hessian')]);
+losscape('Sharpness: SAM, ASAM, Keskar and average case, 1,000 samples', ['sharpness', ...common, '--samples', '1000', '--out', out('sharpness')]);
+
+const ck = `${G}/checkpoints`;
+losscape('grokking statistics over the 7 checkpoints (NTK on 128 probe samples, λ_max of the GGN)', ['grokking', '--checkpoints', ck, '--data', data, '--loss', 'sparse_categorical_crossentropy', '--probe', '128', '--train-loss-below', '0.3', '--test-loss-below', '0.3', '--train-accuracy-above', '0.93', '--test-accuracy-above', '0.93', '--sharpness', 'ggn', '--out', out('grokking')]);
+losscape('training trajectory on the PCA plane of θ_t − θ_final, 2,000 samples', ['trajectory', '--checkpoints', ck, '--data', data, '--loss', 'sparse_categorical_crossentropy', '--samples', '2000', '--out', out('trajectory')]);
+
+// The seed paper's model (Kumar et al. 2023): a sweep over the output scale α, with checkpoints.
+const SG = 'examples/grokking/generated';
+step('seed-paper grokking model: full-batch GD for 5 values of α, checkpoints, statistics', 'npx', ['tsx', 'examples/grokking/run.ts']);
+for (const f of [`${SG}/grokking.losscape.json`, `${SG}/trajectory.losscape.json`]) if (existsSync(f)) results.push(f);
+
 losscape('HTML report', ['report', ...results, '--title', 'Losscape demo: MNIST MLP', '--out', `${G}/report.html`]);
 console.log(`\nDemo finished in ${((Date.now() - t0) / 1000).toFixed(0)} s.`);
 console.log(`Report: ${path.resolve(G, 'report.html')}`);

@@ -39,8 +39,17 @@ function context(exportSink: ExportSink, report: PanelContext['report']): PanelC
   return { exportSink, theme: () => readTheme(document.body), report };
 }
 
+const KIND_TITLES: Record<LosscapeResult['kind'], string> = {
+  landscape: 'Loss landscape',
+  grokking: 'Grokking statistics',
+  hessian: 'Hessian spectrum',
+  sharpness: 'Sharpness',
+  saliency: 'Pruning saliency',
+};
+
 function titleOf(result: LosscapeResult, title: string | undefined): string {
-  return title ?? `Loss landscape — ${result.provenance.model.path.split(/[\\/]/).pop() ?? 'model'}`;
+  const name = result.kind === 'landscape' && result.result.trajectory ? 'Trajectory landscape' : KIND_TITLES[result.kind];
+  return title ?? `${name} — ${result.provenance.model.path.split(/[\\/]/).pop() ?? 'model'}`;
 }
 
 /** Redraws a panel when its width changes (window resize, sidebar drag), once per frame. */

@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { LOSSCAPE_VERSION } from '../shared/version';
 import { landscapeCommand } from './commands/landscape';
+import { grokkingCommand } from './commands/grokking';
+import { trajectoryCommand } from './commands/trajectory';
 import { hessianCommand } from './commands/hessian';
 import { sharpnessCommand } from './commands/sharpness';
 import { pruneSaliencyCommand } from './commands/pruneSaliency';
@@ -17,6 +19,8 @@ const program = new Command('losscape')
   });
 
 program.addCommand(landscapeCommand());
+program.addCommand(grokkingCommand());
+program.addCommand(trajectoryCommand());
 program.addCommand(hessianCommand());
 program.addCommand(sharpnessCommand());
 program.addCommand(pruneSaliencyCommand());

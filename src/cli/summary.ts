@@ -1,4 +1,5 @@
 import type { LosscapeResult } from '../shared/result';
+import { summariseGrokking } from './commands/grokking';
 import { summariseHessian, summariseSaliency, summariseSharpness } from './curvatureSummary';
 
 /** A few human lines about a result, printed by the CLI after it is written. */
@@ -13,6 +14,8 @@ export function summarise(r: LosscapeResult): string {
       const hi = Math.max(...vals);
       return `${head}\ncentre loss ${l.centerLoss.toPrecision(6)}${l.centerAccuracy !== null ? `, accuracy ${(100 * l.centerAccuracy).toFixed(2)} %` : ''}; grid loss ${lo.toPrecision(4)} … ${hi.toPrecision(4)}`;
     }
+    case 'grokking':
+      return `${head}\n${summariseGrokking(r.result)}`;
     case 'hessian':
       return `${head}\n${summariseHessian(r.result)}`;
     case 'sharpness':

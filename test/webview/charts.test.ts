@@ -34,7 +34,7 @@ function load(name: string): LosscapeResult {
 /** A 101×101 landscape with ripples on a tilted bowl, for the render-time measurement. */
 function bigLandscape(): LosscapeResult {
   const base = load('landscape-2d.losscape.json');
-  if (base.result.dims !== 2) throw new Error('fixture is not 2D');
+  if (base.kind !== 'landscape' || base.result.dims !== 2) throw new Error('fixture is not a 2D landscape');
   const n = 101;
   const ax = Array.from({ length: n }, (_, i) => -1 + (2 * i) / (n - 1));
   const loss = ax.map((b) => ax.map((a) => 0.35 + 1.2 * a * a + 0.5 * b * b + 0.3 * a * b + 0.08 * Math.sin(9 * a) * Math.cos(7 * b)));

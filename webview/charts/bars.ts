@@ -8,8 +8,8 @@
  * The chart's height follows from the number of bars; it is returned with the scale.
  */
 import { axisBottom } from 'd3';
-import { textWidth } from './legend';
-import { axisScale, formatValue, isNum, px, type Axis, type AxisKind } from './scales';
+import { axisScale, formatValue, formatWithError, isNum, px, type Axis, type AxisKind } from './scales';
+import { measureText } from './text';
 import type { Theme } from './theme';
 import type { Tooltip, TooltipRow } from './tooltip';
 import type { SvgG } from './types';
@@ -45,6 +45,8 @@ export interface BarOptions {
   maxLabelWidth?: number;
   /** A fixed value domain, e.g. [0, 1] for shares. */
   domain?: readonly [number, number];
+  /** A labelled vertical reference line (e.g. the global share). */
+  reference?: { value: number; label: string } | null;
 }
 
 export interface BarLayout {
@@ -60,11 +62,14 @@ export function barChart(g: SvgG, data: BarData, opts: BarOptions): BarLayout {
   const fmt = opts.format ?? ((v: number) => formatValue(v));
   const rowH = opts.rowHeight ?? 22;
   const barH = Math.max(6, Math.round(rowH * 0.62));
-  const labelW = Math.min(opts.maxLabelWidth ?? 170, Math.max(40, ...data.bars.map((b) => textWidth(b.label, 11))));
+  const valueText = (b: Bar): string => (isNum(b.value) ? (isNum(b.error) && b.error > 0 ? (opts.format ? `${fmt(b.value)} ± ${fmt(b.error)}` : formatWithError(b.value, b.error)) : fmt(b.value)) : 'not computed');
+  g.selectAll('*').remove();
+  const labelW = Math.min(opts.maxLabelWidth ?? Math.round(opts.width * 0.32), Math.max(30, ...data.bars.map((b) => measureText(g, b.label, 'lc-bar-label', 11))));
   const left = labelW + 12;
-  const right = 58;
+  // Room for the value written after the longest bar (it may also go inside, see below).
+  const right = Math.min(Math.round(opts.width * 0.3), Math.max(40, ...data.bars.map((b) => measureText(g, valueText(b), 'lc-bar-value', 11) + 10)));
   const iw = Math.max(40, opts.width - left - right);
-  const top = data.title ? TITLE_H : 4;
+  const top = (data.title ? TITLE_H : 4) + (opts.reference ? 14 : 0);
   const ih = Math.max(rowH, data.bars.length * rowH);
 
   const values: number[] = [];
@@ -75,18 +80,20 @@ export function barChart(g: SvgG, data: BarData, opts: BarOptions): BarLayout {
     if (b.range) values.push(...b.range.filter(isNum));
   }
   const kind = opts.x ?? 'linear';
-  const axis = axisScale(kind, values, { zero: kind === 'linear', domain: opts.domain, ticks: Math.max(2, Math.round(iw / 80)) });
+  // A log axis spans the positive values; zeros and negatives sit at its left edge.
+  const positive = values.filter((v) => v > 0);
+  const axis = axisScale(kind, kind === 'log' && positive.length ? positive : values, { zero: kind === 'linear', domain: opts.domain, ticks: Math.max(2, Math.round(iw / 80)) });
   const xs = axis.scale.range([0, iw]);
   const [d0, d1] = xs.domain();
   const base = axis.kind === 'log' ? 0 : px(xs(Math.max(Math.min(d0, d1), Math.min(Math.max(d0, d1), 0))));
   const clamp = (v: number): number => Math.max(0, Math.min(iw, axis.kind === 'log' && v <= 0 ? 0 : xs(v)));
   const color = opts.color ?? theme.primary;
 
-  g.selectAll('*').remove();
-  g.attr('class', 'lc-bar-chart');
+  g.classed('lc-bar-chart', true);
   if (data.title) {
+    const tw = measureText(g, data.title, 'lc-panel-title', 12.5);
     g.append('text').attr('class', 'lc-panel-title').attr('x', 0).attr('y', 14).text(data.title);
-    if (data.subtitle) g.append('text').attr('class', 'lc-panel-subtitle').attr('x', textWidth(data.title, 12.5) + 8).attr('y', 14).text(data.subtitle);
+    if (data.subtitle) g.append('text').attr('class', 'lc-panel-subtitle').attr('x', tw + 8).attr('y', 14).text(data.subtitle);
   }
   const plot = g.append('g').attr('class', 'lc-plot').attr('transform', `translate(${left},${top})`);
   plot
@@ -105,15 +112,9 @@ export function barChart(g: SvgG, data: BarData, opts: BarOptions): BarLayout {
   data.bars.forEach((b, i) => {
     const cy = i * rowH + rowH / 2;
     const row = plot.append('g').attr('class', 'lc-bar-row').attr('data-label', b.label);
-    const label = row
-      .append('text')
-      .attr('class', 'lc-bar-label')
-      .attr('x', -8)
-      .attr('y', cy)
-      .attr('dominant-baseline', 'middle')
-      .attr('text-anchor', 'end')
-      .text(truncate(b.label, labelW));
-    if (label.text() !== b.label) label.append('title').text(b.label);
+    const shown = truncate(g, b.label, labelW);
+    const label = row.append('text').attr('class', 'lc-bar-label').attr('x', -8).attr('y', cy).attr('dominant-baseline', 'middle').attr('text-anchor', 'end').text(shown);
+    if (shown !== b.label) label.append('title').text(b.label);
     if (!isNum(b.value)) {
       row.append('text').attr('class', 'lc-bar-value').attr('x', base + 4).attr('y', cy).attr('dominant-baseline', 'middle').text('not computed');
       return;
@@ -158,7 +159,7 @@ export function barChart(g: SvgG, data: BarData, opts: BarOptions): BarLayout {
       .attr('x', reach + 5)
       .attr('y', cy)
       .attr('dominant-baseline', 'middle')
-      .text(isNum(b.error) && b.error > 0 ? `${fmt(b.value)} ± ${fmt(b.error)}` : fmt(b.value));
+      .text(valueText(b));
     if (opts.tooltip) {
       const tip = opts.tooltip;
       const rows: TooltipRow[] = [
@@ -180,6 +181,18 @@ export function barChart(g: SvgG, data: BarData, opts: BarOptions): BarLayout {
         .on('mouseleave', () => tip.hide());
     }
   });
+  if (opts.reference && Number.isFinite(xs(opts.reference.value))) {
+    const rx = px(clamp(opts.reference.value));
+    const ref = plot.append('g').attr('class', 'lc-reference');
+    ref.append('line').attr('x1', rx).attr('x2', rx).attr('y1', -4).attr('y2', ih).attr('stroke', theme.foreground).attr('stroke-dasharray', '4 3');
+    ref
+      .append('text')
+      .attr('class', 'lc-mark-label')
+      .attr('x', rx + 4)
+      .attr('y', -6)
+      .attr('fill', theme.foreground)
+      .text(opts.reference.label);
+  }
   if (axis.kind !== 'log') plot.append('line').attr('class', 'lc-bar-base').attr('x1', base).attr('x2', base).attr('y1', 0).attr('y2', ih).attr('stroke', theme.muted);
 
   plot
@@ -195,8 +208,10 @@ export function barChart(g: SvgG, data: BarData, opts: BarOptions): BarLayout {
   return { height, x: axis, bars: data.bars.length };
 }
 
-function truncate(label: string, width: number): string {
-  if (textWidth(label, 11) <= width) return label;
-  const n = Math.max(3, Math.floor(width / (11 * 0.56)) - 1);
+/** The label cut with an ellipsis to fit `width` (the full label goes in a hover title). */
+function truncate(g: SvgG, label: string, width: number): string {
+  if (measureText(g, label, 'lc-bar-label', 11) <= width) return label;
+  let n = label.length - 1;
+  while (n > 3 && measureText(g, `${label.slice(0, n)}…`, 'lc-bar-label', 11) > width) n--;
   return `${label.slice(0, n)}…`;
 }

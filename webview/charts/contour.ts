@@ -191,14 +191,22 @@ function drawPath(
     .y((p) => ys(p.y))(path as PathPoint[]);
   layer.append('path').attr('d', d ?? '').attr('fill', 'none').attr('stroke', theme.background).attr('stroke-width', 4).attr('stroke-opacity', 0.7);
   layer.append('path').attr('d', d ?? '').attr('fill', 'none').attr('stroke', theme.path).attr('stroke-width', 2);
+  const last = path.length - 1;
   const pts = layer
     .selectAll('g')
     .data(path)
     .join('g')
     .attr('class', 'lc-path-point')
     .attr('transform', (p) => `translate(${round(xs(p.x))},${round(ys(p.y))})`);
-  pts.append('circle').attr('r', 3.5).attr('fill', theme.path).attr('stroke', theme.background).attr('stroke-width', 1.5);
+  pts.append('title').text((p) => p.label);
+  // The start hollow, the end larger: the direction of travel reads without arrows.
   pts
+    .append('circle')
+    .attr('r', (_, i) => (i === last && last > 0 ? 4.5 : 3.5))
+    .attr('fill', (_, i) => (i === 0 && last > 0 ? theme.background : theme.path))
+    .attr('stroke', (_, i) => (i === 0 && last > 0 ? theme.path : theme.background))
+    .attr('stroke-width', (_, i) => (i === 0 && last > 0 ? 2 : 1.5));
+  const labels = pts
     .append('text')
     .attr('class', 'lc-mark-label')
     .attr('x', 6)
@@ -208,6 +216,37 @@ function drawPath(
     .attr('stroke-width', 3)
     .attr('paint-order', 'stroke')
     .text((p) => p.label);
+  // Measured where the text is laid out (0 when it is not, e.g. in a hidden panel: then estimated).
+  const widths = labels.nodes().map((t, i) => t.getComputedTextLength?.() || path[i].label.length * 6.6);
+  const keep = labelledPoints(path, xs, ys, widths);
+  labels.filter((_, i) => !keep.has(i)).remove();
+}
+
+/**
+ * Indices of the path points whose label is drawn: the first and the last, then every other
+ * one whose label box (right of and above the point) overlaps no box kept so far. The rest
+ * keep their point and a hover title.
+ */
+export function labelledPoints(
+  path: ReadonlyArray<PathPoint>,
+  xs: (v: number) => number,
+  ys: (v: number) => number,
+  widths: ReadonlyArray<number> = path.map((p) => p.label.length * 6.6),
+): Set<number> {
+  const boxes: [number, number, number, number][] = [];
+  const kept = new Set<number>();
+  const order = path.length > 1 ? [0, path.length - 1, ...path.map((_, i) => i).slice(1, -1)] : [0];
+  for (const i of order) {
+    const x = xs(path[i].x) + 6;
+    const y = ys(path[i].y) - 17;
+    const box: [number, number, number, number] = [x - 2, y, x + widths[i] + 4, y + 14];
+    const free = boxes.every(([a, b, c, e]) => box[2] <= a || box[0] >= c || box[3] <= b || box[1] >= e);
+    if (free || i === 0 || i === path.length - 1) {
+      boxes.push(box);
+      kept.add(i);
+    }
+  }
+  return kept;
 }
 
 function drawCenter(

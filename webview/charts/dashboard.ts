@@ -11,7 +11,8 @@
  */
 import { axisBottom, axisLeft, line, area, pointer } from 'd3';
 import type { ScaleContinuousNumeric } from 'd3';
-import { legend, textWidth, type LegendItem } from './legend';
+import { legend, legendRows, legendWidths, type LegendItem } from './legend';
+import { measureText } from './text';
 import { axisScale, formatValue, isNum, px, type Axis, type AxisKind } from './scales';
 import type { Theme } from './theme';
 import type { Tooltip, TooltipRow } from './tooltip';
@@ -83,6 +84,8 @@ export interface DashboardOptions {
   theme: Theme;
   x?: AxisKind;
   xLabel?: string;
+  /** Tick values for x (e.g. the swept values), instead of automatic ones. */
+  xTicks?: ReadonlyArray<number>;
   /** Formats x in the read-out. */
   xFormat?: (v: number) => string;
   margin?: Partial<Margin>;
@@ -120,7 +123,7 @@ export function dashboard(g: SvgG, data: DashboardData, opts: DashboardOptions):
   const iw = Math.max(40, opts.width - margin.left - margin.right);
   const ph = opts.panelHeight ?? 96;
   g.selectAll('*').remove();
-  g.attr('class', 'lc-dashboard');
+  g.classed('lc-dashboard', true);
 
   const allX = data.panels.flatMap((p) => p.series.flatMap((s) => [...s.x]));
   const xAxis = axisScale(opts.x ?? 'linear', allX, { ticks: Math.max(2, Math.round(iw / 90)), nice: false });
@@ -134,7 +137,10 @@ export function dashboard(g: SvgG, data: DashboardData, opts: DashboardOptions):
 
   // Event labels sit in rows above the first panel, each on the first row where it fits.
   const labelRows = placeLabels(
-    [...bands.map((b) => ({ x: (xs(b.x0) + xs(b.x1)) / 2, label: b.label, centre: true })), ...events.map((e) => ({ x: xs(e.x), label: e.label, centre: false }))],
+    [
+      ...bands.map((b) => ({ x: (xs(b.x0) + xs(b.x1)) / 2, label: b.label, centre: true, width: measureText(g, b.label, 'lc-band-label', 11) })),
+      ...events.map((e) => ({ x: xs(e.x), label: e.label, centre: false, width: measureText(g, e.label, 'lc-event-label', 11) })),
+    ],
     iw,
   );
   const eventsH = labelRows.count * EVENT_ROW + (labelRows.count ? 4 : 0);
@@ -153,30 +159,28 @@ export function dashboard(g: SvgG, data: DashboardData, opts: DashboardOptions):
       y += SECTION_H;
     }
     const head = stack.append('g').attr('class', 'lc-panel-head');
+    const titleW = measureText(head, p.title, 'lc-panel-title', 12.5);
     head.append('text').attr('class', 'lc-panel-title').attr('x', 0).attr('y', y + 13).text(p.title);
-    if (p.subtitle) head.append('text').attr('class', 'lc-panel-subtitle').attr('x', textWidth(p.title, 12.5) + 8).attr('y', y + 13).text(p.subtitle);
-    const titleW = textWidth(p.title, 12.5) + (p.subtitle ? textWidth(p.subtitle, 11) + 16 : 0);
+    const subW = p.subtitle ? measureText(head, p.subtitle, 'lc-panel-subtitle', 11) + 8 : 0;
+    if (p.subtitle) head.append('text').attr('class', 'lc-panel-subtitle').attr('x', titleW + 8).attr('y', y + 13).text(p.subtitle);
     const items: LegendItem[] = [
-      ...p.series.filter((s) => s.legend !== false).map((s) => ({ label: s.label, color: s.color, dash: s.dash, swatch: s.points && s.dash === 'none' ? ('dot' as const) : ('line' as const) })),
+      ...p.series.filter((s) => s.legend !== false).map((s) => ({ label: s.label, color: s.color, dash: s.dash === 'none' ? null : s.dash, swatch: s.dash === 'none' ? ('dot' as const) : ('line' as const) })),
       ...(p.legendExtra ?? []),
     ];
-    // One legend row beside the title when it fits, else rows under it.
-    const besideW = iw - titleW - 16;
-    const rowsBeside = items.length ? legendRows(items, besideW) : 0;
-    let legendTop = y + 9;
-    let headH = TITLE_H;
-    if (rowsBeside > 1) {
-      legendTop = y + TITLE_H + 6;
-      headH = TITLE_H + legendRows(items, iw) * 15 + 2;
-    }
-    legend(head, items, { right: iw, y: legendTop, maxWidth: rowsBeside > 1 ? iw : besideW });
+    // The legend goes on the title's line when it fits there in one row, else in rows under it.
+    const widths = legendWidths(head, items);
+    const besideW = iw - titleW - subW - 16;
+    const beside = widths.reduce((a, b) => a + b, 0) <= besideW;
+    const under = beside ? 0 : legendRows(widths, iw).length;
+    legend(head, items, { right: iw, y: beside ? y + 9 : y + TITLE_H + 6, maxWidth: beside ? besideW : iw });
+    const headH = beside ? TITLE_H : TITLE_H + under * 15 + 2;
     y += headH;
     panels.push(drawPanel(stack, p, xs, iw, y, ph, theme, events, bands));
     y += ph + GAP;
   }
   const bottom = y - GAP;
 
-  // Event rules across the whole stack, labels above it.
+  // Event labels above the stack, each tied to its rules by a dotted line.
   const top0 = margin.top + eventsH;
   const labels = stack.append('g').attr('class', 'lc-event-labels');
   for (const l of labelRows.placed) {
@@ -192,6 +196,7 @@ export function dashboard(g: SvgG, data: DashboardData, opts: DashboardOptions):
     if (!l.centre) labels.append('line').attr('x1', px(l.x)).attr('x2', px(l.x)).attr('y1', ly + 3).attr('y2', top0).attr('stroke', theme.muted).attr('stroke-dasharray', '2 3');
   }
 
+  if (opts.xTicks) xAxis.ticks = opts.xTicks.filter(inX);
   stack.append('g').attr('class', 'lc-axis lc-axis-x').attr('transform', `translate(0,${bottom})`).call(axisBottom(xs).tickValues(xAxis.ticks).tickFormat((v) => xAxis.format(+v)).tickSizeOuter(0));
   stack
     .append('text')
@@ -203,20 +208,6 @@ export function dashboard(g: SvgG, data: DashboardData, opts: DashboardOptions):
 
   if (opts.tooltip && panels.length) attachHover(stack, data, xs, panels, iw, opts, opts.tooltip);
   return { x: xs, xAxis, height: bottom + margin.bottom, panels };
-}
-
-function legendRows(items: ReadonlyArray<LegendItem>, maxW: number): number {
-  let rows = 1;
-  let used = 0;
-  for (const it of items) {
-    const w = 24 + textWidth(it.label, 12) + 12;
-    if (used > 0 && used + w > maxW) {
-      rows++;
-      used = 0;
-    }
-    used += w;
-  }
-  return rows;
 }
 
 function drawPanel(
@@ -274,11 +265,15 @@ function drawPanel(
     const c = h.color ?? theme.foreground;
     const r = panel.append('g').attr('class', 'lc-hline');
     r.append('line').attr('x1', 0).attr('x2', iw).attr('y1', hy).attr('y2', hy).attr('stroke', c).attr('stroke-width', 1.25).attr('stroke-dasharray', '6 3');
+    if (!h.label) continue;
+    // The label goes where it covers the least data: above or below the line, at its right or left end.
+    const w = measureText(panel, h.label, 'lc-mark-label', 11);
+    const spot = labelSpot(p.series, xs, (v) => clipped(v), ok, iw, hy, w, ph);
     r.append('text')
       .attr('class', 'lc-mark-label')
-      .attr('x', iw - 4)
-      .attr('y', hy - 4)
-      .attr('text-anchor', 'end')
+      .attr('x', spot.x)
+      .attr('y', spot.y)
+      .attr('text-anchor', spot.anchor)
       .attr('fill', c)
       .attr('stroke', theme.background)
       .attr('stroke-width', 3)
@@ -347,6 +342,55 @@ function drawPanel(
   return { id: p.id, top, height: ph, y: yAxis };
 }
 
+/**
+ * A place for the label of a horizontal line at `hy`: the first of above-right, above-left,
+ * below-right, below-left whose box no series crosses, else the one crossed least.
+ */
+function labelSpot(
+  series: ReadonlyArray<Series>,
+  xs: ScaleContinuousNumeric<number, number>,
+  ys: (v: number) => number,
+  ok: (v: number | null | undefined) => v is number,
+  iw: number,
+  hy: number,
+  w: number,
+  ph: number,
+): { x: number; y: number; anchor: 'start' | 'end' } {
+  const pts: [number, number][][] = series.map((s) => s.x.map((x, i): [number, number] | null => (ok(s.y[i]) ? [xs(x), ys(s.y[i] ?? 0)] : null)).filter((q): q is [number, number] => q !== null));
+  const above = hy - 4 >= 10 ? hy - 4 : hy + 12;
+  const below = hy + 12 <= ph ? hy + 12 : hy - 4;
+  const spots = [
+    { x: iw - 4, y: above, anchor: 'end' as const },
+    { x: 4, y: above, anchor: 'start' as const },
+    { x: iw - 4, y: below, anchor: 'end' as const },
+    { x: 4, y: below, anchor: 'start' as const },
+  ];
+  let best = spots[0];
+  let bestHits = Infinity;
+  for (const sp of spots) {
+    const x0 = sp.anchor === 'end' ? sp.x - w - 2 : sp.x - 2;
+    const x1 = x0 + w + 4;
+    const [y0, y1] = [sp.y - 11, sp.y + 3];
+    let hits = 0;
+    for (const line of pts)
+      for (let i = 0; i < line.length; i++) {
+        const [a, b] = [line[i], line[i + 1] ?? line[i]];
+        // Samples along the segment: enough at the label's scale.
+        for (let k = 0; k <= 8; k++) {
+          const x = a[0] + ((b[0] - a[0]) * k) / 8;
+          const y = a[1] + ((b[1] - a[1]) * k) / 8;
+          if (x >= x0 && x <= x1 && y >= y0 && y <= y1) hits++;
+        }
+      }
+    if (hits < bestHits) {
+      best = sp;
+      bestHits = hits;
+    }
+    if (hits === 0) break;
+  }
+  return best;
+}
+
 interface Placed {
   x: number;
   tx: number;
@@ -357,11 +401,11 @@ interface Placed {
 }
 
 /** Greedy rows for labels at x positions: each goes on the first row where it does not overlap. */
-function placeLabels(items: ReadonlyArray<{ x: number; label: string; centre: boolean }>, iw: number): { placed: Placed[]; count: number } {
+function placeLabels(items: ReadonlyArray<{ x: number; label: string; centre: boolean; width: number }>, iw: number): { placed: Placed[]; count: number } {
   const rows: [number, number][][] = [];
   const placed: Placed[] = [];
   for (const it of items) {
-    const w = textWidth(it.label, 11) + 6;
+    const w = it.width + 6;
     let anchor: Placed['anchor'] = it.centre ? 'middle' : 'start';
     let tx = it.centre ? it.x : it.x + 3;
     let a = it.centre ? it.x - w / 2 : it.x + 3;

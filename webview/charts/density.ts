@@ -9,8 +9,8 @@
  * NaN or an infinity and the axis spans at most the decades that carry information.
  */
 import { area, axisBottom, axisLeft, line, pointer } from 'd3';
-import { textWidth } from './legend';
 import { axisScale, formatValue, isNum, logTicks, px, type Axis } from './scales';
+import { measureText } from './text';
 import type { Theme } from './theme';
 import type { Tooltip } from './tooltip';
 import type { Margin, SvgG } from './types';
@@ -70,10 +70,11 @@ export function densityChart(g: SvgG, data: DensityData, opts: DensityOptions): 
   yAxis.ticks = logTicks(lo, hi, Math.max(3, Math.round(ih / 34)));
 
   g.selectAll('*').remove();
-  g.attr('class', 'lc-density-chart');
+  g.classed('lc-density-chart', true);
   if (data.title) {
+    const tw = measureText(g, data.title, 'lc-panel-title', 12.5);
     g.append('text').attr('class', 'lc-panel-title').attr('x', margin.left).attr('y', 16).text(data.title);
-    if (data.subtitle) g.append('text').attr('class', 'lc-panel-subtitle').attr('x', margin.left + textWidth(data.title, 12.5) + 8).attr('y', 16).text(data.subtitle);
+    if (data.subtitle) g.append('text').attr('class', 'lc-panel-subtitle').attr('x', margin.left + tw + 8).attr('y', 16).text(data.subtitle);
   }
   const plot = g.append('g').attr('class', 'lc-plot').attr('transform', `translate(${margin.left},${margin.top})`);
   plot.append('rect').attr('class', 'lc-plot-bg').attr('width', iw).attr('height', ih).attr('fill', 'none').attr('stroke', theme.muted).attr('stroke-opacity', 0.35);
@@ -118,12 +119,11 @@ export function densityChart(g: SvgG, data: DensityData, opts: DensityOptions): 
     const c = m.color ?? theme.secondary;
     const mk = plot.append('g').attr('class', 'lc-marker');
     mk.append('line').attr('x1', x).attr('x2', x).attr('y1', 0).attr('y2', ih).attr('stroke', c).attr('stroke-dasharray', '4 3').attr('stroke-width', 1.25);
-    const right = x + textWidth(m.label, 11) + 8 > iw;
+    // Along the line, on its left, reading upwards from the top: clear of the curve beside it.
     mk.append('text')
       .attr('class', 'lc-mark-label')
-      .attr('x', right ? x - 4 : x + 4)
-      .attr('y', 12)
-      .attr('text-anchor', right ? 'end' : 'start')
+      .attr('transform', `translate(${px(x - 5)},4) rotate(-90)`)
+      .attr('text-anchor', 'end')
       .attr('fill', c)
       .attr('stroke', theme.background)
       .attr('stroke-width', 3)

@@ -8,8 +8,8 @@
  * On a log axis with negative eigenvalues the axis is symlog (see scales.ts).
  */
 import { axisLeft } from 'd3';
-import { textWidth } from './legend';
 import { axisScale, formatValue, isNum, px, type Axis, type AxisKind } from './scales';
+import { measureText } from './text';
 import type { Theme } from './theme';
 import type { Tooltip, TooltipRow } from './tooltip';
 import type { Margin, SvgG } from './types';
@@ -70,6 +70,9 @@ export function eigenChart(g: SvgG, data: EigenData, opts: EigenOptions): EigenL
     vals.push(s.value);
     if (isNum(s.residual)) vals.push(s.value - s.residual, s.value + s.residual);
   }
+  // Headroom above the largest stem for its value label.
+  const top0 = Math.max(...vals, 0);
+  if (top0 > 0 && (opts.y ?? 'linear') === 'linear') vals.push(top0 * 1.08);
   const axis = axisScale(opts.y ?? 'linear', vals, { zero: true, ticks: Math.max(2, Math.round(ih / 40)) });
   const ys = axis.scale.range([ih, 0]);
   const clamp = (v: number): number => Math.max(0, Math.min(ih, axis.kind === 'log' && v <= 0 ? ih : ys(v)));
@@ -77,10 +80,11 @@ export function eigenChart(g: SvgG, data: EigenData, opts: EigenOptions): EigenL
   const base = axis.kind === 'log' ? ih : px(clamp(Math.max(Math.min(d0, d1), Math.min(Math.max(d0, d1), 0))));
 
   g.selectAll('*').remove();
-  g.attr('class', 'lc-eigen-chart');
+  g.classed('lc-eigen-chart', true);
   if (data.title) {
+    const tw = measureText(g, data.title, 'lc-panel-title', 12.5);
     g.append('text').attr('class', 'lc-panel-title').attr('x', margin.left).attr('y', 16).text(data.title);
-    if (data.subtitle) g.append('text').attr('class', 'lc-panel-subtitle').attr('x', margin.left + textWidth(data.title, 12.5) + 8).attr('y', 16).text(data.subtitle);
+    if (data.subtitle) g.append('text').attr('class', 'lc-panel-subtitle').attr('x', margin.left + tw + 8).attr('y', 16).text(data.subtitle);
   }
   const plot = g.append('g').attr('class', 'lc-plot').attr('transform', `translate(${margin.left},${margin.top})`);
   plot.append('rect').attr('class', 'lc-plot-bg').attr('width', iw).attr('height', ih).attr('fill', 'none').attr('stroke', theme.muted).attr('stroke-opacity', 0.35);
@@ -98,7 +102,7 @@ export function eigenChart(g: SvgG, data: EigenData, opts: EigenOptions): EigenL
     .attr('stroke-opacity', 0.18);
   if (axis.kind !== 'log') plot.append('line').attr('class', 'lc-zero').attr('x1', 0).attr('x2', iw).attr('y1', base).attr('y2', base).attr('stroke', theme.muted);
 
-  const showValues = slots <= 14 && slotW >= 34;
+  
   const drawStems = (stems: Stem[], isBottom: boolean): void => {
     stems.forEach((s, i) => {
       const x = xOf(i, isBottom);
@@ -117,7 +121,9 @@ export function eigenChart(g: SvgG, data: EigenData, opts: EigenOptions): EigenL
           .attr('fill', 'none');
       }
       stem.append('circle').attr('class', 'lc-stem-dot').attr('cx', x).attr('cy', y).attr('r', 4.5).attr('fill', s.color).attr('stroke', theme.background).attr('stroke-width', 1.5);
-      if (showValues) {
+      const text = formatValue(s.value, 3);
+      // Written only where it fits its slot (the table under the figure has every value).
+      if (measureText(plot, text, 'lc-stem-value', 10.5) <= slotW - 4) {
         const above = s.value >= 0 || axis.kind === 'log';
         stem
           .append('text')
@@ -129,7 +135,7 @@ export function eigenChart(g: SvgG, data: EigenData, opts: EigenOptions): EigenL
           .attr('stroke', theme.background)
           .attr('stroke-width', 3)
           .attr('paint-order', 'stroke')
-          .text(formatValue(s.value, 3));
+          .text(text);
       }
       plot
         .append('text')

@@ -5,6 +5,7 @@
  *
  *   legend(g, items, { right: 400, y: 10, maxWidth: 300 })  // → rows used
  */
+import { measureText } from './text';
 import type { SvgG } from './types';
 
 export interface LegendItem {
@@ -25,30 +26,38 @@ export interface LegendOptions {
   rowHeight?: number;
 }
 
-/** Rough text width for layout (11–12 px UI font); SVG text is not measured before it is drawn. */
-export function textWidth(text: string, size = 12): number {
-  return Math.ceil(text.length * size * 0.56);
+const SWATCH = 24;
+const SPACING = 14;
+
+/** Each item's width (swatch, label, spacing), measured in `g`. */
+export function legendWidths(g: SvgG, items: ReadonlyArray<LegendItem>): number[] {
+  return items.map((it) => SWATCH + measureText(g, it.label, 'lc-legend-label') + SPACING);
 }
 
-export function legend(g: SvgG, items: ReadonlyArray<LegendItem>, opts: LegendOptions): number {
-  const root = g.append('g').attr('class', 'lc-legend');
-  if (items.length === 0) return 0;
-  const rowH = opts.rowHeight ?? 15;
-  const maxW = opts.maxWidth ?? Infinity;
-  const widths = items.map((it) => 24 + textWidth(it.label, 12) + 12);
-  // Greedy rows, in item order.
+/** Items per row when wrapped at `maxWidth`, greedily in order. */
+export function legendRows(widths: ReadonlyArray<number>, maxWidth: number): number[][] {
   const rows: number[][] = [[]];
   let used = 0;
   widths.forEach((w, i) => {
-    if (rows[rows.length - 1].length > 0 && used + w > maxW) {
+    if (rows[rows.length - 1].length > 0 && used + w > maxWidth) {
       rows.push([]);
       used = 0;
     }
     rows[rows.length - 1].push(i);
     used += w;
   });
+  return rows;
+}
+
+export function legend(g: SvgG, items: ReadonlyArray<LegendItem>, opts: LegendOptions): number {
+  const root = g.append('g').attr('class', 'lc-legend');
+  if (items.length === 0) return 0;
+  const rowH = opts.rowHeight ?? 15;
+  const widths = legendWidths(root, items);
+  const rows = legendRows(widths, opts.maxWidth ?? Infinity);
   rows.forEach((row, r) => {
-    const total = row.reduce((a, i) => a + widths[i], 0);
+    // The last item's trailing spacing is not drawn: right-aligned rows end flush.
+    const total = row.reduce((a, i) => a + widths[i], 0) - SPACING;
     let x = opts.right !== undefined ? opts.right - total : (opts.left ?? 0);
     const y = opts.y + r * rowH;
     for (const i of row) {

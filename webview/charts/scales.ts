@@ -115,7 +115,7 @@ export function tickFormat(domain: readonly [number, number]): (v: number) => st
   return (v) => {
     if (v === 0) return '0';
     const a = Math.abs(v);
-    if (a >= 1e4 || big >= 1e5) return si(v).replace('µ', 'μ');
+    if (a >= 1e3 || big >= 1e5) return si(v).replace('µ', 'μ');
     if (a < 1e-3) return exp(v);
     return plain(v);
   };
@@ -126,8 +126,15 @@ export function formatValue(v: number | null | undefined, digits = 4): string {
   if (!isNum(v)) return '—';
   if (v === 0) return '0';
   const a = Math.abs(v);
-  if (a < 1e-3 || a >= 1e6) return v.toExponential(digits - 1).replace('e+', 'e');
+  if (a < 1e-3 || a >= 1e6) return expo(v, digits);
   return String(+v.toPrecision(digits));
+}
+
+/** 1.5e-4, not 1.500e-4: significant digits without trailing zeros. */
+function expo(v: number, digits: number): string {
+  const [m, e] = v.toExponential(digits - 1).split('e');
+  const mant = m.includes('.') ? m.replace(/\.?0+$/, '') : m;
+  return `${mant}e${e.replace('+', '')}`;
 }
 
 /** `value ± stderr` with the error to 2 significant digits and the value to the same decimal place. */

@@ -33,6 +33,11 @@ export interface Theme {
   focus: string;
   /** Colour map for loss on the unit interval (0 = lowest). */
   interpolate: (t: number) => string;
+  /**
+   * Ordered series (sweep runs by α) on [0, 1]: viridis without the end that sinks into the
+   * background (dark purple on dark themes, yellow on light ones).
+   */
+  sequential: (t: number) => string;
   /** Stroke of contour lines: faint normally, strong in high contrast. */
   contourStroke: string;
   contourStrokeOpacity: number;
@@ -94,6 +99,7 @@ export function readTheme(body: HTMLElement = document.body): Theme {
     center: highContrast ? cssVar(style, '--vscode-contrastActiveBorder', foreground) : foreground,
     focus: cssVar(style, '--vscode-focusBorder', LIGHT.focus),
     interpolate: viridis,
+    sequential: kind === 'dark' || kind === 'high-contrast' ? (t) => viridis(0.32 + 0.66 * t) : (t) => viridis(0.05 + 0.75 * t),
     // Contour lines sit on the colour map, not on the editor background, so one dark stroke
     // serves every theme; high contrast makes it nearly opaque.
     contourStroke: '#000000',

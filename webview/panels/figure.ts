@@ -3,6 +3,7 @@
  * exported figure says what it shows), the export tool group (SVG, PNG, one CSV button per
  * table), a box for HTML tables between the figure and the notes, and the panel width.
  */
+import type { SvgG } from '../charts/types';
 import { exportFigure, safeFileName } from '../export';
 import { button, toolGroup } from './controls';
 import { el, type Frame } from './frame';
@@ -65,4 +66,27 @@ export function tableBox(frame: Frame): HTMLElement {
 
 export function spacer(): HTMLElement {
   return el('div', 'lc-spacer');
+}
+
+/** Draws into `g` at `width` and returns the height used. */
+export type FigureCell = (g: SvgG, width: number) => number;
+
+/**
+ * Lays cells out two to a row when each gets at least `minColumn` pixels, else one per row,
+ * from `top` down; returns the bottom. A lone last cell takes the full width.
+ */
+export function cellGrid(parent: SvgG, cells: ReadonlyArray<FigureCell>, width: number, top: number, minColumn = 380, gap = 24): number {
+  const two = (width - gap) / 2 >= minColumn;
+  let y = top;
+  for (let i = 0; i < cells.length; i += two ? 2 : 1) {
+    const row = two && i + 1 < cells.length ? [cells[i], cells[i + 1]] : [cells[i]];
+    const w = row.length === 2 ? Math.floor((width - gap) / 2) : width;
+    let h = 0;
+    row.forEach((cell, j) => {
+      const g: SvgG = parent.append('g').attr('class', 'lc-cell').attr('transform', `translate(${j * (w + gap)},${y})`);
+      h = Math.max(h, cell(g, w));
+    });
+    y += h + gap;
+  }
+  return y - gap;
 }

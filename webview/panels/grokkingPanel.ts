@@ -105,7 +105,7 @@ function suggestedX(steps: ReadonlyArray<number>): AxisKind {
 }
 
 const fmtStep = (v: number): string => Math.round(v).toLocaleString('en-US');
-const pct = (v: number): string => `${(v * 100).toFixed(1)} %`;
+const pct = (v: number): string => `${(v * 100).toFixed(1)}\u00a0%`;
 const has = (s: ReadonlyArray<number | null> | null | undefined): s is ReadonlyArray<number | null> => !!s && s.some(isNum);
 
 /** Log where the values are positive and span more than a decade and a half. */
@@ -194,7 +194,8 @@ export function grokkingPanels(p: GrokkingPayload, theme: Theme): ChartPanel[] {
       title: 'Test loss: measured and predicted',
       subtitle: 'from the sufficient statistics',
       y: 'log',
-      series: [s('measured test loss', p.testLoss, theme.secondary, { width: 2 }), s('predicted test loss', m.predictedTestLoss, theme.palette[0], { dash: '6 3', width: 2 })],
+      // Measured as dots, predicted as a line: where they agree the dots sit on the line.
+      series: [s('predicted test loss', m.predictedTestLoss, theme.palette[0], { width: 2 }), s('measured test loss', p.testLoss, theme.secondary, { dash: 'none', points: true })],
     });
     panels.push({
       id: 'seed-stats',
@@ -232,7 +233,7 @@ function drawSweep(g: SvgG, p: GrokkingPayload, theme: Theme, width: number, top
   const two = width >= 760;
   const w = two ? Math.floor((width - 16) / 2) : width;
   const runs = sw.runs;
-  const color = (i: number): string => theme.interpolate(runs.length > 1 ? 0.05 + (0.75 * i) / (runs.length - 1) : 0.3);
+  const color = (i: number): string => theme.sequential(runs.length > 1 ? i / (runs.length - 1) : 0.5);
   const values = runs.map((r) => r.value);
   const vKind: AxisKind = values.every((v) => v > 0) && Math.max(...values) / Math.min(...values) >= 8 ? 'log' : 'linear';
   const at = (key: 'delay' | 'trainStep' | 'testStep'): (number | null)[] => runs.map((r) => r[key]);
@@ -255,7 +256,7 @@ function drawSweep(g: SvgG, p: GrokkingPayload, theme: Theme, width: number, top
         },
       ],
     },
-    { width: w, panelHeight: 170, theme, x: vKind, xLabel: sw.label, xFormat: (v) => formatValue(v, 3), tooltip },
+    { width: w, panelHeight: 170, theme, x: vKind, xLabel: sw.label, xTicks: values, xFormat: (v) => formatValue(v, 3), tooltip },
   );
   const right = g.append('g').attr('class', 'lc-sweep-runs').attr('transform', two ? `translate(${w + 16},${top1})` : `translate(0,${top1 + l1.height + 8})`);
   const l2 = dashboard(
@@ -296,7 +297,7 @@ function metaItems(p: GrokkingPayload): MetaItem[] {
           : '—'
         : 'train loss never reached its threshold';
   items.push(['Grokking delay', delay, p.events.map((e) => `${e.label}: ${e.step === null ? 'never' : `step ${fmtStep(e.step)}`}`).join('\n')]);
-  if (p.sharpness) items.push(['Sharpness', `λ_max of the ${p.sharpness.operator === 'ggn' ? 'GGN' : 'Hessian'} · ${p.sharpness.samples} samples${p.sharpness.twoOverEta !== null ? ` · 2/η = ${formatValue(p.sharpness.twoOverEta, 3)}` : ''}`]);
+  if (p.sharpness) items.push(['Sharpness', `λ_max of the ${p.sharpness.operator === 'ggn' ? 'GGN' : 'Hessian'} · ${p.sharpness.samples} samples${p.sharpness.twoOverEta !== null ? ` · 2/\u2060η\u00a0=\u00a0${formatValue(p.sharpness.twoOverEta, 3)}` : ''}`]);
   return items;
 }
 

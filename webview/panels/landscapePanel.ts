@@ -4,11 +4,14 @@
  */
 import type { ResultOf } from '../../src/shared/result';
 import type { Landscape1D, Landscape2D } from '../../src/shared/results/landscape';
+import type { TrajectoryInfo } from '../../src/shared/results/trajectory';
 import { colorbar } from '../charts/colorbar';
 import { contourChart } from '../charts/contour';
+import { dashboard } from '../charts/dashboard';
 import { finiteExtent } from '../charts/grid';
 import { DEFAULT_LEVELS, makeLevels, type ColorMode } from '../charts/levels';
 import { lineChart } from '../charts/line';
+import { formatValue } from '../charts/scales';
 import { surfaceChart } from '../charts/surface';
 import type { Theme } from '../charts/theme';
 import type { SvgG } from '../charts/types';
@@ -33,7 +36,7 @@ export const createLandscapePanel: PanelFactory<'landscape'> = (root: HTMLElemen
   const frame = createFrame(root, 'Loss landscape');
   const state: ViewState = { view: 'contour', scale: 'linear', azimuth: 35 };
   let current: { result: LandscapeResult; title: string } | null = null;
-  let toolbarDims: 1 | 2 | null = null;
+  let toolbarKey = '';
   let scaleChosen = false;
 
   const draw = (): void => {
@@ -47,7 +50,7 @@ export const createLandscapePanel: PanelFactory<'landscape'> = (root: HTMLElemen
   };
 
   const buildToolbar = (dims: 1 | 2): void => {
-    toolbarDims = dims;
+    toolbarKey = `${dims}:${!!current?.result.result.trajectory}`;
     const scaleLabel = dims === 2 ? 'Colour' : 'Loss axis';
     const scale = segmented<ColorMode>(
       `${scaleLabel} scale`,
@@ -96,11 +99,16 @@ export const createLandscapePanel: PanelFactory<'landscape'> = (root: HTMLElemen
       if (!current) return;
       ctx.exportSink({ format: 'csv', suggestedName: safeFileName(name(), 'csv'), data: landscapeCsv(current.result.result) });
     };
+    const trajectoryCsv = (): void => {
+      const p = current?.result.result;
+      if (p?.trajectory) ctx.exportSink({ format: 'csv', suggestedName: safeFileName(`${name()} checkpoints`, 'csv'), data: checkpointsCsv(p) });
+    };
     const exports = toolGroup(
       'Export',
       button('SVG', 'Save the figure as SVG', fig('svg')),
       button('PNG', 'Save the figure as PNG (2×)', fig('png')),
       button('CSV', 'Save the grid values as CSV', csv),
+      ...(current?.result.result.trajectory ? [button('Checkpoints CSV', 'Save each checkpoint’s position, distance and off-plane residual as CSV', trajectoryCsv)] : []),
     );
     frame.toolbar.replaceChildren(...groups, spacer, exports);
   };
@@ -115,7 +123,7 @@ export const createLandscapePanel: PanelFactory<'landscape'> = (root: HTMLElemen
         state.scale = suggestedScale(p);
         scaleChosen = true;
       }
-      if (toolbarDims !== p.dims) buildToolbar(p.dims);
+      if (toolbarKey !== `${p.dims}:${!!p.trajectory}`) buildToolbar(p.dims);
       renderHeader(frame.header, result, title, progressText(p), metaItems(p));
       renderDefinitions(frame.notes, result.definitions, p.directions.note ? [p.directions.note] : []);
       draw();
@@ -150,15 +158,83 @@ function metaItems(p: Landscape1D | Landscape2D): MetaItem[] {
   if (d.cosine !== null) dirs.push(`cos(δ, η) = ${d.cosine.toFixed(3)}`);
   const grid = p.dims === 2 ? `${p.x.length} × ${p.y.length}` : `${p.t.length} points`;
   const center = `loss ${p.centerLoss.toPrecision(4)}${p.centerAccuracy !== null ? ` · accuracy ${(p.centerAccuracy * 100).toFixed(1)} %` : ''}`;
-  return [
+  const items: MetaItem[] = [
     ['Directions', dirs.join(' · ')],
     ['Grid', grid],
     ['At θ', center],
   ];
+  if (p.trajectory) items.push(trajectoryMeta(p.trajectory));
+  return items;
+}
+
+const pct = (v: number): string => `${(v * 100).toFixed(1)}\u00a0%`;
+const fmtStep = (v: number): string => Math.round(v).toLocaleString('en-US');
+
+function trajectoryMeta(t: TrajectoryInfo): MetaItem {
+  const n = t.steps.length;
+  const anchors = t.anchors.map(fmtStep).join(', ');
+  const tip = t.steps.map((s, i) => `${s}\t${t.checkpoints[i] ?? ''}`).join('\n');
+  if (t.mode === 'pca' && t.explainedVariance) {
+    const [a, b] = t.explainedVariance;
+    return ['Trajectory', `PCA of ${n} checkpoints · explained variance ${pct(a)} + ${pct(b)} = ${pct(a + b)}`, tip];
+  }
+  return ['Trajectory', `${t.mode === 'line' ? 'line through' : 'plane through'} steps ${anchors} · ${n} checkpoints`, tip];
+}
+
+/** Axis labels of a PCA plane: the component and its share of the variance. */
+function pcaLabels(t: TrajectoryInfo | undefined): { xLabel?: string; yLabel?: string } {
+  if (!t || t.mode !== 'pca' || !t.explainedVariance) return {};
+  return { xLabel: `PC1 (${pct(t.explainedVariance[0])} of variance)`, yLabel: `PC2 (${pct(t.explainedVariance[1])})` };
+}
+
+const TRAJECTORY_GAP = 16;
+
+/**
+ * Under a trajectory landscape: each checkpoint's distance to the centre and its residual off
+ * the plane (or line), and the residual's share, on the step axis; returns the height drawn.
+ */
+function drawTrajectory(svg: Frame['svg'], t: TrajectoryInfo, top: number, width: number, theme: Theme, tooltip: Frame['tooltip']): number {
+  if (t.steps.length < 2) return 0;
+  const g: SvgG = svg.append('g').attr('class', 'lc-trajectory').attr('transform', `translate(0,${top + TRAJECTORY_GAP})`);
+  const pos = t.steps.filter((s) => s > 0);
+  const log = pos.length > 1 && Math.max(...pos) / Math.min(...pos) >= 100;
+  const share = t.steps.map((_, i) => (t.distance[i] > 0 ? t.offPlane[i] / t.distance[i] : null));
+  const off = t.mode === 'line' ? 'off the line' : 'off the plane';
+  const layout = dashboard(
+    g,
+    {
+      panels: [
+        {
+          id: 'trajectory-distance',
+          title: `Checkpoints and the ${t.mode === 'line' ? 'line' : 'plane'}`,
+          subtitle: `${t.mode === 'pca' ? '‖θₜ − θ_final‖' : t.mode === 'line' ? '‖θₜ − θ_from‖' : '‖θₜ − θ_first‖'} and the part the ${t.mode === 'line' ? 'line' : 'plane'} misses`,
+          zero: true,
+          format: (v) => formatValue(v),
+          series: [
+            { label: `distance to ${t.mode === 'pca' ? 'θ_final' : t.mode === 'line' ? 'θ_from' : 'the origin'}`, x: t.steps, y: t.distance, color: theme.primary, width: 2, points: true },
+            { label: `residual ${off}`, x: t.steps, y: t.offPlane, color: theme.path, width: 2, points: true },
+          ],
+        },
+        {
+          id: 'trajectory-share',
+          title: `Share ${off}`,
+          subtitle: 'residual / distance',
+          yDomain: [0, 1],
+          format: pct,
+          series: [{ label: 'share', x: t.steps, y: share, color: theme.path, dash: '5 3', points: true }],
+        },
+      ],
+      events: t.anchors.map((a) => ({ x: a, label: t.mode === 'pca' ? `centre (step ${fmtStep(a)})` : `anchor ${fmtStep(a)}` })),
+    },
+    { width, panelHeight: 80, theme, x: log ? 'log' : 'linear', xLabel: 'training step', xFormat: fmtStep, tooltip },
+  );
+  return layout.height + TRAJECTORY_GAP;
 }
 
 function subtitle2D(r: LandscapeResult, p: Landscape2D, s: ViewState): string {
-  return [`${p.x.length} × ${p.y.length} grid`, directionText(p), r.provenance.loss.name, `${s.scale} colour scale`].join(' · ');
+  const t = p.trajectory;
+  const dirs = t ? (t.mode === 'pca' ? `PCA plane of ${t.steps.length} checkpoints` : `plane through steps ${t.anchors.map(fmtStep).join(', ')}`) : directionText(p);
+  return [`${p.x.length} × ${p.y.length} grid`, dirs, r.provenance.loss.name, `${s.scale} colour scale`].join(' · ');
 }
 
 function subtitle1D(r: LandscapeResult, p: Landscape1D, s: ViewState): string {
@@ -189,8 +265,8 @@ function draw2D(frame: Frame, p: Landscape2D, title: string, subtitle: string, s
   if (s.view === 'contour') {
     contourChart(
       chart,
-      { x: p.x, y: p.y, loss: p.loss, accuracy: p.accuracy, path: p.path, center: { x: 0, y: 0, label: 'θ' } },
-      { width: cw, height: ch, levels, theme, tooltip: frame.tooltip },
+      { x: p.x, y: p.y, loss: p.loss, accuracy: p.accuracy, path: p.path, center: { x: 0, y: 0, label: p.trajectory ? '' : 'θ' } },
+      { width: cw, height: ch, levels, theme, tooltip: frame.tooltip, ...pcaLabels(p.trajectory) },
     );
   } else {
     surfaceChart(
@@ -203,6 +279,11 @@ function draw2D(frame: Frame, p: Landscape2D, title: string, subtitle: string, s
     const bar: SvgG = svg.append('g').attr('transform', `translate(${cw + 8},${CAPTION_H + 8 + 14})`);
     colorbar(bar, { height: inner - 14, levels, theme, label: 'loss' });
   }
+  if (p.trajectory) {
+    const extra = drawTrajectory(svg, p.trajectory, CAPTION_H + ch, cw + COLORBAR_W, theme, frame.tooltip);
+    const h = CAPTION_H + ch + extra;
+    svg.attr('height', h).attr('viewBox', `0 0 ${cw + COLORBAR_W} ${h}`);
+  }
 }
 
 function draw1D(frame: Frame, p: Landscape1D, title: string, subtitle: string, s: ViewState, theme: Theme, width: number): void {
@@ -212,17 +293,48 @@ function draw1D(frame: Frame, p: Landscape1D, title: string, subtitle: string, s
   svg.attr('width', width).attr('height', CAPTION_H + height).attr('viewBox', `0 0 ${width} ${CAPTION_H + height}`);
   caption(svg, title, subtitle);
   const chart: SvgG = svg.append('g').attr('transform', `translate(0,${CAPTION_H})`);
-  const markers = p.endpoints
-    ? [
-        { t: 0, label: basename(p.endpoints.from) },
-        { t: 1, label: basename(p.endpoints.to) },
-      ]
-    : [];
+  const markers = p.endpoints ? endpointLabels(p).map((label, i) => ({ t: i, label })) : [];
   frame.tooltip.hide();
   lineChart(
     chart,
     { t: p.t, loss: p.loss, accuracy: p.accuracy, markers, center: { t: 0, loss: p.centerLoss, label: p.endpoints ? '' : 'θ' } },
     { width, height, theme, yScale: s.scale, xLabel: p.endpoints ? 't (θ₁ → θ₂)' : 't', tooltip: frame.tooltip },
+  );
+  if (p.trajectory) {
+    const extra = drawTrajectory(svg, p.trajectory, CAPTION_H + height, width, theme, frame.tooltip);
+    const h = CAPTION_H + height + extra;
+    svg.attr('height', h).attr('viewBox', `0 0 ${width} ${h}`);
+  }
+}
+
+/**
+ * Names for the two models of a line: their steps for a trajectory line, else the shortest path
+ * suffixes that tell them apart (checkpoints are often all called model.json).
+ */
+function endpointLabels(p: Landscape1D): [string, string] {
+  const t = p.trajectory;
+  if (t?.mode === 'line' && t.anchors.length === 2) return [`step ${fmtStep(t.anchors[0])}`, `step ${fmtStep(t.anchors[1])}`];
+  const from = p.endpoints?.from ?? '';
+  const to = p.endpoints?.to ?? '';
+  if (basename(from) !== basename(to)) return [basename(from), basename(to)];
+  const a = from.split(/[\\/]/).filter(Boolean);
+  const b = to.split(/[\\/]/).filter(Boolean);
+  for (let k = 2; k <= Math.max(a.length, b.length); k++) {
+    const sa = a.slice(-k).join('/');
+    const sb = b.slice(-k).join('/');
+    if (sa !== sb) return [sa, sb];
+  }
+  return ['θ₁', 'θ₂'];
+}
+
+/** One row per checkpoint of a trajectory landscape: its coordinates on the plane (2D) and how far it lies off it. */
+export function checkpointsCsv(p: Landscape1D | Landscape2D): string {
+  const t = p.trajectory;
+  if (!t) return toCsv(['step'], []);
+  const path = p.dims === 2 ? (p.path ?? []) : [];
+  return toCsv(
+    ['step', 'checkpoint', 'alpha', 'beta', 'distance', 'offPlane'],
+    t.steps.map((step, i) => [step, t.checkpoints[i] ?? null, path[i]?.x ?? null, path[i]?.y ?? null, t.distance[i] ?? null, t.offPlane[i] ?? null]),
   );
 }
 

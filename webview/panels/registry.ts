@@ -4,11 +4,19 @@
  * `ResultSchema` without a panel a compile error.
  */
 import type { LosscapeResult, ResultKind } from '../../src/shared/result';
+import { createGrokkingPanel } from './grokkingPanel';
+import { createHessianPanel } from './hessianPanel';
 import { createLandscapePanel } from './landscapePanel';
 import type { Panel, PanelContext, PanelFactory } from './panel';
+import { createSaliencyPanel } from './saliencyPanel';
+import { createSharpnessPanel } from './sharpnessPanel';
 
 const factories: { [K in ResultKind]: PanelFactory<K> } = {
   landscape: createLandscapePanel,
+  grokking: createGrokkingPanel,
+  hessian: createHessianPanel,
+  sharpness: createSharpnessPanel,
+  saliency: createSaliencyPanel,
 };
 
 export function isKnownKind(kind: unknown): kind is ResultKind {

@@ -48,7 +48,7 @@ export function hessianCommand(): Command {
     .option('--density-steps <m>', 'Lanczos steps per SLQ start', intArg('--density-steps'), 80)
     .option('--density-starts <n>', 'random starts of SLQ', intArg('--density-starts'), 5)
     .option('--per-layer', 'top eigenvalue and trace of each layer’s block')
-    .option('--fd-step <δ>', 'finite-difference step of Hessian products, relative to ‖θ‖', stepArg, 3e-3)
+    .option('--fd-step <δ>', 'finite-difference step of Hessian products, relative to ‖θ‖', stepArg, 1e-3)
     .option('--no-vectors', 'do not save eigenvectors in the sidecar')
     .option('--memory-limit <MB>', 'largest Krylov basis to allocate', intArg('--memory-limit'), 4096);
   addInputOptions(cmd);

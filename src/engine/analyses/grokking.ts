@@ -5,10 +5,13 @@ import type { GrokkingPayload, SeedModelStats } from '../../shared/results/grokk
 import { GrokkingSpecSchema, type GrokkingSpec, type GrokkingSpecInput } from '../../shared/specs/grokking';
 import { checkpoint, type AnalysisContext } from '../analysisContext';
 import { outputUnits } from '../autodiff';
+import { curvatureOperator } from '../curvature/operators';
 import { defaultLossThreshold, detectGrokkingEvents } from '../grokking/events';
 import { effectiveRank, empiricalNtk, kernelAlignment, kernelDistance, kernelMovement, kernelTrace } from '../grokking/ntk';
 import { seedKernels, seedMetadataOf, seedStatistics, type SeedModelMetadata } from '../grokking/seedModel';
 import { labelMatrix, normStats, outputChange, trajectoryKL, type OutputKind } from '../grokking/stats';
+import { lanczosEigs } from '../linalg/lanczos';
+import { Rng } from '../linalg/rng';
 import type { Loss } from '../losses';
 import type { Objective } from '../objective';
 import { Stopwatch } from '../provenance';
@@ -33,6 +36,7 @@ export const GROKKING_DEFINITIONS: Record<string, string> = {
   outputChange: 'Mean over the train samples of ‖f_t(x) − f_{t−k}(x)‖² (model outputs), k = lag checkpoints.',
   events: 'An event is the first checkpoint whose value crosses the threshold (≤ for losses, ≥ for accuracies); thresholds default to 0.1 × the first checkpoint’s train loss. grokkingDelay = step(test-loss event) − step(train-loss event).',
   seedModel: 'For the seed paper’s model f(x) = (α/N)Σφ(wᵢ·x), φ(h) = h + (ε/2)h², y = (β·x)²/2, x ~ N(0, I/D): m = (1/N)Σwᵢ, M = (1/N)Σwᵢwᵢᵀ (centred models: minus those of the frozen initial weights), A = (αε/2)M − ββᵀ/2; predictedTestLoss = α²‖m‖²/D + [(tr A)² + 2 tr A²]/D² = E[(f − y)²] over fresh x (exact for Gaussian x).',
+  sharpness: 'λ_max of the curvature of the mean loss over a seeded subset of the train samples (sharpness.samples), at each checkpoint, by Lanczos (k = 1, 30 steps, full reorthogonalisation): the generalised Gauss–Newton matrix (exact products) or the Hessian (Richardson-extrapolated finite differences of gradients). twoOverEta = 2/η, the largest λ_max at which gradient descent with step η is stable on a quadratic (Cohen et al. 2021, edge of stability).',
   sweep: 'Sibling runs of the same model with one option changed (e.g. α); each run’s trainStep/testStep are its first checkpoints with train/test loss ≤ the sweep’s thresholds, delay = testStep − trainStep.',
 };
 
@@ -82,6 +86,7 @@ async function computeGrokking(spec: GrokkingSpec, series: PreparedSeries, watch
     const indices = series.dataset.labelsAreIndices && loss.name === 'categorical_crossentropy';
     probe = { objective, Y: labelMatrix(split.y, objective.sampleCount, C, indices) };
   }
+  const sharpObj = spec.sharpness ? series.subset(spec.sharpnessSamples, spec.seed + 17).objective : null;
 
   const payload: GrokkingPayload = {
     steps,
@@ -101,10 +106,13 @@ async function computeGrokking(spec: GrokkingSpec, series: PreparedSeries, watch
     ntkTrace: nulls(T),
     trajectoryKL: kind === 'none' ? null : nulls(T),
     outputChange: nulls(T),
-    sharpness: null,
+    sharpness:
+      spec.sharpness && sharpObj
+        ? { operator: spec.sharpness, samples: sharpObj.sampleCount, lambdaMax: nulls(T), twoOverEta: spec.learningRate ? 2 / spec.learningRate : null }
+        : null,
     events: [],
     grokkingDelay: null,
-    probe: { size: probe?.objective.sampleCount ?? 0, seed: spec.seed, outputs: C },
+    probe: { size: probe?.objective.sampleCount ?? 0, seed: spec.seed, outputs: C, method: null },
     seedModel: seed
       ? { alpha: seed.alpha, epsilon: seed.epsilon, centred: seed.centred, inputDim: seed.inputDim, width: seed.width, mNorm2: nulls(T), trM: nulls(T), trM2: nulls(T), betaMBeta: nulls(T), predictedTestLoss: nulls(T) }
       : null,
@@ -136,13 +144,12 @@ async function computeGrokking(spec: GrokkingSpec, series: PreparedSeries, watch
     definitions: GROKKING_DEFINITIONS,
     result: payload,
   });
-  writeResult(out, snapshot(false, 'running'));
-
   let theta0: Float32Array | null = null;
   let K0: Float64Array | null = null;
   const recentOutputs: Float32Array[] = [];
   const t0 = performance.now();
   try {
+    writeResult(out, snapshot(false, 'running'));
     for (let i = 0; i < T; i++) {
       await checkpoint(ctx.stop);
       const theta = await series.load(i);
@@ -181,7 +188,8 @@ async function computeGrokking(spec: GrokkingSpec, series: PreparedSeries, watch
 
       if (probe) {
         await checkpoint(ctx.stop);
-        const { K, n } = await empiricalNtk(probe.objective);
+        const { K, n, method } = await empiricalNtk(probe.objective);
+        payload.probe.method = method;
         K0 ??= K;
         payload.ntkAlignment[i] = finite(kernelAlignment(K, n, probe.Y, C));
         payload.ntkMovement[i] = finite(kernelMovement(K0, K));
@@ -203,6 +211,18 @@ async function computeGrokking(spec: GrokkingSpec, series: PreparedSeries, watch
         watch.lap('seedModel');
       }
 
+      if (sharpObj && payload.sharpness) {
+        await checkpoint(ctx.stop);
+        const curv = curvatureOperator(sharpObj, payload.sharpness.operator === 'hessian' ? 'hessian' : 'ggn', { theta });
+        try {
+          const r = await lanczosEigs(curv.op, { k: 1, which: 'largest', maxIter: Math.min(30, sharpObj.dim), rng: new Rng(spec.seed + 31), stop: ctx.stop });
+          payload.sharpness.lambdaMax[i] = finite(r.eigenvalues[0]);
+        } finally {
+          curv.dispose();
+        }
+        watch.lap('sharpness');
+      }
+
       payload.checkpointsDone = i + 1;
       updateEvents();
       const partial = snapshot(false, 'running');
@@ -217,6 +237,7 @@ async function computeGrokking(spec: GrokkingSpec, series: PreparedSeries, watch
     throw err;
   } finally {
     probe?.objective.dispose();
+    sharpObj?.dispose();
   }
   const result = snapshot(true);
   writeResult(out, result);

@@ -20,8 +20,8 @@ import { engineInfo } from '../runtime';
 type HessianResult = ResultOf<'hessian'>;
 
 export const HESSIAN_DEFINITIONS: Record<string, string> = {
-  hessian: 'H = ∇²L(θ), L the mean loss over the samples used. Products H·v by central differences of gradients, Richardson-extrapolated: R = (4D(h/2) − D(h))/3, D(h) = [∇L(θ+hv) − ∇L(θ−hv)]/(2h), h = δ·max(‖θ_S‖, rms(θ)·√|S|)/‖v‖, S the support of v; four gradients per product.',
-  finiteDifference: 'relativeStep is δ; the estimated relative error of a product is ‖D(h/2) − D(h)‖/‖R‖ (three times the truncation error of D(h/2), an upper estimate for R’s, and about the size of R’s float32 rounding noise). On ReLU/max-pool models it also contains kinks crossed within ±h.',
+  hessian: 'H = ∇²L(θ), L the mean loss over the samples used. Products H·v by central differences of gradients, Richardson-extrapolated: R = (4D(h/2) − D(h))/3, D(h) = [∇L(θ+hv) − ∇L(θ−hv)]/(2h), h = δ·max(‖θ_S‖, rms(θ)·√|S|)/‖v‖, S the support of v; four gradients per product. ReLU activation patterns are frozen at θ during the differences (relu(a) → a·1[a(θ) > 0]), so the products are those of the almost-everywhere Hessian (as double back-propagation and PyHessian compute it), not of kinks crossed within ±h.',
+  finiteDifference: 'relativeStep is δ; frozenSites counts the ReLU layers whose patterns were frozen, unfrozen lists piecewise-linear layers that were not (max-pooling, leaky/capped ReLU): their kinks remain and inflate the error estimate; the estimated relative error of a product is ‖D(h/2) − D(h)‖/‖R‖ (three times the truncation error of D(h/2), an upper estimate for R’s, and about the size of R’s float32 rounding noise). On ReLU/max-pool models it also contains kinks crossed within ±h.',
   ggn: 'generalised Gauss–Newton G = (1/n) Σₙ Jₙᵀ H_ℓ,ₙ Jₙ, Jₙ the Jacobian of the model output (the logits for cross-entropies) for sample n and H_ℓ the loss Hessian in closed form: softmax cross-entropy diag(p) − ppᵀ, sigmoid BCE diag(p(1−p))/C, MSE 2I/C, Huber diag(1[|r| ≤ 1])/C. Exact up to float32 rounding (J v by differentiating a VJP with respect to its cotangent).',
   fisher: 'empirical Fisher F = (1/n) Σₙ ∇ℓₙ ∇ℓₙᵀ, ℓₙ the loss of sample n (gradients of the observed labels, not sampled ones).',
   eigenvalues: 'largest eigenvalues of the operator, descending; residuals[i] = ‖A·vᵢ − λᵢ·vᵢ‖₂ for the unit eigenvector vᵢ (recomputed with one product each). Lanczos with full reorthogonalisation, or PyHessian’s power iteration with deflation (pairs found by decreasing |λ|, then sorted).',
@@ -142,6 +142,8 @@ async function computeHessian(spec: HessianSpec, prepared: PreparedInputs, watch
     const errs = [...fd.relativeErrors].sort((a, b) => a - b);
     payload.finiteDifference = {
       relativeStep: fd.relativeStep,
+      frozenSites: fd.frozenSites,
+      unfrozen: fd.unfrozen,
       products: fd.products,
       gradients: fd.gradients,
       minStep: fd.products ? fd.minStep : null,
@@ -175,13 +177,16 @@ async function computeHessian(spec: HessianSpec, prepared: PreparedInputs, watch
 
   // Progress in operator products, planned up front.
   const wantPerLayer = spec.perLayer;
+  // Per-layer traces come from the layers' parts of Rademacher probes: those of the Hutchinson
+  // trace, else of the diagonal, else of a pass of their own.
   const tapTrace = wantPerLayer && spec.trace && spec.traceMethod === 'hutchinson';
   const tapDiagonal = wantPerLayer && !tapTrace && spec.diagonal;
   const extraTrace = wantPerLayer && !tapTrace && !tapDiagonal;
   const eigenProducts = p.which === null ? 0 : spec.method === 'lanczos' ? p.lanczosIter + (p.which === 'both' ? 2 * p.k : p.k) : p.k * (spec.maxIter ?? 100);
   const total =
     eigenProducts +
-    (spec.trace || extraTrace ? spec.probes : 0) +
+    (spec.trace ? spec.probes : 0) +
+    (extraTrace ? spec.probes : 0) +
     (spec.diagonal ? spec.probes : 0) +
     (spec.density ? Math.min(spec.densitySteps, dim) * spec.densityStarts : 0) +
     (wantPerLayer ? layers.reduce((a, l) => a + Math.min(30, l.size) + 1, 0) : 0);
@@ -243,13 +248,13 @@ async function computeHessian(spec: HessianSpec, prepared: PreparedInputs, watch
       finishPhase('eigen');
     }
 
-    if (spec.trace || extraTrace) {
+    if (spec.trace) {
       phase = 'trace';
-      if (spec.traceMethod === 'hutch++' && !extraTrace) {
+      if (spec.traceMethod === 'hutch++') {
         const r = await hutchPlusPlus(op, { matvecs: spec.probes, rng: rng(2), stop: ctx.stop });
         payload.trace = { method: 'hutch++', estimate: r.estimate, stderr: r.stderr, samples: [], probes: r.matvecs, matvecs: r.matvecs };
       } else {
-        const tap = wantPerLayer ? layerTap(op, layers) : null;
+        const tap = tapTrace ? layerTap(op, layers) : null;
         const r = await hutchinsonTrace(tap ? tap.op : op, { probes: spec.probes, rng: rng(2), stop: ctx.stop });
         payload.trace = { method: 'hutchinson', estimate: r.estimate, stderr: r.stderr, samples: r.samples, probes: r.probes, matvecs: r.probes };
         if (tap) layerSamples = tap.samples;
@@ -311,6 +316,11 @@ async function computeHessian(spec: HessianSpec, prepared: PreparedInputs, watch
 
     if (wantPerLayer) {
       phase = 'layers';
+      if (extraTrace) {
+        const tap = layerTap(op, layers);
+        await hutchinsonTrace(tap.op, { probes: spec.probes, rng: rng(5), stop: ctx.stop });
+        layerSamples = tap.samples;
+      }
       payload.layers = [];
       for (let i = 0; i < layers.length; i++) {
         const l = layers[i];
@@ -335,6 +345,7 @@ async function computeHessian(spec: HessianSpec, prepared: PreparedInputs, watch
     save(false, reason);
     throw err;
   } finally {
+    curv.dispose();
     obj.setParams(obj.theta0);
   }
   const result = save(true);

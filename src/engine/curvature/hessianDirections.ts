@@ -17,10 +17,16 @@ export async function hessianDirections(
   dims: 1 | 2,
   seed: number,
   stop: StopSignal,
-  relativeStep = 3e-3,
+  relativeStep = 1e-3,
 ): Promise<{ vectors: Float32Array[]; eigenvalues: number[]; residuals: number[]; note: string }> {
   const op = new FiniteDifferenceHessian(obj, obj.theta0, { relativeStep });
-  const r = await lanczosEigs(monitored(op, stop, () => undefined), { k: dims, rng: new Rng(seed), stop });
+  let r: Awaited<ReturnType<typeof lanczosEigs>>;
+  try {
+    r = await lanczosEigs(monitored(op, stop, () => undefined), { k: dims, rng: new Rng(seed), stop });
+  } finally {
+    op.dispose();
+    obj.setParams(obj.theta0);
+  }
   const vectors = r.eigenvectors.map((v) => {
     let at = 0;
     for (let i = 1; i < v.length; i++) if (Math.abs(v[i]) > Math.abs(v[at])) at = i;
@@ -32,6 +38,5 @@ export async function hessianDirections(
   const note =
     `unit eigenvectors of the top ${dims} Hessian eigenvalues (${r.eigenvalues.map((l, i) => `λ${i + 1} = ${fmt(l)}, residual ${fmt(r.residuals[i])}`).join('; ')}); ` +
     `finite-difference products with δ = ${relativeStep}, median estimated error ${errs.length ? fmt(errs[Math.floor(errs.length / 2)]) : 'n/a'}`;
-  obj.setParams(obj.theta0);
   return { vectors, eigenvalues: r.eigenvalues, residuals: r.residuals, note };
 }

@@ -36,9 +36,12 @@ export interface LossCurvature {
 
 type Swappable = { activation?: unknown; softmax?: unknown };
 
+let linear: unknown = null;
+
 /** A genuine TF.js linear activation object (a throwaway Dense's default), so the layer stays well-formed. */
 function linearActivation(): unknown {
-  return (tf.layers.dense({ units: 1 }) as unknown as Swappable).activation;
+  linear ??= (tf.layers.dense({ units: 1 }) as unknown as Swappable).activation;
+  return linear;
 }
 
 /** Runs f with the model's last layer's output activation replaced by the identity. */

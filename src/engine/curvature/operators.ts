@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { accumulateGrads, batchJvp, batchOutputs, batchVjp, outputUnits } from '../autodiff';
+import { accumulateGrads, batchGrads, batchJvp, batchOutputs, batchVjp, outputUnits } from '../autodiff';
+import { FrozenKinks } from './frozenKinks';
 import type { LinearOperator } from '../linalg/operator';
 import type { Objective } from '../objective';
 import { lossCurvature, type LossCurvature } from './lossHessian';
@@ -105,9 +106,14 @@ export class EmpiricalFisherOperator implements LinearOperator {
 
 export interface FiniteDifferenceOptions {
   /**
+   * Freeze ReLU activation patterns at θ (see frozenKinks.ts), so the products are those of the
+   * almost-everywhere Hessian rather than seeing kinks crossed within ±h. Default true.
+   */
+  freezeKinks?: boolean;
+  /**
    * δ: the perturbation h·v has norm δ·‖θ_S‖, θ_S the parameters on v's support, floored at
    * rms(θ)·√|S| (so a direction along a few small or zero parameters still gets a step on the
-   * scale of the model's weights). Default 3e-3.
+   * scale of the model's weights). Default 1e-3.
    */
   relativeStep?: number;
 }
@@ -122,6 +128,10 @@ export interface FiniteDifferenceStats {
   maxStep: number;
   /** Per product: the estimated error ‖D(h/2) − D(h)‖ divided by ‖R‖ (R the returned product). */
   relativeErrors: number[];
+  /** Number of ReLU sites whose patterns are frozen at θ (0: none, or freezing off). */
+  frozenSites: number;
+  /** Piecewise-linear layers whose kinks are not frozen (their crossings show in the error estimate). */
+  unfrozen: string[];
 }
 
 /**
@@ -145,9 +155,21 @@ export class FiniteDifferenceHessian implements LinearOperator {
     options: FiniteDifferenceOptions = {},
   ) {
     this.dim = obj.dim;
-    const relativeStep = options.relativeStep ?? 3e-3;
+    const relativeStep = options.relativeStep ?? 1e-3;
     if (!(relativeStep > 0 && relativeStep < 1)) throw new RangeError(`relative step must be in (0, 1), got ${relativeStep}`);
-    this.stats = { relativeStep, products: 0, gradients: 0, minStep: Infinity, maxStep: 0, relativeErrors: [] };
+    this.kinks = options.freezeKinks === false ? null : new FrozenKinks(obj.model);
+    const frozen = this.kinks?.active ? this.kinks : null;
+    const all = new FrozenKinks(obj.model);
+    this.stats = {
+      relativeStep,
+      products: 0,
+      gradients: 0,
+      minStep: Infinity,
+      maxStep: 0,
+      relativeErrors: [],
+      frozenSites: frozen ? frozen.sites.length : 0,
+      unfrozen: frozen ? all.unhandled : [...all.sites.map((x) => String((x.layer as { name?: string }).name)), ...all.unhandled],
+    };
     let t2 = 0;
     for (let i = 0; i < theta.length; i++) t2 += theta[i] * theta[i];
     // rms(θ), itself floored at 1e-2 for an all-zero model.
@@ -155,6 +177,34 @@ export class FiniteDifferenceHessian implements LinearOperator {
   }
 
   private readonly rms: number;
+  private readonly kinks: FrozenKinks | null;
+  private recorded = false;
+
+  /** ∇L(p) in float64, with the activation patterns of θ when they are frozen. */
+  private async gradient(p: Float64Array): Promise<Float64Array> {
+    const { obj } = this;
+    const kinks = this.kinks?.active ? this.kinks : null;
+    if (!kinks) return (await obj.grad(p)).grad;
+    if (!this.recorded) {
+      obj.setParams(this.theta);
+      kinks.record(obj);
+      this.recorded = true;
+    }
+    obj.setParams(p);
+    const out = new Float64Array(this.dim);
+    for (let i = 0; i < obj.batches.length; i++) {
+      const b = obj.batches[i];
+      const grads = kinks.run(i, () => tf.tidy(() => batchGrads(obj, () => tf.sum(batchLosses(obj, b)) as tf.Scalar)));
+      await accumulateGrads(obj, grads, out, 1 / obj.sampleCount);
+    }
+    return out;
+  }
+
+  /** Releases the recorded activation patterns. */
+  dispose(): void {
+    this.kinks?.dispose();
+    this.recorded = false;
+  }
 
   /** The absolute step for v. */
   step(v: Float64Array): number {
@@ -173,12 +223,12 @@ export class FiniteDifferenceHessian implements LinearOperator {
   }
 
   private async central(v: Float64Array, h: number): Promise<Float64Array> {
-    const { obj, theta } = this;
+    const { theta } = this;
     const p = new Float64Array(this.dim);
     for (let i = 0; i < p.length; i++) p[i] = theta[i] + h * v[i];
-    const gp = (await obj.grad(p)).grad;
+    const gp = await this.gradient(p);
     for (let i = 0; i < p.length; i++) p[i] = theta[i] - h * v[i];
-    const gm = (await obj.grad(p)).grad;
+    const gm = await this.gradient(p);
     this.stats.gradients += 2;
     for (let i = 0; i < p.length; i++) p[i] = (gp[i] - gm[i]) / (2 * h);
     return p;
@@ -264,6 +314,8 @@ export interface CurvatureOperator {
   description: string;
   /** Finite-difference statistics (hessian only). */
   fd: FiniteDifferenceStats | null;
+  /** Releases tensors the operator holds (frozen activation patterns). */
+  dispose(): void;
 }
 
 /** The operator of `kind` for the objective at θ; refuses a GGN for a loss without closed form. */
@@ -272,13 +324,14 @@ export function curvatureOperator(obj: Objective, kind: CurvatureKind, options: 
   switch (kind) {
     case 'ggn': {
       const g = new GaussNewtonOperator(obj, theta);
-      return { kind, op: g, description: `generalised Gauss–Newton, ${g.curvature.description}`, fd: null };
+      return { kind, op: g, description: `generalised Gauss–Newton, ${g.curvature.description}`, fd: null, dispose: () => undefined };
     }
     case 'fisher':
-      return { kind, op: new EmpiricalFisherOperator(obj, theta), description: 'empirical Fisher (1/n) Σ ∇ℓₙ∇ℓₙᵀ', fd: null };
+      return { kind, op: new EmpiricalFisherOperator(obj, theta), description: 'empirical Fisher (1/n) Σ ∇ℓₙ∇ℓₙᵀ', fd: null, dispose: () => undefined };
     case 'hessian': {
       const h = new FiniteDifferenceHessian(obj, theta, options);
-      return { kind, op: h, description: 'Hessian of the mean loss, by Richardson-extrapolated central differences of gradients', fd: h.stats };
+      const frozen = h.stats.frozenSites > 0 ? `, ReLU patterns frozen at θ (${h.stats.frozenSites} layer${h.stats.frozenSites > 1 ? 's' : ''})` : '';
+      return { kind, op: h, description: `Hessian of the mean loss, by Richardson-extrapolated central differences of gradients${frozen}`, fd: h.stats, dispose: () => h.dispose() };
     }
   }
 }

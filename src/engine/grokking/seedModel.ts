@@ -240,7 +240,9 @@ export async function trainSeedModel(model: tf.LayersModel, cfg: SeedModelConfig
   const { inputDim: D, width: N, alpha, epsilon } = cfg;
   const P = data.n;
   const layer = model.getLayer(SEED_LAYER);
-  const W = tf.variable(layer.getWeights()[0].clone(), true, 'seed_train_w');
+  const init = layer.getWeights()[0].clone();
+  const W = tf.variable(init, true);
+  init.dispose();
   const X = tf.tensor2d(data.x, [P, D]);
   const XT = tf.tidy(() => X.transpose().clone());
   const y = tf.tensor2d(data.y, [P, 1]);

@@ -124,13 +124,21 @@ export async function prepareSeries(spec: SeriesInputs, opts: { testSamples?: nu
   }
 }
 
+/** The series' name for provenance: its pattern (one) or the folder holding all its checkpoints (a list). */
+function seriesPath(checkpoints: string | string[], files: string[]): string {
+  if (!Array.isArray(checkpoints) || checkpoints.length === 1) return path.resolve([checkpoints].flat()[0]);
+  const parts = files.map((f) => path.dirname(f).split(path.sep));
+  const common: string[] = [];
+  for (let i = 0; parts.every((p) => i < p.length && p[i] === parts[0][i]); i++) common.push(parts[0][i]);
+  return common.join(path.sep) || path.sep;
+}
+
 /** Provenance of a series: the model is the series (its pattern, and one hash over all checkpoints). */
 export function seriesProvenance(spec: SeriesInputs, s: PreparedSeries, watch: Stopwatch, finished: boolean): Provenance {
   const info = engineInfo();
-  const pattern = Array.isArray(spec.checkpoints) ? spec.checkpoints.join(' ') : spec.checkpoints;
   return {
     model: {
-      path: path.resolve(pattern),
+      path: seriesPath(spec.checkpoints, s.headers.map((h) => h.path)),
       sha256: seriesHash(s.hashes.map((h, i) => h ?? `unloaded:${s.headers[i].path}`)),
       parameterCount: s.train.dim,
     },

@@ -32,10 +32,11 @@ async function modelPrint(modelJson: string): Promise<string> {
 
 /** path → fingerprint for every file `spec` reads. */
 export async function inputFingerprints(spec: AnalysisSpecInput): Promise<Record<string, string>> {
-  const out: Record<string, string> = {
-    [spec.model]: await modelPrint(spec.model),
-    [spec.data]: await statPrint(spec.data),
-  };
+  const out: Record<string, string> = { [spec.data]: await statPrint(spec.data) };
+  if ('model' in spec) out[spec.model] = await modelPrint(spec.model);
+  // A checkpoint series (grokking, trajectory): each named path or folder by size and mtime (a
+  // folder's mtime changes when checkpoints are added); a glob pattern by its text only.
+  if ('checkpoints' in spec) for (const p of [spec.checkpoints].flat()) out[p] = await statPrint(p);
   if (spec.kind === 'landscape' && spec.to) out[spec.to] = await modelPrint(spec.to);
   if (spec.lossModule) out[spec.lossModule] = await statPrint(spec.lossModule);
   return out;

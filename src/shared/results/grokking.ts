@@ -142,6 +142,8 @@ export const GrokkingPayloadSchema = z.object({
     seed: z.number().int(),
     /** Output units per sample (K is summed over them). */
     outputs: z.number().int().positive(),
+    /** How K was computed: 'dense' (per-layer structure of Dense layers) or 'jacobian' (explicit rows); null before the first kernel. */
+    method: z.enum(['dense', 'jacobian']).nullable().optional(),
   }),
   /** Present when the checkpoints are the seed paper's model (recognised from their metadata). */
   seedModel: SeedModelStatsSchema.nullable(),

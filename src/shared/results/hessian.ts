@@ -66,6 +66,10 @@ export const DensitySchema = z.object({
 export const FiniteDifferenceInfoSchema = z.object({
   /** δ: each perturbation h·v has norm δ·‖θ‖ (θ restricted to v's support). */
   relativeStep: num,
+  /** ReLU layers whose activation patterns were frozen at θ during the differences. */
+  frozenSites: z.number().int().nonnegative(),
+  /** Piecewise-linear layers whose kinks were not frozen (their crossings inflate the errors). */
+  unfrozen: z.array(z.string()),
   products: z.number().int().nonnegative(),
   gradients: z.number().int().nonnegative(),
   minStep: nullableNum,

@@ -30,7 +30,7 @@ export const HessianSpecSchema = InputsSchema.extend({
   /** Per layer: top eigenvalue and trace of the layer's diagonal block. */
   perLayer: z.boolean().default(false),
   /** Finite-difference Hessian: ‖h·v‖ = fdStep·‖θ‖ (see curvature/operators.ts). */
-  fdStep: z.number().positive().lt(1).default(3e-3),
+  fdStep: z.number().positive().lt(1).default(1e-3),
   /** Refuse Krylov bases larger than this (megabytes of float64 vectors). */
   memoryLimitMb: z.number().positive().default(4096),
   /** Save the eigenvectors in the sidecar. */

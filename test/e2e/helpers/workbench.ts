@@ -3,7 +3,7 @@
  * (TESTING-VSCODE.md). The harness (scripts/vscode-test.mjs) starts code-server and passes
  * where it is through the environment.
  */
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type FrameLocator, type Page } from 'playwright-core';
@@ -37,14 +37,16 @@ export function harnessEnv(): HarnessEnv {
 }
 
 /** A fresh Chromium profile each time (launchPersistentContext: launch() refuses --user-data-dir). */
-export function launchBrowser(env: HarnessEnv): Promise<BrowserContext> {
+export async function launchBrowser(env: HarnessEnv): Promise<BrowserContext> {
   const profile = mkdtempSync(path.join(os.tmpdir(), 'lc-chromium-'));
-  return chromium.launchPersistentContext(profile, {
+  const context = await chromium.launchPersistentContext(profile, {
     executablePath: env.chromium,
     headless: true,
     viewport: { width: 1400, height: 900 },
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
   });
+  context.on('close', () => rmSync(profile, { recursive: true, force: true }));
+  return context;
 }
 
 /** The workbench URL for a folder, optionally with the extension-development payload. */

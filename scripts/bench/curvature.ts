@@ -1,0 +1,84 @@
+import { existsSync } from 'node:fs';
+import { perSampleGradients } from '../../src/engine/autodiff';
+import { selectBackend } from '../../src/engine/backend';
+import { EmpiricalFisherOperator, FiniteDifferenceHessian, GaussNewtonOperator } from '../../src/engine/curvature/operators';
+import { prepareInputs } from '../../src/engine/inputs';
+import { hutchinsonTrace } from '../../src/engine/linalg/hutchinson';
+import { lanczosEigs } from '../../src/engine/linalg/lanczos';
+import { MFacInverse } from '../../src/engine/linalg/mfac';
+import { Rng } from '../../src/engine/linalg/rng';
+import { setEngineInfo } from '../../src/engine/runtime';
+import { DEMO_DATA, DEMO_MODEL } from './landscape';
+import type { Row } from './types';
+
+/** Median wall time of `reps` runs of f (after two warm-ups), seconds. */
+async function median(f: () => Promise<unknown>, reps = 7): Promise<number> {
+  await f();
+  await f();
+  const t: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await f();
+    t.push((performance.now() - t0) / 1000);
+  }
+  return t.sort((a, b) => a - b)[Math.floor(reps / 2)];
+}
+
+async function once<T>(f: () => Promise<T>): Promise<{ seconds: number; value: T }> {
+  const t0 = performance.now();
+  const value = await f();
+  return { seconds: (performance.now() - t0) / 1000, value };
+}
+
+/**
+ * Curvature products and algorithms on the demo model (MNIST MLP 784-32-10, 25,450 parameters)
+ * over a seeded subset of LOSSCAPE_BENCH_CURVATURE_SAMPLES (default 1000) samples, on wasm:
+ * one Hv (finite differences, Richardson, 4 gradients), one Gv and one Fisher product as
+ * multiples of one gradient; Lanczos top-5 and a 100-probe Hutchinson trace of the Hessian;
+ * M-FAC set-up with m = 64 per-sample gradients.
+ */
+export async function benchCurvature(): Promise<Row[]> {
+  if (!existsSync(DEMO_MODEL)) throw new Error(`${DEMO_MODEL} is missing: run npx tsx examples/mnist/prepare.ts (npm run demo does)`);
+  const samples = Number(process.env.LOSSCAPE_BENCH_CURVATURE_SAMPLES ?? 1000);
+  const info = await selectBackend('wasm');
+  setEngineInfo(info);
+  const p = await prepareInputs({ model: DEMO_MODEL, data: DEMO_DATA, loss: 'sparse_categorical_crossentropy', samples, batchSize: 512, seed: 0, out: 'bench.losscape.json' });
+  const rows: Row[] = [];
+  const tag = `${samples} samples [${info.backend}]`;
+  try {
+    const obj = p.objective;
+    const v = new Float64Array(obj.dim);
+    new Rng(1).fillNormal(v);
+    const grad = await median(() => obj.grad(obj.theta0));
+    rows.push({ name: `gradient, ${tag}`, seconds: grad, note: `baseline of the product ratios; ${obj.dim} parameters` });
+    const hess = new FiniteDifferenceHessian(obj);
+    const ggn = new GaussNewtonOperator(obj);
+    const fisher = new EmpiricalFisherOperator(obj);
+    for (const [name, op, note] of [
+      ['Hv (Hessian, finite differences)', hess, 'four gradients, Richardson; ReLU patterns frozen at θ'],
+      ['Gv (Gauss–Newton, exact)', ggn, 'J v by the dual trick, H_ℓ closed form, Jᵀ(·)'],
+      ['Fv (empirical Fisher)', fisher, 'per-sample directional derivatives, then one VJP'],
+    ] as const) {
+      const s = await median(() => op.matvec(v));
+      rows.push({ name: `${name}, ${tag}`, seconds: s, ratio: s / grad, note: `× one gradient; ${note}` });
+    }
+    const errs = [...hess.stats.relativeErrors].sort((a, b) => a - b);
+    rows[1].note += `; estimated relative error median ${errs[Math.floor(errs.length / 2)].toExponential(1)}`;
+
+    const lz = await once(() => lanczosEigs(hess, { k: 5, rng: new Rng(2) }));
+    rows.push({ name: `Lanczos top-5 of the Hessian, ${tag}`, seconds: lz.seconds, ratio: lz.seconds / grad, note: `× one gradient; ${lz.value.matvecs} products; λ = ${lz.value.eigenvalues.map((x) => x.toPrecision(4)).join(', ')}` });
+    const lg = await once(() => lanczosEigs(ggn, { k: 5, rng: new Rng(2) }));
+    rows.push({ name: `Lanczos top-5 of the GGN, ${tag}`, seconds: lg.seconds, ratio: lg.seconds / grad, note: `× one gradient; ${lg.value.matvecs} products; λ = ${lg.value.eigenvalues.map((x) => x.toPrecision(4)).join(', ')}` });
+    const tr = await once(() => hutchinsonTrace(hess, { probes: 100, rng: new Rng(3) }));
+    rows.push({ name: `Hutchinson trace of the Hessian, 100 probes, ${tag}`, seconds: tr.seconds, ratio: tr.seconds / grad, note: `× one gradient; tr = ${tr.value.estimate.toPrecision(4)} ± ${tr.value.stderr.toPrecision(2)}` });
+    hess.dispose();
+
+    const idx = new Rng(4).permutation(obj.sampleCount).slice(0, 64);
+    const g = await once(() => perSampleGradients(obj, idx));
+    const mf = await once(() => MFacInverse.build(g.value, { lambda: 1e-5 }));
+    rows.push({ name: `M-FAC set-up, m = 64, d = ${obj.dim}`, seconds: mf.seconds, note: `O(d·m²) Sherman–Morrison; collecting the 64 per-sample gradients took ${g.seconds.toFixed(2)} s more` });
+  } finally {
+    p.dispose();
+  }
+  return rows;
+}
