@@ -18,13 +18,10 @@ const program = new Command('losscape')
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
 
-program.addCommand(landscapeCommand());
-program.addCommand(grokkingCommand());
-program.addCommand(trajectoryCommand());
-program.addCommand(hessianCommand());
-program.addCommand(sharpnessCommand());
-program.addCommand(pruneSaliencyCommand());
-program.addCommand(reportCommand());
+for (const make of [landscapeCommand, hessianCommand, sharpnessCommand, pruneSaliencyCommand, grokkingCommand, trajectoryCommand, reportCommand]) {
+  // addCommand does not pass settings down: each subcommand gets the one-line errors and exit code 2.
+  program.addCommand(make().copyInheritedSettings(program));
+}
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`losscape: ${err.message}\n`);

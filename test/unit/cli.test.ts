@@ -54,7 +54,10 @@ describe('losscape CLI', function () {
     assert.ok(!/<script[^>]+src=/.test(text), 'the report must be self-contained');
   });
 
-  it('bad input: one line on stderr, non-zero exit', () => {
+  it('bad input: one line on stderr, non-zero exit (2 for usage and input errors)', () => {
+    const usage = losscape(['hessian', '--model', ws.model, '--data', ws.data, '--operator', 'bogus', '--out', 'x.json']);
+    oneLineError(usage, /argument 'bogus' is invalid/);
+    assert.equal(usage.code, 2);
     oneLineError(losscape(['landscape', '--data', ws.data, '--out', 'x.json']), /required option '--model <file>' not specified/);
     oneLineError(losscape(['landscape', '--model', ws.model, '--data', ws.data, '--points', 'many', '--out', 'x.json']), /--points must be an integer/);
     oneLineError(losscape(['landscape', '--model', ws.model, '--data', ws.data, '--range', '1,0', '--out', 'x.json']), /--range must be two increasing numbers/);

@@ -45,7 +45,15 @@ export async function launchBrowser(env: HarnessEnv): Promise<BrowserContext> {
     viewport: { width: 1400, height: 900 },
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
   });
-  context.on('close', () => rmSync(profile, { recursive: true, force: true }));
+  // Chromium may still be writing into its profile as the context closes (ENOTEMPTY): retry, and
+  // never let a leftover temporary folder fail the run.
+  context.on('close', () => {
+    try {
+      rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+    } catch {
+      // left in the temporary folder
+    }
+  });
   return context;
 }
 
