@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../shared/errors';
+import { builtinLoss, SUPPORTED_LOSSES, type EngineLossName } from '../shared/lossNames';
 
 /**
  * Losses by name (Keras, TF.js and PyTorch spellings), written by hand rather than taken from
@@ -9,7 +10,7 @@ import { InputError } from '../shared/errors';
  * per-sample loss, itself a mean over output units where Keras takes one (MSE, MAE, Huber,
  * hinge, binary cross-entropy).
  */
-export type LossName = 'categorical_crossentropy' | 'binary_crossentropy' | 'mse' | 'mae' | 'huber' | 'hinge';
+export type LossName = EngineLossName;
 
 export interface Loss {
   /** 'custom' for a user's loss function: it has no closed-form Hessian. */
@@ -24,45 +25,6 @@ export interface Loss {
   correct?(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor1D;
 }
 
-interface Alias {
-  name: LossName;
-  /** A PyTorch alias fixes the output convention (CrossEntropyLoss takes logits). */
-  fromLogits?: boolean;
-}
-
-const ALIASES: Record<string, Alias> = {
-  categoricalcrossentropy: { name: 'categorical_crossentropy' },
-  cce: { name: 'categorical_crossentropy' },
-  sparsecategoricalcrossentropy: { name: 'categorical_crossentropy' },
-  crossentropy: { name: 'categorical_crossentropy' },
-  softmaxcrossentropy: { name: 'categorical_crossentropy', fromLogits: true },
-  crossentropyloss: { name: 'categorical_crossentropy', fromLogits: true },
-  binarycrossentropy: { name: 'binary_crossentropy' },
-  bce: { name: 'binary_crossentropy' },
-  bceloss: { name: 'binary_crossentropy', fromLogits: false },
-  bcewithlogitsloss: { name: 'binary_crossentropy', fromLogits: true },
-  sigmoidcrossentropy: { name: 'binary_crossentropy', fromLogits: true },
-  mse: { name: 'mse' },
-  meansquarederror: { name: 'mse' },
-  mseloss: { name: 'mse' },
-  mae: { name: 'mae' },
-  meanabsoluteerror: { name: 'mae' },
-  l1loss: { name: 'mae' },
-  huber: { name: 'huber' },
-  huberloss: { name: 'huber' },
-  smoothl1loss: { name: 'huber' },
-  hinge: { name: 'hinge' },
-  hingeloss: { name: 'hinge' },
-};
-
-export const SUPPORTED_LOSSES =
-  'categorical_crossentropy, sparse_categorical_crossentropy, binary_crossentropy, mse, mae, huber, hinge ' +
-  '(also their TF.js camelCase names and PyTorch CrossEntropyLoss, BCELoss, BCEWithLogitsLoss, MSELoss, L1Loss, HuberLoss, SmoothL1Loss)';
-
-function normalise(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]/g, '');
-}
-
 export interface ResolvedLossName {
   name: LossName;
   /** Undefined when the name leaves it open (decided from the model's last activation). */
@@ -72,7 +34,7 @@ export interface ResolvedLossName {
 }
 
 export function resolveLossName(given: string, source = '--loss'): ResolvedLossName {
-  const alias = ALIASES[normalise(given)];
+  const alias = builtinLoss(given);
   if (!alias) throw new InputError(source, `unknown loss '${given}'; supported: ${SUPPORTED_LOSSES}`);
   return { name: alias.name, fromLogits: alias.fromLogits, given };
 }

@@ -1,7 +1,9 @@
 /**
  * Browser end to end: Debian Chromium (playwright-core) against code-server with the packaged
  * extension installed. Opens the fixture workspace, sees the CodeLens on a loss, plots a 2D
- * landscape from the command palette, opens a result file; screenshots go to test-results/.
+ * landscape from the command palette, opens a result file, adds configurations with QuickPicks
+ * (a landscape, and grokking over the fixture's checkpoint series, which it then runs);
+ * screenshots go to test-results/.
  */
 import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -166,6 +168,35 @@ describe('Losscape in VS Code (code-server + Chromium)', function () {
       { name: 'added in e2e', analysis: 'landscape', model: 'models/tiny/model.json', data: 'data/tiny.npz', loss: 'categorical_crossentropy', dims: 1 },
     );
     await shot('e2e-add-configuration.png');
+  });
+
+  it('adds a grokking configuration over a checkpoint folder, and runs it from the palette', async () => {
+    await runCommand(page, 'Losscape: Add Configuration…');
+    await pickQuickItem(page, 'Grokking statistics');
+    await pickQuickItem(page, '4 checkpoints, steps 0 … 30');
+    await pickQuickItem(page, 'data/tiny.npz');
+    await pickQuickItem(page, "From the model's training config");
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill('grokking in e2e');
+    await page.keyboard.press('Enter');
+    const configFile = path.join(env.workspace, '.vscode', 'losscape.json');
+    for (let i = 0; i < 100 && !readFileSync(configFile, 'utf8').includes('grokking in e2e'); i++) await page.waitForTimeout(100);
+    const { configurations } = parseRunConfigurations(readFileSync(configFile, 'utf8'), configFile);
+    assert.deepEqual(
+      configurations.find((c) => c.name === 'grokking in e2e'),
+      { name: 'grokking in e2e', analysis: 'grokking', checkpoints: 'checkpoints', data: 'data/tiny.npz' },
+    );
+    await runCommand(page, 'Losscape: Grokking Statistics');
+    await pickQuickItem(page, 'grokking in e2e');
+    await waitForFile(path.join(env.workspace, '.losscape'), (n) => n.startsWith('grokking-in-e2e-grokking-') && n.endsWith('.losscape.json'), 120_000);
+    const lines = lastWebview(page).locator('svg g.lc-grokking-dashboard path');
+    await lines.first().waitFor({ state: 'attached', timeout: 30_000 });
+    await page.waitForTimeout(500);
+    const d = await lines.evaluateAll((els) => els.map((e) => e.getAttribute('d') ?? ''));
+    assert.ok(d.length >= 4, `only ${d.length} paths in the grokking dashboard`);
+    assert.ok(d.every((x) => !x.includes('NaN')), 'a dashboard path holds NaN');
+    await shot('e2e-grokking.png');
   });
 
   it('raised no Content-Security-Policy violation', () => {

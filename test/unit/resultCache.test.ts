@@ -44,6 +44,42 @@ describe('result cache key', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('fingerprints a Keras file by size and time, and a checkpoint series by every checkpoint under its folder', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lc-fp-'));
+    try {
+      const data = path.join(dir, 'd.npz');
+      writeFileSync(data, '1234');
+      const keras = path.join(dir, 'm.keras');
+      writeFileSync(keras, 'zip');
+      const k = await inputFingerprints({ kind: 'hessian', model: keras, data, out: path.join(dir, 'o.json') });
+      assert.match(k[keras], /^3:\d+$/);
+      const ck = (step: number): string => {
+        const d = path.join(dir, 'run', `step-${step}`);
+        mkdirSync(d, { recursive: true });
+        writeFileSync(path.join(d, 'model.json'), `{"step":${step}}`);
+        writeFileSync(path.join(d, 'group1-shard1of1.bin'), 'w');
+        return d;
+      };
+      ck(0);
+      ck(10);
+      const folder = path.join(dir, 'run');
+      const glob = path.join(dir, 'run', 'step-*', 'model.json');
+      const spec = (checkpoints: string | string[]): AnalysisSpecInput => ({ kind: 'grokking', checkpoints, data, out: path.join(dir, 'o.json') });
+      const a = await inputFingerprints(spec([folder, glob]));
+      assert.match(a[folder], /^[0-9a-f]{64}$/);
+      assert.equal(a[glob], a[folder], 'a glob is fingerprinted by its folder before the first wildcard');
+      writeFileSync(path.join(folder, 'step-10', 'model.json'), '{"step":10,"retrained":true}');
+      const b = await inputFingerprints(spec(folder));
+      assert.notEqual(b[folder], a[folder], 'a rewritten checkpoint changes the key');
+      ck(20);
+      const c = await inputFingerprints(spec(folder));
+      assert.notEqual(c[folder], b[folder], 'an added checkpoint changes the key');
+      assert.equal((await inputFingerprints(spec(path.join(dir, 'none', '*'))))[path.join(dir, 'none', '*')], 'missing');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('progress arithmetic', () => {

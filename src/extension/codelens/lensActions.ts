@@ -1,22 +1,19 @@
 /**
- * What a CodeLens click does: Sharpness and Hessian say they are not available yet; Loss
- * landscape runs the lens's loss (lensLoss.ts decides which, or why not) on the model and data
- * of a run configuration, as the palette commands do.
+ * What a CodeLens click does: Loss landscape, Sharpness and Hessian run the lens's loss
+ * (lensLoss.ts decides which, or why not) on the model and data of a run configuration of that
+ * analysis (a 2D landscape, a sharpness or a Hessian configuration), as the palette commands do:
+ * the lens's loss replaces the configuration's, its other options stay.
  */
 import * as vscode from 'vscode';
 import type { AnalysisReport } from '../analysis/analysisRunner';
+import { runAnalysisCommand } from '../commands/analysisCommands';
 import { COMMANDS } from '../commands/commandIds';
 import { runLandscapeCommand } from '../commands/landscapeCommands';
-import { notAvailable } from '../commands/otherCommands';
 import type { Services } from '../services';
 import { lensLoss } from './lensLoss';
 import type { LensCommandArgs } from './lossCodeLensProvider';
 
 export async function runLensAction(s: Services, args: LensCommandArgs): Promise<AnalysisReport | undefined> {
-  if (args.action !== 'landscape') {
-    notAvailable(args.action === 'sharpness' ? COMMANDS.measureSharpness.title : COMMANDS.hessianSpectrum.title);
-    return undefined;
-  }
   const loss = lensLoss({ site: args.site, languageId: args.languageId, filePath: vscode.Uri.parse(args.uri).fsPath }, vscode.workspace.isTrusted);
   if ('message' in loss) {
     const buttons = loss.trust ? ['Manage Workspace Trust'] : ['Add Configuration…'];
@@ -26,5 +23,6 @@ export async function runLensAction(s: Services, args: LensCommandArgs): Promise
     });
     return undefined;
   }
-  return runLandscapeCommand(s, '2d', { overrides: loss.overrides, ...(args.configuration ? { configuration: args.configuration } : {}) });
+  const opts = { overrides: loss.overrides, ...(args.configuration ? { configuration: args.configuration } : {}) };
+  return args.action === 'landscape' ? runLandscapeCommand(s, '2d', opts) : runAnalysisCommand(s, args.action, opts);
 }

@@ -5,7 +5,7 @@
  * saying what is supported. Pure (unit-tested without VS Code).
  */
 import { UNTRUSTED_MODULE_REASON, type RunOverrides } from '../config/runConfig';
-import { ENGINE_LOSSES } from './builtinLosses';
+import { ENGINE_LOSSES } from '../../shared/lossNames';
 import type { LossSite } from './lossDetector';
 
 export interface LensTarget {

@@ -11,7 +11,7 @@
  * - the `loss=` (Python) or `loss:` (JS/TS) argument of a `compile(…)` call.
  * Comments and string contents never match (they are masked first).
  */
-import { builtinLoss, type EngineLossName } from './builtinLosses';
+import { builtinLoss, type EngineLossName } from '../../shared/lossNames';
 import { maskSource, type SourceLanguage } from './sourceMask';
 
 export type LossOrigin = 'function' | 'class' | 'library' | 'compile';

@@ -9,7 +9,7 @@ export interface AnalysisCommandOptions {
   configuration?: string | RunConfiguration;
   /** Bypass the cached result. */
   recompute?: boolean;
-  /** Between checkpoints: the second model.json (relative to the workspace folder). */
+  /** Between checkpoints: the second model (relative to the workspace folder). */
   to?: string;
   /** Loss chosen by a CodeLens. */
   overrides?: RunOverrides;
@@ -20,7 +20,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 export function readCommandArgument(arg: unknown): AnalysisCommandOptions {
   if (typeof arg === 'string') return { configuration: arg };
   if (!isObject(arg)) return {};
-  if ('analysis' in arg && 'model' in arg) return { configuration: arg as unknown as RunConfiguration };
+  if ('analysis' in arg && ('model' in arg || 'checkpoints' in arg)) return { configuration: arg as unknown as RunConfiguration };
   const out: AnalysisCommandOptions = {};
   if (typeof arg.configuration === 'string' || isObject(arg.configuration)) out.configuration = arg.configuration as string | RunConfiguration;
   if (typeof arg.recompute === 'boolean') out.recompute = arg.recompute;

@@ -1,3 +1,5 @@
+import type { AnalysisName } from '../config/runConfig';
+
 /** Command ids and titles; package.json `contributes.commands` lists the same (a unit test checks). */
 export const COMMANDS = {
   plotLandscape2D: { id: 'losscape.plotLandscape2D', title: 'Plot Loss Landscape (2D)' },
@@ -7,6 +9,7 @@ export const COMMANDS = {
   hessianSpectrum: { id: 'losscape.hessianSpectrum', title: 'Hessian Spectrum' },
   grokkingStatistics: { id: 'losscape.grokkingStatistics', title: 'Grokking Statistics' },
   trajectoryLandscape: { id: 'losscape.trajectoryLandscape', title: 'Trajectory Landscape' },
+  pruneSaliency: { id: 'losscape.pruneSaliency', title: 'Pruning Saliency (M-FAC)' },
   openResult: { id: 'losscape.openResult', title: 'Open Result' },
   cancelAnalysis: { id: 'losscape.cancelAnalysis', title: 'Cancel Analysis' },
   showEngineLog: { id: 'losscape.showEngineLog', title: 'Show Engine Log' },
@@ -19,3 +22,13 @@ export const LENS_COMMAND = 'losscape.lensAction';
 
 /** The custom editor of `*.losscape.json` files. */
 export const RESULT_VIEW_TYPE = 'losscape.result';
+
+/** The command that runs configurations of each analysis (named in messages about the wrong one). */
+export const COMMAND_OF_ANALYSIS: Record<AnalysisName, { id: string; title: string }> = {
+  landscape: COMMANDS.plotLandscape2D,
+  sharpness: COMMANDS.measureSharpness,
+  hessian: COMMANDS.hessianSpectrum,
+  grokking: COMMANDS.grokkingStatistics,
+  trajectory: COMMANDS.trajectoryLandscape,
+  saliency: COMMANDS.pruneSaliency,
+};

@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
 import type { AnalysisReport } from '../analysis/analysisRunner';
-import { prepareRequest } from '../analysis/prepareRequest';
 import type { ConfigurationPreset } from '../config/addConfiguration';
 import { pickConfiguration } from '../config/pickConfiguration';
 import type { RunConfiguration, RunOverrides } from '../config/runConfig';
-import { workspaceFileItems } from '../config/workspaceFiles';
+import { MODEL_GLOB, workspaceFileItems } from '../config/workspaceFiles';
 import type { Services } from '../services';
+import { lossPreset, runConfiguration, wrongAnalysis } from './analysisCommands';
 import type { AnalysisCommandOptions } from './commandArgs';
 
 export type LandscapeMode = '2d' | '1d' | 'between';
@@ -17,9 +17,9 @@ const MODES: Record<LandscapeMode, { what: string; filter: (c: RunConfiguration)
 };
 
 async function pickSecondModel(folder: vscode.WorkspaceFolder, first: string): Promise<string | undefined> {
-  const items = (await workspaceFileItems(folder, '**/model.json')).filter((i) => i.relative !== first.replace(/^\.\//, ''));
+  const items = (await workspaceFileItems(folder, MODEL_GLOB)).filter((i) => i.relative !== first.replace(/^\.\//, ''));
   if (items.length === 0) {
-    void vscode.window.showErrorMessage('Losscape: between checkpoints needs a second model.json in the workspace.');
+    void vscode.window.showErrorMessage('Losscape: between checkpoints needs a second model (model.json, .keras or .h5) in the workspace.');
     return undefined;
   }
   return (await vscode.window.showQuickPick(items, { title: `Second checkpoint: the line goes from ${first} to…` }))?.relative;
@@ -32,21 +32,21 @@ export async function runLandscapeCommand(s: Services, mode: LandscapeMode, opts
     analysis: 'landscape',
     dims: m.dims,
     between: mode === 'between',
-    ...(opts.overrides?.loss ? { loss: opts.overrides.loss, fromLogits: opts.overrides.fromLogits } : {}),
-    ...(opts.overrides?.lossModule ? { lossModule: vscode.workspace.asRelativePath(opts.overrides.lossModule.path, false), lossExport: opts.overrides.lossModule.export } : {}),
+    ...lossPreset(opts.overrides),
   };
   const entry = await pickConfiguration({ title: m.what, filter: m.filter, preset, log: s.log }, opts.configuration);
   if (!entry) return undefined;
+  const wrong = wrongAnalysis(entry, 'landscape');
+  if (wrong) {
+    void vscode.window.showErrorMessage(`Losscape: ${wrong}`);
+    return undefined;
+  }
   const overrides: RunOverrides = { ...opts.overrides, dims: m.dims };
   if (mode === 'between') {
-    const to = opts.to ?? entry.config.to ?? (await pickSecondModel(entry.folder, entry.config.model));
+    const configured = typeof entry.config.to === 'string' ? entry.config.to : undefined;
+    const to = opts.to ?? configured ?? (await pickSecondModel(entry.folder, entry.config.model ?? ''));
     if (!to) return undefined;
     overrides.to = to;
   }
-  const request = await prepareRequest(entry, overrides, m.what, opts.recompute ?? false);
-  if (typeof request === 'string') {
-    void vscode.window.showErrorMessage(`Losscape: ${request}`);
-    return undefined;
-  }
-  return s.runner.run(request);
+  return runConfiguration(s, entry, overrides, m.what, opts.recompute ?? false);
 }

@@ -3,13 +3,6 @@ import { BackendPreferenceSchema, type BackendPreference } from '../../shared/pr
 import type { Services } from '../services';
 import { RESULT_VIEW_TYPE } from './commandIds';
 
-/** The four analyses whose engine side lands later: the commands exist and say so. */
-export function notAvailable(title: string): void {
-  void vscode.window.showInformationMessage(
-    `Losscape: ${title} is not available in this version yet. Loss landscapes (2D, 1D and between checkpoints) are.`,
-  );
-}
-
 export function cancelAnalysis(s: Services): number {
   const n = s.runner.cancelAll();
   if (n === 0) void vscode.window.showInformationMessage('Losscape: no analysis is running.');

@@ -5,8 +5,9 @@ import type { LensCommandArgs } from '../codelens/lossCodeLensProvider';
 import type { Services } from '../services';
 import { readCommandArgument } from './commandArgs';
 import { COMMANDS, LENS_COMMAND } from './commandIds';
+import { runAnalysisCommand } from './analysisCommands';
 import { runLandscapeCommand } from './landscapeCommands';
-import { cancelAnalysis, notAvailable, openResult, selectBackend } from './otherCommands';
+import { cancelAnalysis, openResult, selectBackend } from './otherCommands';
 
 function isLensArgs(v: unknown): v is LensCommandArgs {
   return typeof v === 'object' && v !== null && 'action' in v && 'site' in v && 'uri' in v && 'languageId' in v;
@@ -19,7 +20,11 @@ export function registerCommands(s: Services): vscode.Disposable[] {
     reg(COMMANDS.plotLandscape2D.id, (a) => runLandscapeCommand(s, '2d', readCommandArgument(a))),
     reg(COMMANDS.plotLandscape1D.id, (a) => runLandscapeCommand(s, '1d', readCommandArgument(a))),
     reg(COMMANDS.plotLandscapeBetweenCheckpoints.id, (a) => runLandscapeCommand(s, 'between', readCommandArgument(a))),
-    ...[COMMANDS.measureSharpness, COMMANDS.hessianSpectrum, COMMANDS.grokkingStatistics, COMMANDS.trajectoryLandscape].map((c) => reg(c.id, () => notAvailable(c.title))),
+    reg(COMMANDS.measureSharpness.id, (a) => runAnalysisCommand(s, 'sharpness', readCommandArgument(a))),
+    reg(COMMANDS.hessianSpectrum.id, (a) => runAnalysisCommand(s, 'hessian', readCommandArgument(a))),
+    reg(COMMANDS.grokkingStatistics.id, (a) => runAnalysisCommand(s, 'grokking', readCommandArgument(a))),
+    reg(COMMANDS.trajectoryLandscape.id, (a) => runAnalysisCommand(s, 'trajectory', readCommandArgument(a))),
+    reg(COMMANDS.pruneSaliency.id, (a) => runAnalysisCommand(s, 'saliency', readCommandArgument(a))),
     reg(COMMANDS.openResult.id, (a) => openResult(a)),
     reg(COMMANDS.cancelAnalysis.id, () => cancelAnalysis(s)),
     reg(COMMANDS.showEngineLog.id, () => s.log.show(true)),

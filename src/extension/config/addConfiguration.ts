@@ -1,14 +1,16 @@
 /**
  * "Losscape: Add Configuration…": builds a run configuration from QuickPicks over what the
- * workspace holds (model.json files, data files, losses) and saves it in .vscode/losscape.json.
+ * workspace holds (models: model.json, .keras, .h5; checkpoint series for grokking and
+ * trajectory; data files; losses) and saves it in .vscode/losscape.json.
  */
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { ENGINE_LOSSES } from '../codelens/builtinLosses';
+import { ENGINE_LOSSES } from '../../shared/lossNames';
 import { errorMessage } from '../util/disposables';
 import { saveConfiguration, type FolderConfiguration } from './configStore';
-import type { AnalysisName, RunConfiguration } from './runConfig';
-import { pickFolder, workspaceFileItems } from './workspaceFiles';
+import { describeSeries, findCheckpointSeries } from './checkpointSeries';
+import { CHECKPOINT_ANALYSES, HESSIAN_DEFAULTS, type AnalysisName, type RunConfiguration } from './runConfig';
+import { MODEL_GLOB, pickFolder, workspaceFileItems } from './workspaceFiles';
 
 /** What the caller already knows (e.g. the loss under a CodeLens). */
 export interface ConfigurationPreset {
@@ -31,10 +33,11 @@ const KINDS: KindItem[] = [
   { label: 'Loss landscape (2D)', description: 'f(α, β) around the model, random filter-normalised directions', analysis: 'landscape', dims: 2 },
   { label: 'Loss landscape (1D)', description: 'f(t) along one direction', analysis: 'landscape', dims: 1 },
   { label: 'Loss landscape between checkpoints', description: 'the line from one model to another', analysis: 'landscape', dims: 1, between: true },
-  { label: 'Sharpness', description: 'planned', analysis: 'sharpness' },
-  { label: 'Hessian spectrum', description: 'planned', analysis: 'hessian' },
-  { label: 'Grokking statistics', description: 'planned', analysis: 'grokking' },
-  { label: 'Trajectory landscape', description: 'planned', analysis: 'trajectory' },
+  { label: 'Sharpness', description: 'SAM, ASAM, Keskar and average-case sharpness at the model', analysis: 'sharpness' },
+  { label: 'Hessian spectrum', description: 'top eigenvalues and trace of the Hessian (or GGN, Fisher)', analysis: 'hessian' },
+  { label: 'Grokking statistics', description: 'losses, norms, NTK and events over a checkpoint series', analysis: 'grokking' },
+  { label: 'Trajectory landscape', description: 'the loss on the PCA plane of a checkpoint series, with the training path', analysis: 'trajectory' },
+  { label: 'Pruning saliency (M-FAC)', description: 'Optimal-Brain-Surgeon saliency of every weight', analysis: 'saliency' },
 ];
 
 async function pickKind(preset: ConfigurationPreset): Promise<KindItem | undefined> {
@@ -68,9 +71,49 @@ async function pickLoss(preset: ConfigurationPreset): Promise<{ loss?: string } 
   return picked && { loss: picked.loss };
 }
 
-function defaultName(kind: KindItem, model: string): string {
-  const where = path.basename(path.dirname(model)) || 'model';
+interface SeriesItem extends vscode.QuickPickItem {
+  /** The folder of checkpoint folders; undefined: enter a glob. */
+  folder?: string;
+}
+
+/** A folder of checkpoint folders (…/step-N/model.json) of the workspace, or a glob typed in. */
+async function pickCheckpoints(folder: vscode.WorkspaceFolder, title: string): Promise<string | undefined> {
+  const series = findCheckpointSeries((await workspaceFileItems(folder, '**/model.json', 5000)).map((i) => i.relative));
+  const items: SeriesItem[] = series.map((s) => ({ label: s.folder === '.' ? `. (${folder.name})` : s.folder, description: describeSeries(s), folder: s.folder }));
+  items.push({ label: '$(edit) Enter a folder or glob…', description: "e.g. run/step-*/model.json (each checkpoint's step: the last number in its name)", alwaysShow: true });
+  const picked = await vscode.window.showQuickPick(items, {
+    title,
+    ignoreFocusOut: true,
+    matchOnDescription: true,
+    placeHolder: series.length ? 'A folder whose subfolders are the checkpoints of one run' : `No folder of checkpoint folders (…/step-N/model.json) found in ${folder.name}`,
+  });
+  if (!picked) return undefined;
+  if (picked.folder !== undefined) return picked.folder;
+  const typed = await vscode.window.showInputBox({
+    title,
+    value: 'checkpoints/*/model.json',
+    prompt: 'A folder of checkpoint folders, or a glob of model.json files, relative to the workspace folder',
+    ignoreFocusOut: true,
+    validateInput: (v) => (v.trim() ? undefined : 'a folder or glob is needed'),
+  });
+  return typed?.trim() || undefined;
+}
+
+function defaultName(kind: KindItem, model: string, series: boolean): string {
+  // A series is named by its folder: the last path segment before any glob character.
+  const plain = model.split('/').filter((p) => p && p !== '.');
+  const stop = plain.findIndex((p) => /[*?[\]{}]/.test(p));
+  // A model.json by its folder, a .keras / .h5 by its name.
+  const single = path.basename(model) === 'model.json' ? path.basename(path.dirname(model)) : path.basename(model, path.extname(model));
+  const where = (series ? (stop < 0 ? plain : plain.slice(0, stop)).pop() : single.replace(/^\.$/, '')) || (series ? 'checkpoints' : 'model');
   return `${where}: ${kind.label.replace(/^Loss landscape/, 'landscape')}`;
+}
+
+/** Options a new configuration of this kind starts with (visible and editable in the file). */
+function startingOptions(kind: KindItem): Partial<RunConfiguration> {
+  if (kind.analysis === 'landscape') return { dims: kind.dims ?? 2 };
+  if (kind.analysis === 'hessian') return { ...HESSIAN_DEFAULTS };
+  return {};
 }
 
 /** Runs the QuickPicks; saves and returns the new configuration (undefined if dismissed). */
@@ -79,28 +122,36 @@ export async function addConfiguration(preset: ConfigurationPreset = {}, log?: v
   if (!folder) return undefined;
   const kind = await pickKind(preset);
   if (!kind) return undefined;
-  const model = await pickFile(folder, '**/model.json', 'Add Losscape configuration (2/4): model', `no model.json in ${folder.name}; Losscape reads TF.js Layers models (model.json + weight shards).`);
+  const series = CHECKPOINT_ANALYSES.has(kind.analysis);
+  const model = series
+    ? await pickCheckpoints(folder, 'Add Losscape configuration (2/4): checkpoints')
+    : await pickFile(
+        folder,
+        MODEL_GLOB,
+        'Add Losscape configuration (2/4): model',
+        `no model in ${folder.name}; Losscape reads TF.js Layers models (model.json + weight shards) and Keras .keras / .h5 files.`,
+      );
   if (!model) return undefined;
   let to: string | undefined;
   if (kind.between) {
-    to = await pickFile(folder, '**/model.json', 'Second checkpoint (the line goes from the first model to this one)', 'only one model.json in the workspace; between-checkpoints needs two.', model);
+    to = await pickFile(folder, MODEL_GLOB, 'Second checkpoint (the line goes from the first model to this one)', 'only one model in the workspace; between-checkpoints needs two.', model);
     if (!to) return undefined;
   }
   const data = await pickFile(folder, '**/*.{npz,npy,csv}', 'Add Losscape configuration (3/4): data', `no data file (.npz, .npy, .csv) in ${folder.name}.`);
   if (!data) return undefined;
   const loss = await pickLoss(preset);
   if (!loss) return undefined;
-  const name = await vscode.window.showInputBox({ title: 'Configuration name', value: defaultName(kind, model), ignoreFocusOut: true, validateInput: (v) => (v.trim() ? undefined : 'a name is needed') });
+  const name = await vscode.window.showInputBox({ title: 'Configuration name', value: defaultName(kind, model, series), ignoreFocusOut: true, validateInput: (v) => (v.trim() ? undefined : 'a name is needed') });
   if (!name) return undefined;
   const config: RunConfiguration = {
     name: name.trim(),
     analysis: kind.analysis,
-    model,
+    ...(series ? { checkpoints: model } : { model }),
     data,
     ...(loss.loss ? { loss: loss.loss } : {}),
     ...(preset.fromLogits !== undefined ? { fromLogits: preset.fromLogits } : {}),
     ...(preset.lossModule ? { lossModule: preset.lossModule, ...(preset.lossExport ? { lossExport: preset.lossExport } : {}) } : {}),
-    ...(kind.analysis === 'landscape' ? { dims: kind.dims ?? 2 } : {}),
+    ...startingOptions(kind),
     ...(to ? { to } : {}),
   };
   try {

@@ -7,21 +7,56 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { AnalysisSpecInput } from '../../shared/protocol';
+import { CheckpointsSchema, GrokkingSpecSchema } from '../../shared/specs/grokking';
+import { HessianSpecSchema } from '../../shared/specs/hessian';
+import { SaliencySpecSchema } from '../../shared/specs/saliency';
+import { SharpnessSpecSchema } from '../../shared/specs/sharpness';
+import { TrajectorySpecSchema } from '../../shared/specs/trajectory';
 import { parseJsonc } from './jsonc';
 import { appendConfiguration } from './jsoncInsert';
 
-export const ANALYSES = ['landscape', 'sharpness', 'hessian', 'grokking', 'trajectory'] as const;
+export const ANALYSES = ['landscape', 'sharpness', 'hessian', 'grokking', 'trajectory', 'saliency'] as const;
 export type AnalysisName = (typeof ANALYSES)[number];
 
-/** Analyses the engine runs in this version; the others have commands that say so. */
-export const AVAILABLE_ANALYSES: ReadonlySet<AnalysisName> = new Set(['landscape']);
+/** Analyses the engine runs in this version (all of them now; kept for callers that ask). */
+export const AVAILABLE_ANALYSES: ReadonlySet<AnalysisName> = new Set(ANALYSES);
 
-export const RunConfigurationSchema = z
+/** Analyses of a checkpoint series: they take `checkpoints` (a folder, glob or list) instead of `model`. */
+export const CHECKPOINT_ANALYSES: ReadonlySet<AnalysisName> = new Set(['grokking', 'trajectory']);
+
+/** The Hessian Spectrum command's defaults where the configuration says nothing: top 5 eigenvalues and the trace. */
+export const HESSIAN_DEFAULTS = { operator: 'hessian', top: 5, trace: true } as const;
+
+/** Strips an engine option's default (the engine fills it in) and makes it optional. */
+type Bare<T> = T extends z.ZodDefault<infer I> ? Bare<I> : T extends z.ZodOptional<infer I> ? Bare<I> : T;
+function option<T extends z.ZodTypeAny>(engine: T): z.ZodOptional<Bare<T>> {
+  let inner: z.ZodTypeAny = engine;
+  for (;;) {
+    if (inner instanceof z.ZodDefault) inner = inner.removeDefault();
+    else if (inner instanceof z.ZodOptional) inner = inner.unwrap();
+    else break;
+  }
+  return (inner as Bare<T>).optional() as z.ZodOptional<Bare<T>>;
+}
+
+const sharp = SharpnessSpecSchema.shape;
+const hess = HessianSpecSchema.shape;
+const sal = SaliencySpecSchema.shape;
+const grok = GrokkingSpecSchema.shape;
+const traj = TrajectorySpecSchema.shape;
+
+/**
+ * Every field a configuration may hold (flat, like launch.json). Which ones apply depends on
+ * `analysis` (FIELDS below); the analysis options take the engine's own constraints.
+ */
+export const RunConfigurationObject = z
   .object({
     name: z.string().min(1),
     analysis: z.enum(ANALYSES),
-    /** A model.json (or, for checkpoint analyses, a folder or glob of them). */
-    model: z.string().min(1),
+    /** A model.json, .keras or .h5 (every analysis but the checkpoint ones). */
+    model: z.string().min(1).optional(),
+    /** grokking, trajectory: a folder of checkpoint folders, a glob, or a list of model.json paths. */
+    checkpoints: CheckpointsSchema.optional(),
     data: z.string().min(1),
     loss: z.string().min(1).optional(),
     /** A JS/TS module of the workspace exporting the loss; run only in a trusted workspace. */
@@ -33,20 +68,133 @@ export const RunConfigurationSchema = z
     samples: z.number().int().positive().optional(),
     batchSize: z.number().int().positive().optional(),
     seed: z.number().int().optional(),
+    // landscape (and trajectory: points, range, accuracy, to)
     dims: z.union([z.literal(1), z.literal(2)]).optional(),
     points: z.number().int().min(2).max(1001).optional(),
     range: z.tuple([z.number(), z.number()]).optional(),
     norm: z.enum(['filter', 'layer', 'none']).optional(),
     bias: z.enum(['zero', 'keep']).optional(),
-    to: z.string().min(1).optional(),
+    /** landscape: a second model (the line to it); trajectory (line): the step of the checkpoint at t = 1. */
+    to: z.union([z.string().min(1), z.number().int().nonnegative()]).optional(),
     accuracy: z.boolean().optional(),
     /** random (filter-normalised Gaussian) or hessian (the top two Hessian eigenvectors). */
     directions: z.enum(['random', 'hessian']).optional(),
+    // sharpness
+    rho: option(sharp.rho),
+    ascentSteps: option(sharp.ascentSteps),
+    asam: option(sharp.asam),
+    asamRho: option(sharp.asamRho),
+    eta: option(sharp.eta),
+    keskar: option(sharp.keskar),
+    epsilon: option(sharp.epsilon),
+    subspace: option(sharp.subspace),
+    averageSamples: option(sharp.averageSamples),
+    sigma: option(sharp.sigma),
+    // hessian (and saliency: top)
+    operator: option(hess.operator),
+    top: option(hess.top),
+    bottom: option(hess.bottom),
+    method: option(hess.method),
+    maxIter: option(hess.maxIter),
+    tol: option(hess.tol),
+    trace: option(hess.trace),
+    traceMethod: option(hess.traceMethod),
+    probes: option(hess.probes),
+    diagonal: option(hess.diagonal),
+    density: option(hess.density),
+    densitySteps: option(hess.densitySteps),
+    densityStarts: option(hess.densityStarts),
+    perLayer: option(hess.perLayer),
+    fdStep: option(hess.fdStep),
+    memoryLimitMb: option(hess.memoryLimitMb),
+    vectors: option(hess.vectors),
+    // saliency
+    gradients: option(sal.gradients),
+    gradientBatch: option(sal.gradientBatch),
+    lambda: option(sal.lambda),
+    sparsities: option(sal.sparsities),
+    // grokking
+    probe: option(grok.probe),
+    testSamples: option(grok.testSamples),
+    lag: option(grok.lag),
+    temperature: option(grok.temperature),
+    trainLossBelow: option(grok.trainLossBelow),
+    testLossBelow: option(grok.testLossBelow),
+    trainAccuracyAbove: option(grok.trainAccuracyAbove),
+    testAccuracyAbove: option(grok.testAccuracyAbove),
+    /** grokking: λ_max of this curvature at every checkpoint (off when omitted). */
+    sharpness: option(grok.sharpness),
+    sharpnessSamples: option(grok.sharpnessSamples),
+    learningRate: option(grok.learningRate),
+    // trajectory
+    mode: option(traj.mode),
+    from: option(traj.from),
+    through: option(traj.through),
+    margin: option(traj.margin),
     /** Result file; default: the results folder, named by a hash of the inputs. */
     out: z.string().min(1).optional(),
   })
   .strict();
-export type RunConfiguration = z.infer<typeof RunConfigurationSchema>;
+
+type Field = keyof z.infer<typeof RunConfigurationObject>;
+
+/** Fields of every configuration. */
+export const COMMON_FIELDS = [
+  'name', 'analysis', 'data', 'loss', 'lossModule', 'lossExport', 'fromLogits', 'labelColumn', 'samples', 'batchSize', 'seed', 'out',
+] as const satisfies readonly Field[];
+
+/**
+ * The fields each analysis takes besides the common ones; any other is an error naming the
+ * analysis it belongs to. They are the engine spec's fields of the same names (model or
+ * checkpoints included); schemas/losscape.schema.json lists the same (a unit test checks).
+ */
+export const FIELDS: Record<AnalysisName, readonly Field[]> = {
+  landscape: ['model', 'dims', 'points', 'range', 'norm', 'bias', 'to', 'accuracy', 'directions'],
+  sharpness: ['model', 'rho', 'ascentSteps', 'asam', 'asamRho', 'eta', 'keskar', 'epsilon', 'subspace', 'averageSamples', 'sigma'],
+  hessian: [
+    'model', 'operator', 'top', 'bottom', 'method', 'maxIter', 'tol', 'trace', 'traceMethod', 'probes', 'diagonal', 'density', 'densitySteps',
+    'densityStarts', 'perLayer', 'fdStep', 'memoryLimitMb', 'vectors',
+  ],
+  saliency: ['model', 'gradients', 'gradientBatch', 'lambda', 'top', 'sparsities'],
+  grokking: [
+    'checkpoints', 'probe', 'testSamples', 'lag', 'temperature', 'trainLossBelow', 'testLossBelow', 'trainAccuracyAbove', 'testAccuracyAbove',
+    'sharpness', 'sharpnessSamples', 'learningRate',
+  ],
+  trajectory: ['checkpoints', 'mode', 'from', 'to', 'through', 'points', 'margin', 'range', 'accuracy'],
+};
+
+/** The analyses a field belongs to (for the error message). */
+function ownersOf(field: string): AnalysisName[] {
+  return ANALYSES.filter((a) => (FIELDS[a] as readonly string[]).includes(field));
+}
+
+/** What is wrong with a configuration across fields (its analysis and the fields it holds); [] when nothing. */
+export function crossFieldIssues(config: z.infer<typeof RunConfigurationObject>): { path: string; message: string }[] {
+  const issues: { path: string; message: string }[] = [];
+  const allowed = new Set<string>([...COMMON_FIELDS, ...FIELDS[config.analysis]]);
+  const series = CHECKPOINT_ANALYSES.has(config.analysis);
+  if (series && config.checkpoints === undefined) {
+    issues.push({ path: 'checkpoints', message: `a ${config.analysis} configuration needs "checkpoints" (a folder of checkpoint folders, a glob, or a list of model.json paths)` });
+  }
+  if (!series && config.model === undefined) issues.push({ path: 'model', message: `a ${config.analysis} configuration needs "model" (a model.json, .keras or .h5)` });
+  for (const [key, value] of Object.entries(config)) {
+    if (value === undefined || allowed.has(key)) continue;
+    if (key === 'model' && series) {
+      issues.push({ path: key, message: `${config.analysis} reads a checkpoint series: use "checkpoints" instead of "model"` });
+      continue;
+    }
+    const owners = ownersOf(key);
+    issues.push({ path: key, message: `not an option of ${config.analysis} configurations${owners.length ? ` (it is one of ${owners.join(', ')})` : ''}` });
+  }
+  if (config.analysis === 'landscape' && typeof config.to === 'number') issues.push({ path: 'to', message: 'a landscape\'s "to" is a second model file, not a step' });
+  if (config.analysis === 'trajectory' && typeof config.to === 'string') issues.push({ path: 'to', message: 'a trajectory\'s "to" is a checkpoint step (an integer)' });
+  return issues;
+}
+
+export const RunConfigurationSchema = RunConfigurationObject.superRefine((config, ctx) => {
+  for (const issue of crossFieldIssues(config)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [issue.path], message: issue.message });
+});
+export type RunConfiguration = z.infer<typeof RunConfigurationObject>;
 
 export const CONFIG_FILE_VERSION = 1;
 
@@ -124,31 +272,40 @@ export const UNTRUSTED_MODULE_REASON =
 
 export type SpecOutcome = { ok: true; spec: AnalysisSpecInput } | { ok: false; reason: string };
 
+/** The analysis options of `config` for its kind, copied as they are (names equal the engine's). */
+function optionsOf(config: RunConfiguration, skip: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of FIELDS[config.analysis]) {
+    if (skip.includes(f)) continue;
+    const v = config[f];
+    if (v !== undefined) out[f] = v;
+  }
+  return out;
+}
+
 /**
  * The engine spec for a configuration. `ctx.out` is the result file (the caller decides it, from
  * the configuration's `out` or the results folder). Paths are made absolute against the folder.
+ * Overrides: `loss`/`lossModule` (a CodeLens) apply to every analysis; `dims`/`to` (the landscape
+ * commands) to landscapes only.
  */
 export function toSpec(config: RunConfiguration, ctx: SpecContext, overrides: RunOverrides = {}): SpecOutcome {
   const { folder, out } = ctx;
   if (!AVAILABLE_ANALYSES.has(config.analysis)) {
     return { ok: false, reason: `The ${config.analysis} analysis is not available in this version of Losscape (configuration "${config.name}").` };
   }
+  const issue = crossFieldIssues(config)[0];
+  if (issue) return { ok: false, reason: `configuration "${config.name}": ${issue.path}: ${issue.message}.` };
   const abs = (p: string): string => resolveConfigPath(p, folder);
-  const to = overrides.to ?? config.to;
-  const dims = overrides.dims ?? config.dims ?? (to ? 1 : 2);
-  if (to && dims !== 1) return { ok: false, reason: `"to" (a second model) makes a 1D line; configuration "${config.name}" asks for dims 2.` };
   const lensLoss = overrides.loss !== undefined || overrides.lossModule !== undefined;
   const loss = lensLoss ? overrides.loss : config.loss;
   const fromLogits = lensLoss ? overrides.fromLogits : (overrides.fromLogits ?? config.fromLogits);
   const lossModule = lensLoss ? overrides.lossModule?.path : config.lossModule && abs(config.lossModule);
   const lossExport = lensLoss ? overrides.lossModule?.export : config.lossExport;
   if (lossModule && !ctx.trusted) return { ok: false, reason: UNTRUSTED_MODULE_REASON };
-  const spec: AnalysisSpecInput = {
-    kind: 'landscape',
-    model: abs(config.model),
+  const inputs = {
     data: abs(config.data),
     out,
-    dims,
     ...(loss !== undefined ? { loss } : {}),
     ...(lossModule ? { lossModule } : {}),
     ...(lossModule && lossExport ? { lossExport } : {}),
@@ -157,13 +314,35 @@ export function toSpec(config: RunConfiguration, ctx: SpecContext, overrides: Ru
     ...(config.samples !== undefined ? { samples: config.samples } : {}),
     ...(config.batchSize !== undefined ? { batchSize: config.batchSize } : {}),
     ...(config.seed !== undefined ? { seed: config.seed } : {}),
-    ...(config.points !== undefined ? { points: config.points } : {}),
-    ...(config.range !== undefined ? { range: config.range } : {}),
-    ...(config.norm !== undefined ? { norm: config.norm } : {}),
-    ...(config.bias !== undefined ? { bias: config.bias } : {}),
-    ...(config.accuracy !== undefined ? { accuracy: config.accuracy } : {}),
-    ...(config.directions !== undefined ? { directions: config.directions } : {}),
-    ...(to !== undefined ? { to: abs(to) } : {}),
   };
-  return { ok: true, spec };
+  const model = config.model !== undefined ? abs(config.model) : '';
+  const checkpoints = config.checkpoints === undefined ? '' : Array.isArray(config.checkpoints) ? config.checkpoints.map(abs) : abs(config.checkpoints);
+  switch (config.analysis) {
+    case 'landscape': {
+      const toOverride = overrides.to ?? config.to;
+      const to = typeof toOverride === 'string' ? toOverride : undefined;
+      const dims = overrides.dims ?? config.dims ?? (to ? 1 : 2);
+      if (to && dims !== 1) return { ok: false, reason: `"to" (a second model) makes a 1D line; configuration "${config.name}" asks for dims 2.` };
+      const spec: AnalysisSpecInput = {
+        kind: 'landscape',
+        model,
+        ...inputs,
+        dims,
+        ...optionsOf(config, ['model', 'dims', 'to']),
+        ...(to !== undefined ? { to: abs(to) } : {}),
+      };
+      return { ok: true, spec };
+    }
+    case 'hessian':
+      return {
+        ok: true,
+        spec: { kind: 'hessian', model, ...inputs, ...HESSIAN_DEFAULTS, ...optionsOf(config, ['model']) } as AnalysisSpecInput,
+      };
+    case 'sharpness':
+    case 'saliency':
+      return { ok: true, spec: { kind: config.analysis, model, ...inputs, ...optionsOf(config, ['model']) } as AnalysisSpecInput };
+    case 'grokking':
+    case 'trajectory':
+      return { ok: true, spec: { kind: config.analysis, checkpoints, ...inputs, ...optionsOf(config, ['checkpoints']) } as AnalysisSpecInput };
+  }
 }

@@ -3,6 +3,9 @@ import * as vscode from 'vscode';
 
 const EXCLUDE = '{**/node_modules/**,**/.losscape/**,**/.git/**}';
 
+/** The models Losscape reads: TF.js Layers model.json, Keras .keras and .h5. */
+export const MODEL_GLOB = '**/{model.json,*.keras,*.h5}';
+
 export interface WorkspaceFileItem extends vscode.QuickPickItem {
   /** Path relative to the folder, with forward slashes (as written in losscape.json). */
   relative: string;

@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
-import { BUILTIN_ALIAS_KEYS, builtinLoss, ENGINE_LOSSES } from '../../src/extension/codelens/builtinLosses';
+import { BUILTIN_ALIAS_KEYS, builtinLoss, ENGINE_LOSSES } from '../../src/shared/lossNames';
 import { resolveLossName } from '../../src/engine/losses';
 
-/** The extension host cannot import the engine's loss table (it loads TensorFlow.js); this keeps the copy honest. */
-describe('builtinLosses (extension copy of the engine alias table)', () => {
+/** The shared loss-name table, as the engine resolves names and as the extension reads them. */
+describe('loss names (shared by engine and extension)', () => {
   it('maps every alias exactly as the engine resolves it', () => {
     for (const key of BUILTIN_ALIAS_KEYS) {
       const engine = resolveLossName(key);

@@ -1,7 +1,7 @@
 /**
- * Library loss names (Keras, TF.js, PyTorch spellings) → the engine's loss names. This mirrors
- * the alias table of src/engine/losses.ts, which the extension host cannot import (it loads
- * TensorFlow.js); test/unit/builtinLosses.test.ts checks that the two agree. Pure.
+ * Library loss names (Keras, TF.js, PyTorch spellings) → the engine's loss names: the one
+ * table, shared by the engine (which implements the losses) and the extension host (CodeLens,
+ * QuickPicks), which must not load TensorFlow.js. Pure.
  */
 export type EngineLossName = 'categorical_crossentropy' | 'binary_crossentropy' | 'mse' | 'mae' | 'huber' | 'hinge';
 
@@ -46,8 +46,12 @@ const ALIASES: Readonly<Record<string, BuiltinLoss>> = {
   hingeloss: { name: 'hinge' },
 };
 
-/** Every alias key, for tests comparing this table with the engine's. */
+/** Every alias key. */
 export const BUILTIN_ALIAS_KEYS: readonly string[] = Object.keys(ALIASES);
+
+export const SUPPORTED_LOSSES =
+  'categorical_crossentropy, sparse_categorical_crossentropy, binary_crossentropy, mse, mae, huber, hinge ' +
+  '(also their TF.js camelCase names and PyTorch CrossEntropyLoss, BCELoss, BCEWithLogitsLoss, MSELoss, L1Loss, HuberLoss, SmoothL1Loss)';
 
 export function normaliseLossName(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]/g, '');
