@@ -3,6 +3,7 @@ import type { Provenance } from '../shared/provenance';
 import type { Inputs } from '../shared/specs/common';
 import { LOSSCAPE_VERSION } from '../shared/version';
 import type { PreparedInputs } from './inputs';
+import type { Dataset } from './loaders/dataset';
 import { engineInfo } from './runtime';
 
 /** Wall-clock phases of an analysis, for the `timings` block of a result. */
@@ -23,19 +24,29 @@ export class Stopwatch {
   }
 }
 
-export function makeProvenance(spec: Inputs, p: PreparedInputs, watch: Stopwatch, finished: boolean): Provenance {
+/** What a result was computed from; `provenanceOf` adds the backend, timings and version. */
+export interface ProvenanceSources {
+  model: Provenance['model'];
+  dataPath: string;
+  dataset: Dataset;
+  samplesUsed: number;
+  loss: Provenance['loss'];
+  seed: number;
+}
+
+export function provenanceOf(src: ProvenanceSources, watch: Stopwatch, finished: boolean): Provenance {
   const info = engineInfo();
   return {
-    model: { path: path.resolve(spec.model), sha256: p.loaded.sha256, parameterCount: p.objective.dim },
+    model: src.model,
     data: {
-      path: path.resolve(spec.data),
-      sha256: p.dataset.sha256,
-      sampleCount: p.dataset.train.xShape[0],
-      samplesUsed: p.objective.sampleCount,
+      path: path.resolve(src.dataPath),
+      sha256: src.dataset.sha256,
+      sampleCount: src.dataset.train.xShape[0],
+      samplesUsed: src.samplesUsed,
     },
-    loss: p.lossInfo,
+    loss: src.loss,
     backend: { name: info.backend, version: info.version },
-    seed: spec.seed,
+    seed: src.seed,
     timings: {
       startedAt: watch.startedAt.toISOString(),
       finishedAt: finished ? new Date().toISOString() : undefined,
@@ -44,4 +55,20 @@ export function makeProvenance(spec: Inputs, p: PreparedInputs, watch: Stopwatch
     },
     losscapeVersion: LOSSCAPE_VERSION,
   };
+}
+
+/** Provenance of an analysis of one model. */
+export function makeProvenance(spec: Inputs, p: PreparedInputs, watch: Stopwatch, finished: boolean): Provenance {
+  return provenanceOf(
+    {
+      model: { path: path.resolve(spec.model), sha256: p.loaded.sha256, parameterCount: p.objective.dim },
+      dataPath: spec.data,
+      dataset: p.dataset,
+      samplesUsed: p.objective.sampleCount,
+      loss: p.lossInfo,
+      seed: spec.seed,
+    },
+    watch,
+    finished,
+  );
 }

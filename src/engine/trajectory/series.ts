@@ -3,7 +3,6 @@ import path from 'node:path';
 import { InputError } from '../../shared/errors';
 import type { Provenance } from '../../shared/provenance';
 import type { Inputs } from '../../shared/specs/common';
-import { LOSSCAPE_VERSION } from '../../shared/version';
 import { resolveCheckpoints, seriesHash, type CheckpointHeader } from '../checkpoints';
 import { objectiveData, resolveLoss } from '../inputs';
 import { Rng } from '../linalg/rng';
@@ -11,8 +10,7 @@ import { loadDataset, subsetSplit, type Dataset, type Split } from '../loaders/d
 import { loadLayersModelFromFile, type LoadedModel } from '../loaders/modelJson';
 import type { Loss } from '../losses';
 import { Objective } from '../objective';
-import type { Stopwatch } from '../provenance';
-import { engineInfo } from '../runtime';
+import { provenanceOf, type Stopwatch } from '../provenance';
 
 /**
  * A checkpoint series made ready for analysis: one working model (loaded from the last
@@ -135,28 +133,20 @@ function seriesPath(checkpoints: string | string[], files: string[]): string {
 
 /** Provenance of a series: the model is the series (its pattern, and one hash over all checkpoints). */
 export function seriesProvenance(spec: SeriesInputs, s: PreparedSeries, watch: Stopwatch, finished: boolean): Provenance {
-  const info = engineInfo();
-  return {
-    model: {
-      path: seriesPath(spec.checkpoints, s.headers.map((h) => h.path)),
-      sha256: seriesHash(s.hashes.map((h, i) => h ?? `unloaded:${s.headers[i].path}`)),
-      parameterCount: s.train.dim,
-    },
-    data: {
-      path: path.resolve(spec.data),
-      sha256: s.dataset.sha256,
-      sampleCount: s.dataset.train.xShape[0],
+  return provenanceOf(
+    {
+      model: {
+        path: seriesPath(spec.checkpoints, s.headers.map((h) => h.path)),
+        sha256: seriesHash(s.hashes.map((h, i) => h ?? `unloaded:${s.headers[i].path}`)),
+        parameterCount: s.train.dim,
+      },
+      dataPath: spec.data,
+      dataset: s.dataset,
       samplesUsed: s.train.sampleCount,
+      loss: s.lossInfo,
+      seed: spec.seed,
     },
-    loss: s.lossInfo,
-    backend: { name: info.backend, version: info.version },
-    seed: spec.seed,
-    timings: {
-      startedAt: watch.startedAt.toISOString(),
-      finishedAt: finished ? new Date().toISOString() : undefined,
-      seconds: watch.seconds(),
-      phases: { ...watch.phases },
-    },
-    losscapeVersion: LOSSCAPE_VERSION,
-  };
+    watch,
+    finished,
+  );
 }
