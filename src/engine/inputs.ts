@@ -9,6 +9,7 @@ import { lossFromTrainingConfig, makeCustomLoss, makeLoss, resolveLossName, type
 import { loadUserLoss } from './loaders/userModule';
 import { Rng } from './linalg/rng';
 import { Objective, type ObjectiveData } from './objective';
+import { Stopwatch } from './provenance';
 
 /**
  * Turns an analysis's inputs (model, data, loss, subset) into an Objective, checking that they
@@ -132,5 +133,17 @@ export async function prepareInputs(spec: Inputs): Promise<PreparedInputs> {
   } catch (err) {
     loaded.model.dispose();
     throw err;
+  }
+}
+
+/** Loads an analysis's inputs, runs `compute` on them, and always frees the model and data. */
+export async function withPreparedInputs<R>(spec: Inputs, compute: (p: PreparedInputs, watch: Stopwatch) => Promise<R>): Promise<R> {
+  const watch = new Stopwatch();
+  const prepared = await prepareInputs(spec);
+  try {
+    watch.lap('load');
+    return await compute(prepared, watch);
+  } finally {
+    prepared.dispose();
   }
 }

@@ -6,14 +6,14 @@ import { HessianSpecSchema, type HessianSpec, type HessianSpecInput } from '../.
 import type { AnalysisContext } from '../analysisContext';
 import { assertFiniteStart, monitored, vectorMegabytes } from '../curvature/guard';
 import { curvatureOperator, layerRanges, restrictOperator, type ParamRange } from '../curvature/operators';
-import { prepareInputs, type PreparedInputs } from '../inputs';
+import { withPreparedInputs, type PreparedInputs } from '../inputs';
 import { hutchinsonDiagonal, hutchinsonTrace, hutchPlusPlus } from '../linalg/hutchinson';
 import { lanczosEigs } from '../linalg/lanczos';
 import type { LinearOperator } from '../linalg/operator';
 import { powerIteration } from '../linalg/powerIteration';
 import { Rng } from '../linalg/rng';
 import { smoothDensity, spectralDensity } from '../linalg/slq';
-import { makeProvenance, Stopwatch } from '../provenance';
+import { makeProvenance, type Stopwatch } from '../provenance';
 import { SidecarWriter, sidecarPath, writeResult } from '../resultWriter';
 import { engineInfo } from '../runtime';
 
@@ -36,14 +36,7 @@ export const HESSIAN_DEFINITIONS: Record<string, string> = {
 export async function runHessian(input: HessianSpecInput, ctx: AnalysisContext): Promise<HessianResult> {
   const spec: HessianSpec = HessianSpecSchema.parse(input);
   if (spec.bottom > 0 && spec.method !== 'lanczos') throw new InputError('--bottom', 'the smallest eigenvalues need --method lanczos');
-  const watch = new Stopwatch();
-  const prepared = await prepareInputs(spec);
-  try {
-    watch.lap('load');
-    return await computeHessian(spec, prepared, watch, ctx);
-  } finally {
-    prepared.dispose();
-  }
+  return withPreparedInputs(spec, (prepared, watch) => computeHessian(spec, prepared, watch, ctx));
 }
 
 interface Plan {

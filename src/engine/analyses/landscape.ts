@@ -5,11 +5,11 @@ import type { DirectionsInfo, Landscape1D, Landscape2D } from '../../shared/resu
 import { LandscapeSpecSchema, type LandscapeSpec, type LandscapeSpecInput } from '../../shared/specs/landscape';
 import { checkpoint, type AnalysisContext } from '../analysisContext';
 import { cosine, linspace, norm2, pointOnPlane, randomDirection } from '../directions';
-import { prepareInputs, type PreparedInputs } from '../inputs';
+import { withPreparedInputs, type PreparedInputs } from '../inputs';
 import { hessianDirections } from '../curvature/hessianDirections';
 import { loadModel } from '../loaders/model';
 import { Rng } from '../linalg/rng';
-import { makeProvenance, Stopwatch } from '../provenance';
+import { makeProvenance, type Stopwatch } from '../provenance';
 import { SidecarWriter, sidecarPath, writeResult } from '../resultWriter';
 import { engineInfo } from '../runtime';
 
@@ -28,14 +28,7 @@ export const LANDSCAPE_DEFINITIONS: Record<string, string> = {
 /** Builds the directions, then evaluates the grid row by row, writing the result after each row. */
 export async function runLandscape(input: LandscapeSpecInput, ctx: AnalysisContext): Promise<LandscapeResult> {
   const spec: LandscapeSpec = LandscapeSpecSchema.parse(input);
-  const watch = new Stopwatch();
-  const prepared = await prepareInputs(spec);
-  try {
-    watch.lap('load');
-    return await computeLandscape(spec, prepared, watch, ctx);
-  } finally {
-    prepared.dispose();
-  }
+  return withPreparedInputs(spec, (prepared, watch) => computeLandscape(spec, prepared, watch, ctx));
 }
 
 async function secondModelDirection(spec: LandscapeSpec, prepared: PreparedInputs): Promise<Float32Array> {

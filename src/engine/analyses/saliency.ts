@@ -7,11 +7,11 @@ import { checkpoint, type AnalysisContext } from '../analysisContext';
 import { perSampleGradients, subsetGradient } from '../autodiff';
 import { assertFiniteStart, vectorMegabytes } from '../curvature/guard';
 import { layerRanges } from '../curvature/operators';
-import { prepareInputs, type PreparedInputs } from '../inputs';
+import { withPreparedInputs, type PreparedInputs } from '../inputs';
 import { MFacInverse } from '../linalg/mfac';
 import { Rng } from '../linalg/rng';
 import type { Objective } from '../objective';
-import { makeProvenance, Stopwatch } from '../provenance';
+import { makeProvenance, type Stopwatch } from '../provenance';
 import { SidecarWriter, sidecarPath, writeResult } from '../resultWriter';
 import { engineInfo } from '../runtime';
 
@@ -27,14 +27,7 @@ export const SALIENCY_DEFINITIONS: Record<string, string> = {
 
 export async function runSaliency(input: SaliencySpecInput, ctx: AnalysisContext): Promise<SaliencyResult> {
   const spec: SaliencySpec = SaliencySpecSchema.parse(input);
-  const watch = new Stopwatch();
-  const prepared = await prepareInputs(spec);
-  try {
-    watch.lap('load');
-    return await computeSaliency(spec, prepared, watch, ctx);
-  } finally {
-    prepared.dispose();
-  }
+  return withPreparedInputs(spec, (prepared, watch) => computeSaliency(spec, prepared, watch, ctx));
 }
 
 function position(shape: number[], flat: number): number[] {

@@ -6,9 +6,9 @@ import { SharpnessSpecSchema, type SharpnessSpec, type SharpnessSpecInput } from
 import type { AnalysisContext } from '../analysisContext';
 import { assertFiniteStart, vectorMegabytes } from '../curvature/guard';
 import { asamScaling, averageCase, ballAscent, boxAscent, randomSubspace, type SharpnessContext } from '../curvature/sharpness';
-import { prepareInputs, type PreparedInputs } from '../inputs';
+import { withPreparedInputs, type PreparedInputs } from '../inputs';
 import { Rng } from '../linalg/rng';
-import { makeProvenance, Stopwatch } from '../provenance';
+import { makeProvenance, type Stopwatch } from '../provenance';
 import { writeResult } from '../resultWriter';
 import { engineInfo } from '../runtime';
 
@@ -24,14 +24,7 @@ export const SHARPNESS_DEFINITIONS: Record<string, string> = {
 
 export async function runSharpness(input: SharpnessSpecInput, ctx: AnalysisContext): Promise<SharpnessResult> {
   const spec: SharpnessSpec = SharpnessSpecSchema.parse(input);
-  const watch = new Stopwatch();
-  const prepared = await prepareInputs(spec);
-  try {
-    watch.lap('load');
-    return await computeSharpness(spec, prepared, watch, ctx);
-  } finally {
-    prepared.dispose();
-  }
+  return withPreparedInputs(spec, (prepared, watch) => computeSharpness(spec, prepared, watch, ctx));
 }
 
 async function computeSharpness(spec: SharpnessSpec, prepared: PreparedInputs, watch: Stopwatch, ctx: AnalysisContext): Promise<SharpnessResult> {
