@@ -31,6 +31,8 @@ export interface ContourData {
   path?: ReadonlyArray<PathPoint>;
   /** The point the plane is centred on (θ at α = β = 0); omitted when null. */
   center?: { x: number; y: number; label: string } | null;
+  /** Why rows are missing when the run is not computing any more (cancelled, interrupted). */
+  stoppedReason?: string;
 }
 
 export interface ContourOptions {
@@ -121,7 +123,7 @@ export function contourChart(g: SvgG, data: ContourData, opts: ContourOptions): 
       .attr('x', iw / 2)
       .attr('y', Math.max(16, top / 2))
       .attr('text-anchor', 'middle')
-      .text(`computing… ${done} of ${ny} rows`);
+      .text(data.stoppedReason ? `${data.stoppedReason}: ${done} of ${ny} rows computed` : `computing… ${done} of ${ny} rows`);
   }
 
   drawAxes(g, xs, ys, margin, iw, ih, opts);

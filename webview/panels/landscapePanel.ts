@@ -45,7 +45,7 @@ export const createLandscapePanel: PanelFactory<'landscape'> = (root: HTMLElemen
     const theme = ctx.theme();
     const width = Math.max(360, Math.min(960, frame.figure.clientWidth || 760));
     const payload = result.result;
-    if (payload.dims === 2) draw2D(frame, payload, title, subtitle2D(result, payload, state), state, theme, width);
+    if (payload.dims === 2) draw2D(frame, payload, title, subtitle2D(result, payload, state), state, theme, width, stoppedReason(result));
     else draw1D(frame, payload, title, subtitle1D(result, payload, state), state, theme, width);
   };
 
@@ -248,7 +248,13 @@ function caption(svg: Frame['svg'], title: string, subtitle: string): void {
   svg.append('text').attr('class', 'lc-figure-subtitle').attr('x', 8).attr('y', 35).text(subtitle);
 }
 
-function draw2D(frame: Frame, p: Landscape2D, title: string, subtitle: string, s: ViewState, theme: Theme, width: number): void {
+/** A partial result that is no longer being computed says why (the engine's status line). */
+function stoppedReason(r: LandscapeResult): string | undefined {
+  if (r.complete || !r.status || r.status === 'running') return undefined;
+  return /^cancelled/.test(r.status) ? 'cancelled' : /^interrupted/.test(r.status) ? 'interrupted' : 'stopped';
+}
+
+function draw2D(frame: Frame, p: Landscape2D, title: string, subtitle: string, s: ViewState, theme: Theme, width: number, stopped?: string): void {
   // A square plot: α and β are in the same units (filter-normalised steps), so circles stay circles.
   const inner = Math.max(200, Math.min(560, width - 68 - COLORBAR_W));
   const cw = inner + 68;
@@ -265,7 +271,7 @@ function draw2D(frame: Frame, p: Landscape2D, title: string, subtitle: string, s
   if (s.view === 'contour') {
     contourChart(
       chart,
-      { x: p.x, y: p.y, loss: p.loss, accuracy: p.accuracy, path: p.path, center: { x: 0, y: 0, label: p.trajectory ? '' : 'θ' } },
+      { x: p.x, y: p.y, loss: p.loss, accuracy: p.accuracy, path: p.path, center: { x: 0, y: 0, label: p.trajectory ? '' : 'θ' }, stoppedReason: stopped },
       { width: cw, height: ch, levels, theme, tooltip: frame.tooltip, ...pcaLabels(p.trajectory) },
     );
   } else {
