@@ -235,6 +235,14 @@ describe('webview charts in Chromium', function () {
         const file = await dl.path();
         return { name: dl.suggestedFilename(), data: readFileSync(file) };
       };
+      // PNG first: its download starts asynchronously, and Chromium lets a page's first download
+      // through even when it comes after the click's user activation has expired.
+      const png = await grab(s(0), 'PNG');
+      assert.match(png.name, /\.png$/);
+      assert.deepEqual([...png.data.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+      assert.ok(png.data.length > 10_000, 'a real image');
+      writeFileSync(path.join(outDir, 'export-landscape.png'), png.data);
+
       const svg = await grab(s(0), 'SVG');
       assert.match(svg.name, /^Quadratic bowl - 2D 2D\.svg$/);
       const parsed = await w.page.evaluate((text) => {
@@ -253,12 +261,6 @@ describe('webview charts in Chromium', function () {
       assert.equal(parsed.hover, 0, 'hover-only elements dropped');
       assert.match(parsed.tickFill ?? '', /^rgb/, 'computed colours inlined');
       writeFileSync(path.join(outDir, 'export-landscape.svg'), svg.data);
-
-      const png = await grab(s(0), 'PNG');
-      assert.match(png.name, /\.png$/);
-      assert.deepEqual([...png.data.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-      assert.ok(png.data.length > 10_000, 'a real image');
-      writeFileSync(path.join(outDir, 'export-landscape.png'), png.data);
 
       const csv = (await grab(s(1), 'CSV')).data.toString('utf8').trim().split('\r\n');
       assert.equal(csv[0], 'alpha,beta,loss,accuracy');

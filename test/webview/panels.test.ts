@@ -150,8 +150,9 @@ describe('result panels in Chromium', function () {
     const s = (i: number): string => `section.lc-section:nth-of-type(${i + 1})`;
     const [SEED, MODADD, HESSIAN, SHARPNESS, SALIENCY, TRAJECTORY, LINE] = entries.map((_, i) => s(i));
 
+    let html = '';
     before(async () => {
-      const html = buildReportHtml(entries, js, css, { nonce: NONCE, title: 'Losscape panels test', generatedAt: '2025-01-15' });
+      html = buildReportHtml(entries, js, css, { nonce: NONCE, title: 'Losscape panels test', generatedAt: '2025-01-15' });
       w = await open('report-panels.html', html);
       await w.page.waitForSelector(`html[data-losscape-rendered="${entries.length}"]`);
     });
@@ -377,9 +378,14 @@ describe('result panels in Chromium', function () {
       await w.page.locator(LINE).screenshot({ path: path.join(outDir, 'panel-trajectory-line.png') });
     });
 
-    it('exports parseable SVG, PNG and CSV for every panel', async () => {
-      const grab = async (sec: string, label: string): Promise<{ name: string; data: Buffer }> => {
-        const [dl] = await Promise.all([w.page.waitForEvent('download'), w.page.locator(`${sec} .lc-button`, { hasText: new RegExp(`^${label}$`) }).click()]);
+    it('exports parseable SVG, PNG and CSV for every panel', async function () {
+      // PNG export finishes asynchronously (the SVG is rasterised first); when that outlasts the
+      // click's user activation, Chromium counts it as an automatic download and, after another
+      // download from the same page, holds it for a permission no one answers in headless mode.
+      // So each kind gets a fresh page, and its PNG is the first download there.
+      this.timeout(300_000);
+      const grab = async (page: Page, sec: string, label: string): Promise<{ name: string; data: Buffer }> => {
+        const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.locator(`${sec} .lc-button`, { hasText: new RegExp(`^${label}$`) }).click()]);
         return { name: dl.suggestedFilename(), data: readFileSync(await dl.path()) };
       };
       const cases: [string, string, Record<string, string>][] = [
@@ -390,38 +396,47 @@ describe('result panels in Chromium', function () {
         [TRAJECTORY, 'trajectory', { 'Checkpoints CSV': 'step,checkpoint,alpha,beta,distance,offPlane' }],
       ];
       for (const [sec, kind, csvs] of cases) {
-        const svg = await grab(sec, 'SVG');
-        assert.match(svg.name, /\.svg$/);
-        const parsed = await w.page.evaluate((text) => {
-          const doc = new DOMParser().parseFromString(text, 'image/svg+xml');
-          return {
-            error: doc.querySelector('parsererror')?.textContent ?? null,
-            root: doc.documentElement.namespaceURI,
-            hover: doc.querySelectorAll('.lc-hover-target, .lc-hover-rule, .lc-hover-dot').length,
-            paths: doc.querySelectorAll('path').length,
-            nan: /NaN|Infinity/.test(text),
-          };
-        }, svg.data.toString('utf8'));
-        assert.equal(parsed.error, null, `${kind} SVG parses`);
-        assert.equal(parsed.root, 'http://www.w3.org/2000/svg');
-        assert.equal(parsed.hover, 0, 'hover-only elements dropped');
-        assert.ok(parsed.paths > 5);
-        assert.equal(parsed.nan, false);
-        writeFileSync(path.join(outDir, `export-${kind}.svg`), svg.data);
-        const png = await grab(sec, 'PNG');
-        assert.deepEqual([...png.data.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-        assert.ok(png.data.length > 10_000, `${kind}: a real image`);
-        for (const [label, header] of Object.entries(csvs)) {
-          const csv = (await grab(sec, label)).data.toString('utf8').split('\r\n');
-          assert.ok(csv[0].startsWith(header), `${kind} ${label}: ${csv[0]}`);
-          assert.ok(csv.length > 2, `${kind} ${label} has rows`);
-          const width = csv[0].split(',').length;
-          for (const line of csv.slice(1).filter(Boolean)) if (!line.includes('"')) assert.equal(line.split(',').length, width, `${kind} ${label}: ${line}`);
+        const fresh = await open(`report-panels-export-${kind}.html`, html);
+        const page = fresh.page;
+        try {
+          await page.waitForSelector(`html[data-losscape-rendered="${entries.length}"]`);
+          const png = await grab(page, sec, 'PNG');
+          assert.deepEqual([...png.data.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+          assert.ok(png.data.length > 10_000, `${kind}: a real image`);
+          const svg = await grab(page, sec, 'SVG');
+          assert.match(svg.name, /\.svg$/);
+          const parsed = await page.evaluate((text) => {
+            const doc = new DOMParser().parseFromString(text, 'image/svg+xml');
+            return {
+              error: doc.querySelector('parsererror')?.textContent ?? null,
+              root: doc.documentElement.namespaceURI,
+              hover: doc.querySelectorAll('.lc-hover-target, .lc-hover-rule, .lc-hover-dot').length,
+              paths: doc.querySelectorAll('path').length,
+              nan: /NaN|Infinity/.test(text),
+            };
+          }, svg.data.toString('utf8'));
+          assert.equal(parsed.error, null, `${kind} SVG parses`);
+          assert.equal(parsed.root, 'http://www.w3.org/2000/svg');
+          assert.equal(parsed.hover, 0, 'hover-only elements dropped');
+          assert.ok(parsed.paths > 5);
+          assert.equal(parsed.nan, false);
+          writeFileSync(path.join(outDir, `export-${kind}.svg`), svg.data);
+          for (const [label, header] of Object.entries(csvs)) {
+            const csv = (await grab(page, sec, label)).data.toString('utf8').split('\r\n');
+            assert.ok(csv[0].startsWith(header), `${kind} ${label}: ${csv[0]}`);
+            assert.ok(csv.length > 2, `${kind} ${label} has rows`);
+            const width = csv[0].split(',').length;
+            for (const line of csv.slice(1).filter(Boolean)) if (!line.includes('"')) assert.equal(line.split(',').length, width, `${kind} ${label}: ${line}`);
+          }
+          if (kind === 'grokking') {
+            const grokCsv = (await grab(page, SEED, 'CSV')).data.toString('utf8').trim().split('\r\n');
+            assert.equal(grokCsv.length, 1 + seed.result.steps.length);
+          }
+          await assertClean(fresh);
+        } finally {
+          await page.close();
         }
       }
-      const grokCsv = (await grab(SEED, 'CSV')).data.toString('utf8').trim().split('\r\n');
-      assert.equal(grokCsv.length, 1 + seed.result.steps.length);
-      await assertClean(w);
     });
 
     it('has no CSP violations or console errors', async () => {
