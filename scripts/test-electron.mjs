@@ -3,7 +3,8 @@
 // @vscode/test-electron, which downloads VS Code: for machines with a network. Offline, use
 // scripts/vscode-test.mjs (code-server) instead — CI here does.
 //
-//   npm install --no-save @vscode/test-electron && node scripts/test-electron.mjs [--version 1.100.3]
+//   npm run test:electron -- [--version 1.100.3]   (@vscode/test-electron is a devDependency;
+//   it downloads VS Code only when run)
 import path from 'node:path';
 import { buildAll, prepareWorkspaces, root, step } from './lib/vscodeTestSetup.mjs';
 
@@ -11,8 +12,7 @@ let runTests;
 try {
   ({ runTests } = await import('@vscode/test-electron'));
 } catch {
-  console.error('[test-electron] @vscode/test-electron is not installed (it downloads VS Code, so it is not a dependency).\n' +
-    'Install it where a network is available: npm install --no-save @vscode/test-electron');
+  console.error('[test-electron] @vscode/test-electron is not installed: run npm ci (it is a devDependency).');
   process.exit(1);
 }
 
