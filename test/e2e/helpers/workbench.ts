@@ -77,11 +77,24 @@ export async function waitForWorkbench(page: Page): Promise<void> {
 
 /** Runs a palette command by its title, e.g. "Losscape: Plot Loss Landscape (2D)". */
 export async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
+  const widget = page.locator('.quick-input-widget');
   const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(`>${title}`);
-  await page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first().waitFor({ state: 'visible', timeout: 20_000 });
+  // A quick input that is still closing (e.g. Add Configuration… just finished and an editor is
+  // taking focus) can close the palette again as soon as it opens: wait for it, and retry.
+  await widget.waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('F1');
+    try {
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill(`>${title}`, { timeout: 10_000 });
+      await page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first().waitFor({ state: 'visible', timeout: 20_000 });
+      break;
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(500);
+    }
+  }
   await page.keyboard.press('Enter');
 }
 
