@@ -1,15 +1,16 @@
 import path from 'node:path';
-import { CancelledError, InputError } from '../../shared/errors';
+import { InputError } from '../../shared/errors';
 import { SCHEMA_ID, type ResultOf } from '../../shared/result';
 import type { DirectionsInfo, Landscape1D, Landscape2D } from '../../shared/results/landscape';
 import { LandscapeSpecSchema, type LandscapeSpec, type LandscapeSpecInput } from '../../shared/specs/landscape';
-import { checkpoint, type AnalysisContext } from '../analysisContext';
-import { cosine, linspace, norm2, pointOnPlane, randomDirection } from '../directions';
+import type { AnalysisContext } from '../analysisContext';
+import { cosine, linspace, norm2, randomDirection } from '../directions';
 import { withPreparedInputs, type PreparedInputs } from '../inputs';
 import { hessianDirections } from '../curvature/hessianDirections';
 import { loadModel } from '../loaders/model';
 import { Rng } from '../linalg/rng';
 import { makeProvenance, type Stopwatch } from '../provenance';
+import { evaluateGrid } from '../landscapeGrid';
 import { SidecarWriter, sidecarPath, writeResult } from '../resultWriter';
 import { engineInfo } from '../runtime';
 
@@ -131,52 +132,5 @@ async function computeLandscape(spec: LandscapeSpec, prepared: PreparedInputs, w
     result: payload,
   });
   writeResult(out, snapshot(false, 'running'));
-
-  const rows = dims === 2 ? points : 1;
-  const total = dims === 2 ? points * points : points;
-  let done = 0;
-  const evalStart = performance.now();
-  try {
-    for (let r = 0; r < rows; r++) {
-      for (let c = 0; c < points; c++) {
-        await checkpoint(ctx.stop);
-        const p = dims === 2 ? [coords[c], coords[r]] : [coords[c]];
-        const e = await obj.evaluate(pointOnPlane(theta, dirs, p), withAcc);
-        if (!Number.isFinite(e.loss)) ctx.log('warn', `non-finite loss ${e.loss} at ${p.join(', ')}`);
-        if (payload.dims === 2) {
-          payload.loss[r][c] = Number.isFinite(e.loss) ? e.loss : null;
-          if (payload.accuracy) payload.accuracy[r][c] = e.accuracy;
-        } else {
-          payload.loss[c] = Number.isFinite(e.loss) ? e.loss : null;
-          if (payload.accuracy) payload.accuracy[c] = e.accuracy;
-          payload.pointsDone = c + 1;
-        }
-        done++;
-        if (dims === 1) {
-          // 1D: stream every few points; each write keeps the file valid.
-          if (c % 5 === 4 || c === points - 1) {
-            writeResult(out, snapshot(false, 'running'));
-            ctx.progress(done / total, `${done}/${total} points`, snapshot(false, 'running'));
-          }
-        }
-      }
-      if (payload.dims === 2) {
-        payload.rowsDone = r + 1;
-        watch.lap('grid');
-        const perPoint = (performance.now() - evalStart) / done / 1000;
-        const partial = snapshot(false, 'running');
-        writeResult(out, partial);
-        ctx.progress(done / total, `row ${r + 1}/${rows} · ${(1 / perPoint).toFixed(1)} evaluations/s`, partial);
-      }
-    }
-  } catch (err) {
-    watch.lap('grid');
-    const reason = err instanceof CancelledError ? `cancelled after ${done} of ${total} points` : `failed after ${done} of ${total} points: ${(err as Error).message}`;
-    writeResult(out, snapshot(false, reason));
-    throw err;
-  }
-  watch.lap('grid');
-  const result = snapshot(true);
-  writeResult(out, result);
-  return result;
+  return evaluateGrid({ objective: obj, centre: theta, dirs, payload, withAccuracy: withAcc, out, snapshot, watch, ctx });
 }

@@ -1,12 +1,13 @@
 import path from 'node:path';
-import { CancelledError, InputError } from '../../shared/errors';
+import { InputError } from '../../shared/errors';
 import { SCHEMA_ID, type ResultOf } from '../../shared/result';
 import type { DirectionsInfo, Landscape1D, Landscape2D } from '../../shared/results/landscape';
 import type { TrajectoryInfo } from '../../shared/results/trajectory';
 import { TrajectorySpecSchema, type TrajectorySpec, type TrajectorySpecInput } from '../../shared/specs/trajectory';
 import { checkpoint, type AnalysisContext } from '../analysisContext';
-import { linspace, pointOnPlane } from '../directions';
+import { linspace } from '../directions';
 import { Stopwatch } from '../provenance';
+import { evaluateGrid } from '../landscapeGrid';
 import { SidecarWriter, sidecarPath, writeResult } from '../resultWriter';
 import { engineInfo } from '../runtime';
 import { lineThrough, planeThrough, projectOnto, trajectoryPca, type PlaneProjection } from '../trajectory/pca';
@@ -192,47 +193,5 @@ async function computeTrajectory(spec: TrajectorySpec, series: PreparedSeries, w
     result: payload,
   });
   writeResult(out, snapshot(false, 'running'));
-
-  const total = xs.length * ys.length;
-  let done = 0;
-  try {
-    for (let r = 0; r < ys.length; r++) {
-      for (let c = 0; c < xs.length; c++) {
-        await checkpoint(ctx.stop);
-        const coords = payload.dims === 2 ? [xs[c], ys[r]] : [xs[c]];
-        const e = await train.evaluate(pointOnPlane(centre, dirs, coords), withAcc);
-        const v = Number.isFinite(e.loss) ? e.loss : null;
-        if (payload.dims === 2) {
-          payload.loss[r][c] = v;
-          if (payload.accuracy) payload.accuracy[r][c] = e.accuracy;
-        } else {
-          payload.loss[c] = v;
-          if (payload.accuracy) payload.accuracy[c] = e.accuracy;
-          payload.pointsDone = c + 1;
-        }
-        done++;
-        if (payload.dims === 1 && (c % 5 === 4 || c === xs.length - 1)) {
-          const partial = snapshot(false, 'running');
-          writeResult(out, partial);
-          ctx.progress(done / total, `${done}/${total} points`, partial);
-        }
-      }
-      if (payload.dims === 2) {
-        payload.rowsDone = r + 1;
-        watch.lap('grid');
-        const partial = snapshot(false, 'running');
-        writeResult(out, partial);
-        ctx.progress(done / total, `row ${r + 1}/${ys.length}`, partial);
-      }
-    }
-  } catch (err) {
-    watch.lap('grid');
-    const reason = err instanceof CancelledError ? `cancelled after ${done} of ${total} points` : `failed after ${done} of ${total} points: ${(err as Error).message}`;
-    writeResult(out, snapshot(false, reason));
-    throw err;
-  }
-  watch.lap('grid');
-  const result = snapshot(true);
-  writeResult(out, result);
-  return result;
+  return evaluateGrid({ objective: train, centre, dirs, payload, withAccuracy: withAcc, out, snapshot, watch, ctx });
 }
