@@ -1,29 +1,24 @@
 import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
-import { InputError } from '../shared/errors';
-import type { Provenance } from '../shared/provenance';
-import type { Inputs } from '../shared/specs/common';
-import { loadDataset, subsetSplit, type Dataset, type Split } from './loaders/dataset';
-import { loadModel, type LoadedModel } from './loaders/model';
-import { lossFromTrainingConfig, makeCustomLoss, makeLoss, resolveLossName, type Loss, type ResolvedLossName } from './losses';
-import { loadUserLoss } from './loaders/userModule';
-import { Rng } from './linalg/rng';
-import { Objective, type ObjectiveData } from './objective';
-import { Stopwatch } from './provenance';
+import { InputError } from '../../shared/errors';
+import type { Provenance } from '../../shared/provenance';
+import type { Inputs } from '../../shared/specs/common';
+import { loadDataset, subsetSplit, type Split } from '../loaders/dataset';
+import { loadModel, type LoadedModel } from '../loaders/model';
+import { lossFromTrainingConfig, makeCustomLoss, makeLoss, resolveLossName, type Loss, type ResolvedLossName } from '../losses';
+import { loadUserLoss } from '../loaders/userModule';
+import type { PreparedInputs } from '../inputs';
+import { seededSubset } from '../sampleSubset';
+import { TfjsObjective, type ObjectiveData } from './objective';
 
 /**
- * Turns an analysis's inputs (model, data, loss, subset) into an Objective, checking that they
- * fit together and saying exactly what does not.
+ * Turns an analysis's inputs (model, data, loss, subset) into a TF.js objective, checking that
+ * they fit together and saying exactly what does not.
  */
-export interface PreparedInputs {
-  objective: Objective;
+export interface PreparedTfjsInputs extends PreparedInputs {
+  objective: TfjsObjective;
   loaded: LoadedModel;
-  dataset: Dataset;
   loss: Loss;
-  lossInfo: Provenance['loss'];
-  /** Indices of the samples used (into the training split). */
-  indices: Int32Array | null;
-  dispose(): void;
 }
 
 /** The activation of the model's output, which decides logits vs probabilities. */
@@ -103,28 +98,25 @@ export function objectiveData(model: tf.LayersModel, loss: Loss, split: Split, l
   return { x: split.x, sampleShape, y: split.y, ySampleShape, n };
 }
 
-export async function prepareInputs(spec: Inputs): Promise<PreparedInputs> {
+export async function prepareTfjsInputs(spec: Inputs): Promise<PreparedTfjsInputs> {
   const loaded = await loadModel(path.resolve(spec.model));
   try {
     const dataset = await loadDataset(path.resolve(spec.data), { labelColumn: spec.labelColumn });
     const { loss, info } = resolveLoss(spec, loaded);
     let split = dataset.train;
-    let indices: Int32Array | null = null;
-    const n = split.xShape[0];
-    if (spec.samples !== undefined && spec.samples < n) {
-      // A seeded subset, the same for every analysis with the same seed and size.
-      indices = new Rng(spec.seed ^ 0x5eed).permutation(n).slice(0, spec.samples).sort();
-      split = subsetSplit(split, indices);
-    }
+    const indices = seededSubset(split.xShape[0], spec);
+    if (indices) split = subsetSplit(split, indices);
     const data = objectiveData(loaded.model, loss, split, dataset.labelsAreIndices, path.basename(spec.data));
-    const objective = new Objective(loaded.model, loss, data, spec.batchSize);
+    const objective = new TfjsObjective(loaded.model, loss, data, spec.batchSize);
     return {
       objective,
       loaded,
+      model: { path: path.resolve(spec.model), sha256: loaded.sha256 },
       dataset,
       loss,
       lossInfo: info,
       indices,
+      paramsOf: (file) => secondModelParams(file, spec.model, objective),
       dispose() {
         objective.dispose();
         loaded.model.dispose();
@@ -136,14 +128,23 @@ export async function prepareInputs(spec: Inputs): Promise<PreparedInputs> {
   }
 }
 
-/** Loads an analysis's inputs, runs `compute` on them, and always frees the model and data. */
-export async function withPreparedInputs<R>(spec: Inputs, compute: (p: PreparedInputs, watch: Stopwatch) => Promise<R>): Promise<R> {
-  const watch = new Stopwatch();
-  const prepared = await prepareInputs(spec);
+/** θ of another model file of the same architecture (the line between two models). */
+async function secondModelParams(file: string, firstModel: string, obj: TfjsObjective): Promise<Float32Array> {
+  const other = await loadModel(path.resolve(file));
   try {
-    watch.lap('load');
-    return await compute(prepared, watch);
+    const weights = other.model.trainableWeights;
+    const groups = obj.groups;
+    const mismatch =
+      weights.length !== groups.length
+        ? `has ${weights.length} trainable tensors, ${path.basename(firstModel)} has ${groups.length}`
+        : weights
+            .map((w, i) => (w.shape.join() === groups[i].shape.join() ? null : `${w.name} has shape [${w.shape}], expected [${groups[i].shape}]`))
+            .find((m) => m !== null);
+    if (mismatch) throw new InputError(file, `is not the same architecture as the first model: ${mismatch}`);
+    const theta = new Float32Array(obj.dim);
+    for (let i = 0; i < weights.length; i++) theta.set(weights[i].read().dataSync() as Float32Array, groups[i].offset);
+    return theta;
   } finally {
-    prepared.dispose();
+    other.model.dispose();
   }
 }

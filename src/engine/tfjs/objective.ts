@@ -1,10 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Loss } from './losses';
+import type { Loss } from '../losses';
+import type { CurvatureKind, CurvatureOperator, CurvatureOptions, Evaluation, Ntk, Objective, ParamGroup } from '../objective';
+import { jvp, outputJacobian, outputUnits, perSampleGradients, perSampleLosses, subsetGradient, vjp } from './autodiff';
+import { curvatureOperator } from './curvatureOperators';
+import { empiricalNtk } from './ntk';
+
+export type { Evaluation, ParamGroup } from '../objective';
 
 /**
- * The objective of DESIGN.md's numerical core: a model with its trainable parameters flattened
- * into one vector θ, a loss and a fixed set of samples. Analyses only call this and the linear
- * algebra layer, so they never know which model or backend they run on.
+ * The TF.js implementation of the engine-neutral Objective (../objective.ts), in process: a
+ * LayersModel with its trainable parameters flattened into one vector θ, a loss and a fixed
+ * set of samples pre-batched as tensors.
  *
  * Parameter order (stable, recorded in results through `groups`): the model's
  * `trainableWeights` in Keras order, i.e. layers in topological order and, within a layer,
@@ -15,25 +21,6 @@ import type { Loss } from './losses';
  * Sums over batches are accumulated in float64 on the JS side, so the mean loss does not
  * depend on the batch size beyond float32 rounding inside a batch.
  */
-export interface ParamGroup {
-  /** Variable name, e.g. `dense_Dense1/kernel`. */
-  name: string;
-  /** Owning layer name, for per-layer summaries. */
-  layer: string;
-  shape: number[];
-  offset: number;
-  size: number;
-  /** Size of the output axis (number of filters) for rank ≥ 2; 0 for vectors (biases, BN). */
-  filters: number;
-}
-
-export interface Evaluation {
-  /** Mean loss over the samples. */
-  loss: number;
-  /** Fraction correct, for classification losses; null otherwise. */
-  accuracy: number | null;
-}
-
 export interface Batch {
   x: tf.Tensor;
   y: tf.Tensor;
@@ -49,9 +36,12 @@ export interface ObjectiveData {
   n: number;
 }
 
-export class Objective {
+export class TfjsObjective implements Objective {
+  readonly engine = 'tfjs' as const;
   readonly dim: number;
   readonly groups: ParamGroup[];
+  readonly outputUnits: number;
+  readonly classification: boolean;
   /** The parameters the model was loaded with. */
   readonly theta0: Float32Array;
   readonly sampleCount: number;
@@ -85,7 +75,9 @@ export class Objective {
       return g;
     });
     this.dim = offset;
-    this.theta0 = this.getParams();
+    this.theta0 = this.paramsSync();
+    this.outputUnits = outputUnits(this);
+    this.classification = lossFn.correct !== undefined;
     this.sampleCount = data.n;
     const xs = data.sampleShape.reduce((a, b) => a * b, 1);
     const ys = data.ySampleShape.reduce((a, b) => a * b, 1);
@@ -100,15 +92,24 @@ export class Objective {
     }
   }
 
-  /** The model's current parameters as one flat vector. */
-  getParams(): Float32Array {
+  async getParams(): Promise<Float32Array> {
+    return this.paramsSync();
+  }
+
+  /** The model's current parameters as one flat vector, read synchronously (TF.js only). */
+  paramsSync(): Float32Array {
     const out = new Float32Array(this.dim);
     this.variables.forEach((v, i) => out.set(v.dataSync() as Float32Array, this.groups[i].offset));
     return out;
   }
 
-  /** Writes θ into the model's variables (float32). */
-  setParams(theta: Float32Array | Float64Array): void {
+  /** Writes θ into the model's variables (float32); done synchronously, the promise only fits the interface. */
+  async setParams(theta: Float32Array | Float64Array): Promise<void> {
+    this.assign(theta);
+  }
+
+  /** Writes θ into the model's variables now (TF.js only). */
+  assign(theta: Float32Array | Float64Array): void {
     if (theta.length !== this.dim) throw new Error(`parameter vector has ${theta.length} entries, expected ${this.dim}`);
     const f32 = theta instanceof Float32Array ? theta : Float32Array.from(theta);
     this.variables.forEach((v, i) => {
@@ -119,7 +120,7 @@ export class Objective {
 
   /** Mean loss (and accuracy for classification) at θ, or at the current parameters. */
   async evaluate(theta?: Float32Array | Float64Array, withAccuracy = true): Promise<Evaluation> {
-    if (theta) this.setParams(theta);
+    if (theta) this.assign(theta);
     let lossSum = 0;
     let correctSum = 0;
     const accuracy = withAccuracy && this.lossFn.correct !== undefined;
@@ -143,7 +144,7 @@ export class Objective {
 
   /** Mean loss and its gradient at θ; the gradient is summed over batches in float64. */
   async grad(theta?: Float32Array | Float64Array): Promise<{ loss: number; grad: Float64Array }> {
-    if (theta) this.setParams(theta);
+    if (theta) this.assign(theta);
     const grad = new Float64Array(this.dim);
     let lossSum = 0;
     for (const b of this.batches) {
@@ -167,7 +168,7 @@ export class Objective {
 
   /** Model outputs at θ for every sample, row-major [n, outputs]. */
   async outputs(theta?: Float32Array | Float64Array): Promise<{ data: Float32Array; shape: number[] }> {
-    if (theta) this.setParams(theta);
+    if (theta) this.assign(theta);
     const parts: Float32Array[] = [];
     let outShape: number[] = [];
     for (const b of this.batches) {
@@ -191,9 +192,40 @@ export class Objective {
     return this.groups.map((g) => tf.tensor(Float32Array.from(v.subarray(g.offset, g.offset + g.size)), g.shape, 'float32'));
   }
 
-  /** Restores the parameters the model was loaded with. */
-  reset(): void {
-    this.setParams(this.theta0);
+  async reset(): Promise<void> {
+    this.assign(this.theta0);
+  }
+
+  perSampleLosses(): Promise<Float64Array> {
+    return perSampleLosses(this);
+  }
+
+  perSampleGradients(indices: ArrayLike<number>): Promise<Float32Array[]> {
+    return perSampleGradients(this, indices);
+  }
+
+  subsetGradient(indices: ArrayLike<number>): Promise<Float64Array> {
+    return subsetGradient(this, indices);
+  }
+
+  jvp(v: Float32Array | Float64Array): Promise<Float32Array> {
+    return jvp(this, v);
+  }
+
+  vjp(u: Float32Array | Float64Array): Promise<Float64Array> {
+    return vjp(this, u);
+  }
+
+  outputJacobian(indices: ArrayLike<number>): Promise<Float32Array[]> {
+    return outputJacobian(this, indices);
+  }
+
+  ntk(): Promise<Ntk> {
+    return empiricalNtk(this);
+  }
+
+  curvature(kind: CurvatureKind, options: CurvatureOptions = {}): CurvatureOperator {
+    return curvatureOperator(this, kind, options);
   }
 
   dispose(): void {

@@ -1,50 +1,40 @@
 import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
 import { InputError } from '../../shared/errors';
-import type { Provenance } from '../../shared/provenance';
-import type { Inputs } from '../../shared/specs/common';
-import { resolveCheckpoints, seriesHash, type CheckpointHeader } from '../checkpoints';
-import { objectiveData, resolveLoss } from '../inputs';
+import type { CheckpointHeader } from '../checkpoints';
+import type { OutputKind } from '../grokking/stats';
+import { seedKernels } from '../grokking/seedModel';
 import { Rng } from '../linalg/rng';
-import { loadDataset, subsetSplit, type Dataset, type Split } from '../loaders/dataset';
+import { loadDataset, subsetSplit, type Split } from '../loaders/dataset';
 import { loadLayersModelFromFile, type LoadedModel } from '../loaders/modelJson';
 import type { Loss } from '../losses';
-import { Objective } from '../objective';
-import { provenanceOf, type Stopwatch } from '../provenance';
+import type { PreparedSeries, SeriesInputs } from '../trajectory/series';
+import { objectiveData, resolveLoss } from './inputs';
+import { TfjsObjective as Objective } from './objective';
 
 /**
- * A checkpoint series made ready for analysis: one working model (loaded from the last
- * checkpoint) whose weights are replaced by each checkpoint's in turn, and objectives over the
- * train samples, the test split and an optional probe set, all bound to that model. Every
- * weight is copied (trainable or not, e.g. batch-norm statistics), so evaluations see exactly
- * the checkpoint.
+ * A checkpoint series of TF.js models made ready for analysis: one working model (loaded from
+ * the last checkpoint) whose weights are replaced by each checkpoint's in turn, and objectives
+ * over the train samples, the test split and an optional probe set, all bound to that model.
+ * Every weight is copied (trainable or not, e.g. batch-norm statistics), so evaluations see
+ * exactly the checkpoint.
  */
-export interface SeriesInputs extends Omit<Inputs, 'model'> {
-  checkpoints: string | string[];
-}
-
-export interface PreparedSeries {
-  headers: CheckpointHeader[];
+export interface PreparedTfjsSeries extends PreparedSeries {
   working: LoadedModel;
-  dataset: Dataset;
   loss: Loss;
-  lossInfo: Provenance['loss'];
-  /** The samples used (all train samples, or the seeded `samples` subset). */
   train: Objective;
-  trainSplit: Split;
   test: Objective | null;
-  /** sha256 of each checkpoint loaded so far (index-aligned with headers). */
-  hashes: (string | null)[];
-  /** Copies checkpoint i's weights into the working model; returns θ_i (trainable, flat). */
-  load(i: number): Promise<Float32Array>;
-  /** An objective over a seeded subset of the used train samples (the caller disposes it). */
   subset(size: number, seed: number): { objective: Objective; indices: Int32Array; split: Split };
-  dispose(): void;
 }
 
-export async function prepareSeries(spec: SeriesInputs, opts: { testSamples?: number } = {}): Promise<PreparedSeries> {
-  const headers = resolveCheckpoints(spec.checkpoints);
-  if (headers.length === 0) throw new InputError(String(spec.checkpoints), 'names no checkpoints');
+/** How the model's outputs turn into class probabilities, for the trajectory KL. */
+export function outputKindOf(loss: Loss): OutputKind {
+  if (loss.name === 'categorical_crossentropy') return loss.fromLogits ? 'softmax-logits' : 'softmax-probabilities';
+  if (loss.name === 'binary_crossentropy') return loss.fromLogits ? 'sigmoid-logits' : 'sigmoid-probabilities';
+  return 'none';
+}
+
+export async function prepareTfjsSeries(spec: SeriesInputs, headers: CheckpointHeader[], opts: { testSamples?: number } = {}): Promise<PreparedTfjsSeries> {
   const working = await loadLayersModelFromFile(headers[headers.length - 1].path);
   const objectives: Objective[] = [];
   try {
@@ -71,12 +61,14 @@ export async function prepareSeries(spec: SeriesInputs, opts: { testSamples?: nu
     }
     const hashes: (string | null)[] = headers.map(() => null);
     const workWeights = working.model.weights;
-    const prepared: PreparedSeries = {
+    const prepared: PreparedTfjsSeries = {
       headers,
       working,
       dataset,
       loss,
       lossInfo: info,
+      outputKind: outputKindOf(loss),
+      classIndexLabels: dataset.labelsAreIndices && loss.name === 'categorical_crossentropy',
       train,
       trainSplit,
       test,
@@ -99,7 +91,10 @@ export async function prepareSeries(spec: SeriesInputs, opts: { testSamples?: nu
         } finally {
           ck.model.dispose();
         }
-        return train.getParams();
+        return train.paramsSync();
+      },
+      seedKernels(centred) {
+        return seedKernels(working.model, centred);
       },
       subset(size, seed) {
         const nUsed = trainSplit.xShape[0];
@@ -120,33 +115,4 @@ export async function prepareSeries(spec: SeriesInputs, opts: { testSamples?: nu
     working.model.dispose();
     throw err;
   }
-}
-
-/** The series' name for provenance: its pattern (one) or the folder holding all its checkpoints (a list). */
-function seriesPath(checkpoints: string | string[], files: string[]): string {
-  if (!Array.isArray(checkpoints) || checkpoints.length === 1) return path.resolve([checkpoints].flat()[0]);
-  const parts = files.map((f) => path.dirname(f).split(path.sep));
-  const common: string[] = [];
-  for (let i = 0; parts.every((p) => i < p.length && p[i] === parts[0][i]); i++) common.push(parts[0][i]);
-  return common.join(path.sep) || path.sep;
-}
-
-/** Provenance of a series: the model is the series (its pattern, and one hash over all checkpoints). */
-export function seriesProvenance(spec: SeriesInputs, s: PreparedSeries, watch: Stopwatch, finished: boolean): Provenance {
-  return provenanceOf(
-    {
-      model: {
-        path: seriesPath(spec.checkpoints, s.headers.map((h) => h.path)),
-        sha256: seriesHash(s.hashes.map((h, i) => h ?? `unloaded:${s.headers[i].path}`)),
-        parameterCount: s.train.dim,
-      },
-      dataPath: spec.data,
-      dataset: s.dataset,
-      samplesUsed: s.train.sampleCount,
-      loss: s.lossInfo,
-      seed: spec.seed,
-    },
-    watch,
-    finished,
-  );
 }
