@@ -2,6 +2,8 @@
 (docs/torch-worker-protocol.md, "Methods"). Frames arrive as numpy arrays; tensors go back
 as numpy arrays of float32/float64."""
 
+import sys
+
 import numpy as np
 
 from .environment import backend, hello, require_torch, resolve_device
@@ -12,8 +14,11 @@ from . import data as data_mod
 from .objective import Objective
 
 
-def _np(t):
-    return t.detach().cpu().numpy()
+def _np(t, dtype=None):
+    t = t.detach()
+    if dtype == "f32":
+        t = t.float()
+    return t.cpu().numpy()
 
 
 class Session:
@@ -182,14 +187,15 @@ class Session:
 
     def grad(self, params, frames):
         l, g = self._need().grad()
-        return {"loss": l}, [_np(g)]
+        return {"loss": l}, [_np(g, params.get("resultDtype"))]
 
     def matmat(self, params, frames):
         op = params.get("operator", "hessian")
         if op not in ("hessian", "ggn", "fisher"):
             raise InputError("--operator", f"unknown operator '{op}' (hessian, ggn, fisher)")
         vs = [self._vec(f) for f in frames]
-        return {"count": len(vs)}, [_np(r) for r in self._need().matmat(op, vs)]
+        out = params.get("resultDtype")
+        return {"count": len(vs)}, [_np(r, out) for r in self._need().matmat(op, vs)]
 
     def per_sample_losses(self, params, frames):
         return {}, [_np(self._need().per_sample_losses())]
@@ -226,6 +232,17 @@ class Session:
         jac = obj.output_jacobian(idx, self.units)
         return {"shape": [len(idx), self.units, obj.dim]}, [_np(jac)]
 
+    def stats(self, params, frames):
+        """Peak memory of this worker process (resident set; CUDA allocator when on CUDA)."""
+        import resource
+
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+        out = {"peakRssBytes": int(rss)}
+        torch = self.torch
+        if torch is not None and torch.cuda.is_available():
+            out["cudaPeakBytes"] = int(torch.cuda.max_memory_allocated())
+        return out, []
+
     def dispose(self, params, frames):
         self.obj = None
         self.stored = {}
@@ -246,4 +263,4 @@ def _labels(torch, y, out, dtype):
 
 
 METHODS = ("hello", "load", "read_weights", "load_checkpoint", "ntk", "set_params", "store", "drop", "loss", "grad", "matmat",
-           "per_sample_losses", "subset_grads", "outputs", "jvp", "vjp", "output_jacobian", "dispose")
+           "per_sample_losses", "subset_grads", "outputs", "jvp", "vjp", "output_jacobian", "stats", "dispose")
