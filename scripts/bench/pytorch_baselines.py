@@ -129,14 +129,15 @@ def hutchinson(model, params, data, probes=100, seed=1):
 # ---- loss-landscape-style ---------------------------------------------------------------------
 def filter_normalised_direction(params, g):
     d = []
-    for p in params:
-        r = torch.randn(p.shape, generator=g, dtype=p.dtype)
-        if p.dim() <= 1:
-            r.zero_()  # biases and BatchNorm parameters: loss-landscape's ignore='biasbn'
-        else:
-            for ri, pi in zip(r, p):
-                ri.mul_(pi.norm() / (ri.norm() + 1e-10))
-        d.append(r)
+    with torch.no_grad():
+        for p in params:
+            r = torch.randn(p.shape, generator=g, dtype=p.dtype)
+            if p.dim() <= 1:
+                r.zero_()  # biases and BatchNorm parameters: loss-landscape's ignore='biasbn'
+            else:
+                for i in range(r.shape[0]):
+                    r[i] *= p[i].norm() / (r[i].norm() + 1e-10)
+            d.append(r)
     return d
 
 
