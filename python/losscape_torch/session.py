@@ -8,7 +8,7 @@ import numpy as np
 
 from .environment import backend, hello, require_torch, resolve_device
 from .errors import InputError, describe
-from .losses import check_loss, make_loss
+from .losses import check_loss, make_loss, switch_off_final_activation
 from .models import build_model, flat_from_state_dict, load_weights, param_groups, step_from_name
 from . import data as data_mod
 from .objective import Objective
@@ -66,7 +66,16 @@ class Session:
         else:
             x, y = data_mod.from_module(torch, d)
         x, y = data_mod.subset(x, y, params.get("samples"))
-        loss = make_loss(torch, params.get("loss") or {"kind": "builtin", "name": "categorical_crossentropy"}, model)
+        loss_spec = dict(params.get("loss") or {"kind": "builtin", "name": "categorical_crossentropy"})
+        reading, warnings = None, []
+        if loss_spec.get("kind", "builtin") in ("builtin", "paper") and loss_spec.get("name") not in ("mse", "mae", "huber", "hinge"):
+            activation = "sigmoid" if loss_spec.get("name") == "binary_crossentropy" else "softmax"
+            probe_x = x[: min(4, x.shape[0])].to(device=device, dtype=dtype) if x.is_floating_point() else x[:4].to(device)
+            if switch_off_final_activation(torch, model, lambda xb: Objective.forward_of(model, xb), probe_x, activation):
+                loss_spec["fromLogits"] = True
+                reading = "pre-activation"
+                warnings.append(f"the model ends in {activation}; its pre-{activation} values are used as the logits (as Keras and the TF.js engine do)")
+        loss = make_loss(torch, loss_spec, model)
         obj = Objective(torch, model, loss, x, y, params.get("batchSize", 256), device, dtype,
                         params.get("trainMode", False), self.cancelled)
         where = model_spec.get("file")
@@ -93,7 +102,7 @@ class Session:
             "sampleCount": obj.n,
             "outputShape": list(out.shape[1:]),
             "outputUnits": self.units,
-            "loss": dict(loss.to_json(), closedFormHessian=True),
+            "loss": dict(loss.to_json(), reading=reading or ("logits" if loss.from_logits else "outputs"), warnings=warnings),
             "dtype": dtype_name,
             "trainMode": obj.train_mode,
             "backend": backend(device, dtype_name),
