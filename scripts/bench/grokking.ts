@@ -40,7 +40,7 @@ export async function benchGrokking(): Promise<Row[]> {
   const series = await prepareTfjsSeries(spec, resolveCheckpoints(spec.checkpoints));
   try {
     await series.load(T - 1);
-    const { objective } = series.subset(128, 0);
+    const { objective } = await series.subset(128, 0);
     try {
       let t = performance.now();
       const dense = await denseNtk(objective);

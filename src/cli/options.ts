@@ -34,13 +34,43 @@ export function rangeArg(v: string): [number, number] {
   return [nums[0], nums[1]];
 }
 
-/** The options every analysis command shares: model, data, loss, subset, output. */
-export function addInputOptions(cmd: Command, opts: { model?: boolean } = {}): Command {
-  if (opts.model !== false) cmd.requiredOption('--model <file>', 'model: TF.js Layers model.json (weights beside it), Keras .keras or Keras .h5');
+export function jsonObjectArg(name: string) {
+  return (v: string): Record<string, unknown> => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(v);
+    } catch (e) {
+      throw new InvalidArgumentError(`${name} must be a JSON object, e.g. '{"width": 64}': ${(e as Error).message}`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InvalidArgumentError(`${name} must be a JSON object, e.g. '{"width": 64}', got '${v}'`);
+    return parsed as Record<string, unknown>;
+  };
+}
+
+/**
+ * The options every analysis command shares: model, data, loss, subset, output, and the engine
+ * (TF.js in process, or PyTorch in a Python worker). Series commands (`model: 'series'`) take
+ * --model only for PyTorch checkpoints (TF.js checkpoints carry their model).
+ */
+export function addInputOptions(cmd: Command, opts: { model?: boolean | 'series' } = {}): Command {
+  if (opts.model === 'series') cmd.option('--model <file.py:NAME>', 'torch: the PyTorch model (class or factory in a .py file) the --checkpoints weight files belong to');
+  else if (opts.model !== false) cmd.requiredOption('--model <file>', 'model: TF.js Layers model.json (weights beside it), Keras .keras or Keras .h5; PyTorch: net.py:NAME (class or factory returning an nn.Module) or a TorchScript .pt');
+  cmd.hook('preAction', (c) => {
+    const o = c.opts() as { data?: string; dataModule?: string };
+    if (!o.data && !o.dataModule) c.error("error: required option '--data <file>' not specified (or --data-module data.py:NAME with the torch engine)", { exitCode: 2 });
+  });
   return cmd
-    .requiredOption('--data <file>', 'data: .npz (x, y, optional x_test, y_test), .npy (x with its _y sibling) or .csv')
+    .option('--data <file>', 'data: .npz (x, y, optional x_test, y_test), .npy (x with its _y sibling) or .csv')
+    .addOption(new Option('--engine <name>', 'engine: tfjs (in process) or torch (a Python worker); default: torch for .py/.pt/.pth models, else tfjs').choices(['tfjs', 'torch']))
+    .option('--model-args <json>', "torch: keyword arguments for the model's class or factory, e.g. '{\"width\": 64}'", jsonObjectArg('--model-args'))
+    .option('--weights <file>', 'torch: weights: a state_dict, a checkpoint dict holding one (state_dict, model, model_state_dict, net), or .safetensors')
+    .addOption(new Option('--dtype <dtype>', 'torch: the model dtype').choices(['float32', 'float64']))
+    .option('--device <device>', 'torch: auto | cpu | cuda | cuda:N | mps (default auto: CUDA when available)')
+    .option('--python <path>', 'torch: the Python interpreter with torch installed (default: $LOSSCAPE_PYTHON, else python3)')
+    .option('--train-mode', 'torch: evaluate the model in train() mode (dropout, batch statistics) instead of eval()')
+    .option('--data-module <file.py:NAME>', 'torch: a function (or value) in a .py file returning (x, y) tensors or a map-style Dataset; replaces --data')
     .option('--loss <name>', "loss name (Keras/TF.js/PyTorch names); default: the model's training config")
-    .option('--loss-module <file>', 'JS/TS module exporting a loss function (yTrue, yPred) => per-sample losses; overrides --loss')
+    .option('--loss-module <file>', 'JS/TS module exporting a loss function (yTrue, yPred) => per-sample losses, or for torch loss.py:NAME (a function (outputs, targets) or an nn.Module class); overrides --loss')
     .option('--loss-export <name>', 'which export of --loss-module to use (default: default, the only function, or one named *loss*)')
     .option('--label-column <name>', 'CSV label column', 'label')
     .addOption(new Option('--from-logits', 'treat model outputs as logits (default: decided from the last activation)'))
@@ -54,7 +84,15 @@ export function addInputOptions(cmd: Command, opts: { model?: boolean } = {}): C
 
 export interface InputFlags {
   model?: string;
-  data: string;
+  data?: string;
+  engine?: 'tfjs' | 'torch';
+  modelArgs?: Record<string, unknown>;
+  weights?: string;
+  dtype?: 'float32' | 'float64';
+  device?: string;
+  python?: string;
+  trainMode?: boolean;
+  dataModule?: string;
   loss?: string;
   lossModule?: string;
   lossExport?: string;
@@ -71,7 +109,16 @@ export interface InputFlags {
 export function inputsFromFlags(f: InputFlags) {
   return {
     model: f.model ?? '',
-    data: f.data,
+    // With --data-module the module's file is the data's name (provenance, messages).
+    data: f.data ?? f.dataModule!.replace(/:[A-Za-z_]\w*$/, ''),
+    engine: f.engine,
+    modelArgs: f.modelArgs,
+    weights: f.weights,
+    dtype: f.dtype,
+    device: f.device,
+    python: f.python,
+    trainMode: f.trainMode,
+    dataModule: f.dataModule,
     loss: f.loss,
     lossModule: f.lossModule,
     lossExport: f.lossExport,

@@ -3,7 +3,10 @@ import type { Inputs } from '../shared/specs/common';
 import type { Dataset } from './loaders/dataset';
 import type { Objective } from './objective';
 import { Stopwatch } from './provenance';
+import { engineOf } from './engineChoice';
+import type { StopSignal } from './linalg/operator';
 import { prepareTfjsInputs } from './tfjs/inputs';
+import { prepareTorchInputs } from './torch/inputs';
 
 export { seededSubset } from './sampleSubset';
 
@@ -24,14 +27,15 @@ export interface PreparedInputs {
   dispose(): void;
 }
 
-export async function prepareInputs(spec: Inputs): Promise<PreparedInputs> {
-  return prepareTfjsInputs(spec);
+/** The objective of `spec` on its engine (see engineChoice.ts); `stop` cancels a remote engine's requests. */
+export async function prepareInputs(spec: Inputs, stop?: StopSignal): Promise<PreparedInputs> {
+  return engineOf(spec) === 'torch' ? prepareTorchInputs(spec, stop) : prepareTfjsInputs(spec);
 }
 
 /** Loads an analysis's inputs, runs `compute` on them, and always frees the model and data. */
-export async function withPreparedInputs<R>(spec: Inputs, compute: (p: PreparedInputs, watch: Stopwatch) => Promise<R>): Promise<R> {
+export async function withPreparedInputs<R>(spec: Inputs, compute: (p: PreparedInputs, watch: Stopwatch) => Promise<R>, stop?: StopSignal): Promise<R> {
   const watch = new Stopwatch();
-  const prepared = await prepareInputs(spec);
+  const prepared = await prepareInputs(spec, stop);
   try {
     watch.lap('load');
     return await compute(prepared, watch);

@@ -1,9 +1,8 @@
 import { CancelledError } from '../shared/errors';
 import type { ResultOf } from '../shared/result';
 import type { Landscape1D, Landscape2D } from '../shared/results/landscape';
-import { checkpoint, type AnalysisContext } from './analysisContext';
-import { pointOnPlane } from './directions';
-import type { Objective } from './objective';
+import type { AnalysisContext } from './analysisContext';
+import type { Evaluation, Objective } from './objective';
 import type { Stopwatch } from './provenance';
 import { writeResult } from './resultWriter';
 
@@ -37,30 +36,36 @@ export async function evaluateGrid(args: {
     writeResult(out, partial);
     ctx.progress(done / total, message, partial);
   };
+  const record = (r: number, c: number, coords: number[], e: Evaluation): void => {
+    if (!Number.isFinite(e.loss)) ctx.log('warn', `non-finite loss ${e.loss} at ${coords.join(', ')}`);
+    const loss = Number.isFinite(e.loss) ? e.loss : null;
+    if (payload.dims === 2) {
+      payload.loss[r][c] = loss;
+      if (payload.accuracy) payload.accuracy[r][c] = e.accuracy;
+    } else {
+      payload.loss[c] = loss;
+      if (payload.accuracy) payload.accuracy[c] = e.accuracy;
+      payload.pointsDone = c + 1;
+    }
+    done++;
+  };
   try {
-    for (let r = 0; r < rows; r++) {
-      for (let c = 0; c < xs.length; c++) {
-        await checkpoint(ctx.stop);
-        const coords = payload.dims === 2 ? [xs[c], payload.y[r]] : [xs[c]];
-        const e = await objective.evaluate(pointOnPlane(centre, dirs, coords), withAccuracy);
-        if (!Number.isFinite(e.loss)) ctx.log('warn', `non-finite loss ${e.loss} at ${coords.join(', ')}`);
-        const loss = Number.isFinite(e.loss) ? e.loss : null;
-        if (payload.dims === 2) {
-          payload.loss[r][c] = loss;
-          if (payload.accuracy) payload.accuracy[r][c] = e.accuracy;
-        } else {
-          payload.loss[c] = loss;
-          if (payload.accuracy) payload.accuracy[c] = e.accuracy;
-          payload.pointsDone = c + 1;
-        }
-        done++;
-        if (payload.dims === 1 && (c % 5 === 4 || c === xs.length - 1)) publish(`${done}/${total} points`);
-      }
-      if (payload.dims === 2) {
+    if (payload.dims === 2) {
+      // One row per request: a remote engine evaluates it without crossing per point.
+      for (let r = 0; r < rows; r++) {
+        const coords = xs.map((x) => [x, payload.y[r]]);
+        await objective.evaluateAlong(centre, dirs, coords, withAccuracy, ctx.stop, (c, e) => record(r, c, coords[c], e));
         payload.rowsDone = r + 1;
         watch.lap('grid');
         const perSecond = done / ((performance.now() - started) / 1000);
         publish(`row ${r + 1}/${rows} · ${perSecond.toFixed(1)} evaluations/s`);
+      }
+    } else {
+      // Five points per request, the result rewritten after each five.
+      for (let c0 = 0; c0 < xs.length; c0 += 5) {
+        const coords = xs.slice(c0, c0 + 5).map((x) => [x]);
+        await objective.evaluateAlong(centre, dirs, coords, withAccuracy, ctx.stop, (j, e) => record(0, c0 + j, coords[j], e));
+        publish(`${done}/${total} points`);
       }
     }
   } catch (err) {

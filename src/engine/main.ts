@@ -16,6 +16,7 @@ import { runAnalysis } from './analyses/registry';
 import { selectBackend } from './backend';
 import { NumericalError } from './linalg/errors';
 import { engineInfo, setEngineInfo } from './runtime';
+import { closeTorchWorkers } from './torch/worker';
 
 /**
  * The engine process: forked by the extension host or the CLI, it speaks JSON-RPC over the
@@ -91,6 +92,9 @@ connection.onRequest(RunAnalysisRequest, async (params, token) => {
   return job;
 });
 
-process.on('disconnect', () => process.exit(0));
+process.on('disconnect', () => {
+  closeTorchWorkers();
+  process.exit(0);
+});
 process.on('unhandledRejection', (err) => log('error', `unhandled: ${(err as Error)?.stack ?? String(err)}`));
 connection.listen();

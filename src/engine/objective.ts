@@ -1,4 +1,4 @@
-import type { LinearOperator } from './linalg/operator';
+import type { LinearOperator, StopSignal } from './linalg/operator';
 
 /**
  * The objective of DESIGN.md's numerical core, independent of the engine that computes it: a
@@ -96,9 +96,24 @@ export interface Ntk {
   method: 'dense' | 'jacobian';
 }
 
+/** What computes the objective, recorded in every result (`backend`, `provenance.backend`). */
+export interface BackendInfo {
+  /** e.g. `wasm`, `tensorflow` (TF.js) or `torch`. */
+  name: string;
+  /** e.g. `tfjs 4.22.0 (wasm)`, `torch 2.13.0+cpu, python 3.11.2`. */
+  version: string;
+  /** torch: `cpu`, `cuda:0 (NVIDIA H200)`, `mps`. */
+  device?: string;
+  dtype?: 'float32' | 'float64';
+  threads?: number;
+  /** torch: the model ran in train() mode (dropout, batch statistics). */
+  trainMode?: boolean;
+}
+
 export interface Objective {
   /** Which engine computes it (results record it in `backend`). */
   readonly engine: 'tfjs' | 'torch';
+  readonly backend: BackendInfo;
   readonly dim: number;
   readonly groups: readonly ParamGroup[];
   /** The parameters the model was loaded with. */
@@ -119,6 +134,19 @@ export interface Objective {
   /** Mean loss (and accuracy for classification) at θ, or at the current parameters. */
   evaluate(theta?: Float32Array | Float64Array, withAccuracy?: boolean): Promise<Evaluation>;
   loss(theta?: Float32Array | Float64Array): Promise<number>;
+  /**
+   * Evaluations at centre + Σᵢ cᵢ dᵢ for each coefficient row `coords[j]`, in order (a landscape
+   * row; a remote engine takes it in one request), each reported to `onPoint` as it is known.
+   * Stops with CancelledError when `stop` is raised; points reported before stay valid.
+   */
+  evaluateAlong(
+    centre: Float32Array,
+    dirs: readonly Float32Array[],
+    coords: readonly number[][],
+    withAccuracy: boolean,
+    stop: StopSignal,
+    onPoint: (j: number, e: Evaluation) => void,
+  ): Promise<void>;
   /** Mean loss and its gradient at θ, summed over batches in float64. */
   grad(theta?: Float32Array | Float64Array): Promise<{ loss: number; grad: Float64Array }>;
   /** Model outputs at θ for every sample, row-major [n, outputs]. */

@@ -4,7 +4,7 @@ import type { Inputs } from '../shared/specs/common';
 import { LOSSCAPE_VERSION } from '../shared/version';
 import type { PreparedInputs } from './inputs';
 import type { Dataset } from './loaders/dataset';
-import { engineInfo } from './runtime';
+import type { BackendInfo } from './objective';
 
 /** Wall-clock phases of an analysis, for the `timings` block of a result. */
 export class Stopwatch {
@@ -32,10 +32,10 @@ export interface ProvenanceSources {
   samplesUsed: number;
   loss: Provenance['loss'];
   seed: number;
+  backend: BackendInfo;
 }
 
 export function provenanceOf(src: ProvenanceSources, watch: Stopwatch, finished: boolean): Provenance {
-  const info = engineInfo();
   return {
     model: src.model,
     data: {
@@ -45,7 +45,7 @@ export function provenanceOf(src: ProvenanceSources, watch: Stopwatch, finished:
       samplesUsed: src.samplesUsed,
     },
     loss: src.loss,
-    backend: { name: info.backend, version: info.version },
+    backend: src.backend,
     seed: src.seed,
     timings: {
       startedAt: watch.startedAt.toISOString(),
@@ -67,6 +67,7 @@ export function makeProvenance(spec: Inputs, p: PreparedInputs, watch: Stopwatch
       samplesUsed: p.objective.sampleCount,
       loss: p.lossInfo,
       seed: spec.seed,
+      backend: p.objective.backend,
     },
     watch,
     finished,

@@ -20,7 +20,15 @@ export const ProvenanceSchema = z.object({
     /** Where the loss came from: the command line, or the model's training config. */
     origin: z.enum(['option', 'trainingConfig', 'module']),
   }),
-  backend: z.object({ name: z.string(), version: z.string() }),
+  /** What computed it; torch runs also record the device, dtype, threads and train/eval mode. */
+  backend: z.object({
+    name: z.string(),
+    version: z.string(),
+    device: z.string().optional(),
+    dtype: z.enum(['float32', 'float64']).optional(),
+    threads: z.number().int().optional(),
+    trainMode: z.boolean().optional(),
+  }),
   seed: z.number().int(),
   timings: z.object({
     startedAt: z.string(),

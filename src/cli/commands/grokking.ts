@@ -5,7 +5,7 @@ import type { GrokkingSpecInput } from '../../shared/specs/grokking';
 import { addInputOptions, floatArg, inputsFromFlags, intArg, type InputFlags } from '../options';
 import { describeFailure, runInEngine } from '../runEngine';
 
-interface GrokkingFlags extends Omit<InputFlags, 'model'> {
+interface GrokkingFlags extends InputFlags {
   checkpoints: string[];
   probe: number;
   testSamples?: number;
@@ -52,7 +52,7 @@ export function summariseGrokking(g: GrokkingPayload): string {
 export function grokkingCommand(): Command {
   const cmd = new Command('grokking')
     .description('grokking statistics over a checkpoint series: train/test loss, parameter norms, empirical NTK alignment and movement, trajectory KL, events and the grokking delay')
-    .requiredOption('--checkpoints <paths...>', "checkpoints: a folder (its */model.json), a quoted glob ('run/step-*/model.json') or model.json paths; ordered by step (a 'step' field in model.json, else the last integer in the folder or file name)")
+    .requiredOption('--checkpoints <paths...>', "checkpoints: a folder (its */model.json), a quoted glob ('run/step-*/model.json') or model.json paths; torch (with --model net.py:NAME): a folder or glob of weight files (.pt/.pth/.safetensors); ordered by step (a 'step' field in model.json or the checkpoint dict, else the last integer in the folder or file name)")
     .option('--probe <k>', 'probe samples for the empirical NTK (0: off)', intArg('--probe', 0), 128)
     .option('--test-samples <k>', 'seeded subset of the test split (default: all)', intArg('--test-samples'))
     .option('--lag <k>', 'trajectory KL between checkpoint t and t−k', intArg('--lag'), 1)
@@ -64,9 +64,10 @@ export function grokkingCommand(): Command {
     .addOption(new Option('--sharpness <operator>', 'also λ_max of the curvature at every checkpoint (Lanczos)').choices(['ggn', 'hessian']))
     .option('--sharpness-samples <k>', 'train samples for λ_max (seeded subset)', intArg('--sharpness-samples'), 256)
     .option('--learning-rate <eta>', 'the training step η, to draw 2/η beside λ_max', positive('--learning-rate'));
-  addInputOptions(cmd, { model: false });
+  addInputOptions(cmd, { model: 'series' });
   cmd.action(async (f: GrokkingFlags) => {
-    const { model: _model, ...inputs } = inputsFromFlags({ ...f, model: undefined });
+    const { model: _model, ...rest } = inputsFromFlags({ ...f, model: undefined });
+    const inputs = { ...rest, ...(f.model ? { model: f.model } : {}) };
     const spec: GrokkingSpecInput = {
       kind: 'grokking',
       ...inputs,

@@ -24,7 +24,7 @@ export function landscapeCommand(): Command {
     .option('--range <a,b>', 'coordinate range (default -1,1; -0.5,1.5 with --to)', rangeArg)
     .addOption(new Option('--norm <kind>', 'direction normalisation (Li et al. 2018)').choices(['filter', 'layer', 'none']).default('filter'))
     .addOption(new Option('--bias <policy>', 'biases and normalisation parameters in the directions').choices(['zero', 'keep']).default('zero'))
-    .option('--to <file>', 'second model (model.json, .keras or .h5): the 1D line θ₁ + t(θ₂ − θ₁)')
+    .option('--to <file>', 'second model (model.json, .keras or .h5; torch: a second weights file): the 1D line θ₁ + t(θ₂ − θ₁)')
     .addOption(new Option('--directions <kind>', 'random (normalised per --norm) or hessian (top Hessian eigenvectors, unit norm)').choices(['random', 'hessian']).default('random'))
     .option('--no-accuracy', 'do not compute accuracy at each point');
   addInputOptions(cmd);

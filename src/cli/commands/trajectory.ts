@@ -4,7 +4,7 @@ import type { TrajectorySpecInput } from '../../shared/specs/trajectory';
 import { addInputOptions, floatArg, floatListArg, inputsFromFlags, intArg, rangeArg, type InputFlags } from '../options';
 import { describeFailure, runInEngine } from '../runEngine';
 
-interface TrajectoryFlags extends Omit<InputFlags, 'model'> {
+interface TrajectoryFlags extends InputFlags {
   checkpoints: string[];
   mode: 'pca' | 'line' | 'plane';
   from?: number;
@@ -25,7 +25,7 @@ function stepsTriple(v: string): [number, number, number] {
 export function trajectoryCommand(): Command {
   const cmd = new Command('trajectory')
     .description('landscapes of a training trajectory: the PCA plane of θ_t − θ_final with the path projected (pca), the line between two checkpoints (line), or the plane through three (plane); written as a landscape result')
-    .requiredOption('--checkpoints <paths...>', "checkpoints: a folder (its */model.json), a quoted glob ('run/step-*/model.json') or model.json paths; ordered by step")
+    .requiredOption('--checkpoints <paths...>', "checkpoints: a folder (its */model.json), a quoted glob ('run/step-*/model.json') or model.json paths; torch (with --model net.py:NAME): a folder or glob of weight files (.pt/.pth/.safetensors); ordered by step")
     .addOption(new Option('--mode <mode>', 'pca: PCA plane; line: between --from and --to; plane: through --through').choices(['pca', 'line', 'plane']).default('pca'))
     .option('--from <step>', 'line: the checkpoint at t = 0 (default: the first)', intArg('--from', 0))
     .option('--to <step>', 'line: the checkpoint at t = 1 (default: the last)', intArg('--to', 0))
@@ -34,9 +34,10 @@ export function trajectoryCommand(): Command {
     .option('--margin <f>', '2D: grid extends beyond the projected path by this fraction of its extent', floatArg('--margin'), 0.25)
     .option('--range <a,b>', 'line: range of t (default -0.5,1.5)', rangeArg)
     .option('--no-accuracy', 'do not compute accuracy at each point');
-  addInputOptions(cmd, { model: false });
+  addInputOptions(cmd, { model: 'series' });
   cmd.action(async (f: TrajectoryFlags) => {
-    const { model: _model, ...inputs } = inputsFromFlags({ ...f, model: undefined });
+    const { model: _model, ...rest } = inputsFromFlags({ ...f, model: undefined });
+    const inputs = { ...rest, ...(f.model ? { model: f.model } : {}) };
     const spec: TrajectorySpecInput = {
       kind: 'trajectory',
       ...inputs,

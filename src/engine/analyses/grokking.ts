@@ -13,7 +13,6 @@ import { Rng } from '../linalg/rng';
 import type { Objective } from '../objective';
 import { Stopwatch } from '../provenance';
 import { writeResult } from '../resultWriter';
-import { engineInfo } from '../runtime';
 import { prepareSeries, seriesProvenance, type PreparedSeries } from '../trajectory/series';
 
 type GrokkingResult = ResultOf<'grokking'>;
@@ -49,7 +48,7 @@ function seedModelOf(series: PreparedSeries): SeedModelMetadata | null {
 export async function runGrokking(input: GrokkingSpecInput, ctx: AnalysisContext): Promise<GrokkingResult> {
   const spec: GrokkingSpec = GrokkingSpecSchema.parse(input);
   const watch = new Stopwatch();
-  const series = await prepareSeries(spec, { testSamples: spec.testSamples });
+  const series = await prepareSeries(spec, { testSamples: spec.testSamples, stop: ctx.stop });
   try {
     watch.lap('load');
     return await computeGrokking(spec, series, watch, ctx);
@@ -73,11 +72,11 @@ async function computeGrokking(spec: GrokkingSpec, series: PreparedSeries, watch
 
   let probe: { objective: Objective; Y: Float64Array } | null = null;
   if (spec.probe > 0) {
-    const { objective, split } = series.subset(spec.probe, spec.seed);
+    const { objective, split } = await series.subset(spec.probe, spec.seed);
     const indices = series.classIndexLabels;
     probe = { objective, Y: labelMatrix(split.y, objective.sampleCount, C, indices) };
   }
-  const sharpObj = spec.sharpness ? series.subset(spec.sharpnessSamples, spec.seed + 17).objective : null;
+  const sharpObj = spec.sharpness ? (await series.subset(spec.sharpnessSamples, spec.seed + 17)).objective : null;
 
   const payload: GrokkingPayload = {
     steps,
@@ -129,7 +128,7 @@ async function computeGrokking(spec: GrokkingSpec, series: PreparedSeries, watch
     kind: 'grokking',
     complete,
     status,
-    backend: engineInfo().backend,
+    backend: train.backend.name,
     provenance: seriesProvenance(spec, series, watch, complete),
     options,
     definitions: GROKKING_DEFINITIONS,

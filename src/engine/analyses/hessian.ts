@@ -15,7 +15,6 @@ import { Rng } from '../linalg/rng';
 import { smoothDensity, spectralDensity } from '../linalg/slq';
 import { makeProvenance, type Stopwatch } from '../provenance';
 import { SidecarWriter, sidecarPath, writeResult } from '../resultWriter';
-import { engineInfo } from '../runtime';
 
 type HessianResult = ResultOf<'hessian'>;
 
@@ -36,7 +35,7 @@ export const HESSIAN_DEFINITIONS: Record<string, string> = {
 export async function runHessian(input: HessianSpecInput, ctx: AnalysisContext): Promise<HessianResult> {
   const spec: HessianSpec = HessianSpecSchema.parse(input);
   if (spec.bottom > 0 && spec.method !== 'lanczos') throw new InputError('--bottom', 'the smallest eigenvalues need --method lanczos');
-  return withPreparedInputs(spec, (prepared, watch) => computeHessian(spec, prepared, watch, ctx));
+  return withPreparedInputs(spec, (prepared, watch) => computeHessian(spec, prepared, watch, ctx), ctx.stop);
 }
 
 interface Plan {
@@ -153,7 +152,7 @@ async function computeHessian(spec: HessianSpec, prepared: PreparedInputs, watch
       kind: 'hessian',
       complete,
       status,
-      backend: engineInfo().backend,
+      backend: obj.backend.name,
       provenance: makeProvenance(spec, prepared, watch, complete),
       options,
       definitions: HESSIAN_DEFINITIONS,

@@ -11,7 +11,6 @@ import { Rng } from '../linalg/rng';
 import { makeProvenance, type Stopwatch } from '../provenance';
 import { evaluateGrid } from '../landscapeGrid';
 import { SidecarWriter, sidecarPath, writeResult } from '../resultWriter';
-import { engineInfo } from '../runtime';
 
 type LandscapeResult = ResultOf<'landscape'>;
 
@@ -28,7 +27,7 @@ export const LANDSCAPE_DEFINITIONS: Record<string, string> = {
 /** Builds the directions, then evaluates the grid row by row, writing the result after each row. */
 export async function runLandscape(input: LandscapeSpecInput, ctx: AnalysisContext): Promise<LandscapeResult> {
   const spec: LandscapeSpec = LandscapeSpecSchema.parse(input);
-  return withPreparedInputs(spec, (prepared, watch) => computeLandscape(spec, prepared, watch, ctx));
+  return withPreparedInputs(spec, (prepared, watch) => computeLandscape(spec, prepared, watch, ctx), ctx.stop);
 }
 
 /** θ₂ − θ₁ for the line to a second model of the same architecture. */
@@ -108,7 +107,7 @@ async function computeLandscape(spec: LandscapeSpec, prepared: PreparedInputs, w
     kind: 'landscape',
     complete,
     status,
-    backend: engineInfo().backend,
+    backend: obj.backend.name,
     provenance: makeProvenance(spec, prepared, watch, complete),
     options: { ...options, dims, points, range },
     definitions: LANDSCAPE_DEFINITIONS,

@@ -12,7 +12,6 @@ import { Rng } from '../linalg/rng';
 import type { Objective } from '../objective';
 import { makeProvenance, type Stopwatch } from '../provenance';
 import { SidecarWriter, sidecarPath, writeResult } from '../resultWriter';
-import { engineInfo } from '../runtime';
 
 type SaliencyResult = ResultOf<'saliency'>;
 
@@ -26,7 +25,7 @@ export const SALIENCY_DEFINITIONS: Record<string, string> = {
 
 export async function runSaliency(input: SaliencySpecInput, ctx: AnalysisContext): Promise<SaliencyResult> {
   const spec: SaliencySpec = SaliencySpecSchema.parse(input);
-  return withPreparedInputs(spec, (prepared, watch) => computeSaliency(spec, prepared, watch, ctx));
+  return withPreparedInputs(spec, (prepared, watch) => computeSaliency(spec, prepared, watch, ctx), ctx.stop);
 }
 
 function position(shape: number[], flat: number): number[] {
@@ -82,7 +81,7 @@ async function computeSaliency(spec: SaliencySpec, prepared: PreparedInputs, wat
       kind: 'saliency',
       complete,
       status,
-      backend: engineInfo().backend,
+      backend: obj.backend.name,
       provenance: makeProvenance(spec, prepared, watch, complete),
       options,
       definitions: SALIENCY_DEFINITIONS,

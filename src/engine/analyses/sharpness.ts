@@ -10,7 +10,6 @@ import { withPreparedInputs, type PreparedInputs } from '../inputs';
 import { Rng } from '../linalg/rng';
 import { makeProvenance, type Stopwatch } from '../provenance';
 import { writeResult } from '../resultWriter';
-import { engineInfo } from '../runtime';
 
 type SharpnessResult = ResultOf<'sharpness'>;
 
@@ -24,7 +23,7 @@ export const SHARPNESS_DEFINITIONS: Record<string, string> = {
 
 export async function runSharpness(input: SharpnessSpecInput, ctx: AnalysisContext): Promise<SharpnessResult> {
   const spec: SharpnessSpec = SharpnessSpecSchema.parse(input);
-  return withPreparedInputs(spec, (prepared, watch) => computeSharpness(spec, prepared, watch, ctx));
+  return withPreparedInputs(spec, (prepared, watch) => computeSharpness(spec, prepared, watch, ctx), ctx.stop);
 }
 
 async function computeSharpness(spec: SharpnessSpec, prepared: PreparedInputs, watch: Stopwatch, ctx: AnalysisContext): Promise<SharpnessResult> {
@@ -60,7 +59,7 @@ async function computeSharpness(spec: SharpnessSpec, prepared: PreparedInputs, w
     kind: 'sharpness',
     complete,
     status,
-    backend: engineInfo().backend,
+    backend: obj.backend.name,
     provenance: makeProvenance(spec, prepared, watch, complete),
     options: { ...options, sigma: sigmas },
     definitions: SHARPNESS_DEFINITIONS,

@@ -9,7 +9,6 @@ import { linspace } from '../directions';
 import { Stopwatch } from '../provenance';
 import { evaluateGrid } from '../landscapeGrid';
 import { SidecarWriter, sidecarPath, writeResult } from '../resultWriter';
-import { engineInfo } from '../runtime';
 import { lineThrough, planeThrough, projectOnto, trajectoryPca, type PlaneProjection } from '../trajectory/pca';
 import { prepareSeries, seriesProvenance, type PreparedSeries } from '../trajectory/series';
 
@@ -27,7 +26,7 @@ export const TRAJECTORY_DEFINITIONS: Record<string, string> = {
 export async function runTrajectory(input: TrajectorySpecInput, ctx: AnalysisContext): Promise<LandscapeResult> {
   const spec: TrajectorySpec = TrajectorySpecSchema.parse(input);
   const watch = new Stopwatch();
-  const series = await prepareSeries(spec);
+  const series = await prepareSeries(spec, { stop: ctx.stop });
   try {
     watch.lap('load');
     return await computeTrajectory(spec, series, watch, ctx);
@@ -186,7 +185,7 @@ async function computeTrajectory(spec: TrajectorySpec, series: PreparedSeries, w
     kind: 'landscape',
     complete,
     status,
-    backend: engineInfo().backend,
+    backend: train.backend.name,
     provenance: seriesProvenance(spec, series, watch, complete),
     options,
     definitions: TRAJECTORY_DEFINITIONS,

@@ -1,6 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Loss } from '../losses';
-import type { CurvatureKind, CurvatureOperator, CurvatureOptions, Evaluation, Ntk, Objective, ParamGroup } from '../objective';
+import { checkpoint } from '../analysisContext';
+import { pointOnPlane } from '../directions';
+import type { StopSignal } from '../linalg/operator';
+import type { BackendInfo, CurvatureKind, CurvatureOperator, CurvatureOptions, Evaluation, Ntk, Objective, ParamGroup } from '../objective';
+import { engineInfo } from '../runtime';
 import { jvp, outputJacobian, outputUnits, perSampleGradients, perSampleLosses, subsetGradient, vjp } from './autodiff';
 import { curvatureOperator } from './curvatureOperators';
 import { empiricalNtk } from './ntk';
@@ -38,6 +42,7 @@ export interface ObjectiveData {
 
 export class TfjsObjective implements Objective {
   readonly engine = 'tfjs' as const;
+  readonly backend: BackendInfo;
   readonly dim: number;
   readonly groups: ParamGroup[];
   readonly outputUnits: number;
@@ -75,6 +80,7 @@ export class TfjsObjective implements Objective {
       return g;
     });
     this.dim = offset;
+    this.backend = tfjsBackend();
     this.theta0 = this.paramsSync();
     this.outputUnits = outputUnits(this);
     this.classification = lossFn.correct !== undefined;
@@ -140,6 +146,20 @@ export class TfjsObjective implements Objective {
 
   async loss(theta?: Float32Array | Float64Array): Promise<number> {
     return (await this.evaluate(theta, false)).loss;
+  }
+
+  async evaluateAlong(
+    centre: Float32Array,
+    dirs: readonly Float32Array[],
+    coords: readonly number[][],
+    withAccuracy: boolean,
+    stop: StopSignal,
+    onPoint: (j: number, e: Evaluation) => void,
+  ): Promise<void> {
+    for (let j = 0; j < coords.length; j++) {
+      await checkpoint(stop);
+      onPoint(j, await this.evaluate(pointOnPlane(centre, dirs as Float32Array[], coords[j]), withAccuracy));
+    }
   }
 
   /** Mean loss and its gradient at θ; the gradient is summed over batches in float64. */
@@ -231,5 +251,15 @@ export class TfjsObjective implements Objective {
   dispose(): void {
     for (const b of this.batches) tf.dispose([b.x, b.y]);
     this.batches.length = 0;
+  }
+}
+
+/** The TF.js backend chosen at start-up (or, in direct use without one, TF.js's current backend). */
+function tfjsBackend(): BackendInfo {
+  try {
+    const info = engineInfo();
+    return { name: info.backend, version: info.version };
+  } catch {
+    return { name: tf.getBackend(), version: `tfjs ${tf.version.tfjs}` };
   }
 }

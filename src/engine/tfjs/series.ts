@@ -24,7 +24,7 @@ export interface PreparedTfjsSeries extends PreparedSeries {
   loss: Loss;
   train: Objective;
   test: Objective | null;
-  subset(size: number, seed: number): { objective: Objective; indices: Int32Array; split: Split };
+  subset(size: number, seed: number): Promise<{ objective: Objective; indices: Int32Array; split: Split }>;
 }
 
 /** How the model's outputs turn into class probabilities, for the trajectory KL. */
@@ -96,7 +96,7 @@ export async function prepareTfjsSeries(spec: SeriesInputs, headers: CheckpointH
       seedKernels(centred) {
         return seedKernels(working.model, centred);
       },
-      subset(size, seed) {
+      async subset(size, seed) {
         const nUsed = trainSplit.xShape[0];
         const k = Math.min(size, nUsed);
         const indices = new Rng(seed ^ 0x9e0be).permutation(nUsed).slice(0, k).sort();

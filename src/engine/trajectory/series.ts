@@ -7,7 +7,10 @@ import type { OutputKind } from '../grokking/stats';
 import type { Dataset, Split } from '../loaders/dataset';
 import type { Objective } from '../objective';
 import { provenanceOf, type Stopwatch } from '../provenance';
+import { engineOf } from '../engineChoice';
+import type { StopSignal } from '../linalg/operator';
 import { prepareTfjsSeries } from '../tfjs/series';
+import { prepareTorchSeries } from '../torch/series';
 
 /**
  * A checkpoint series made ready for analysis, whichever engine runs it: objectives over the
@@ -16,6 +19,7 @@ import { prepareTfjsSeries } from '../tfjs/series';
  * turn, so evaluations see exactly the checkpoint.
  */
 export interface SeriesInputs extends Omit<Inputs, 'model'> {
+  model?: string;
   checkpoints: string | string[];
 }
 
@@ -36,13 +40,15 @@ export interface PreparedSeries {
   /** Copies checkpoint i's weights into the working model; returns θ_i (trainable, flat). */
   load(i: number): Promise<Float32Array>;
   /** An objective over a seeded subset of the used train samples (the caller disposes it). */
-  subset(size: number, seed: number): { objective: Objective; indices: Int32Array; split: Split };
+  subset(size: number, seed: number): Promise<{ objective: Objective; indices: Int32Array; split: Split }>;
   /** The seed paper's hidden weights W (and frozen W₀ for centred models), or null if the model is not one. */
   seedKernels(centred: boolean): { W: Float32Array; W0: Float32Array | null } | null;
   dispose(): void;
 }
 
-export async function prepareSeries(spec: SeriesInputs, opts: { testSamples?: number } = {}): Promise<PreparedSeries> {
+/** The series on its engine: torch for `--model net.py:NAME` with weight files, else TF.js checkpoints. */
+export async function prepareSeries(spec: SeriesInputs, opts: { testSamples?: number; stop?: StopSignal } = {}): Promise<PreparedSeries> {
+  if (engineOf(spec) === 'torch') return prepareTorchSeries(spec, opts);
   const headers = resolveCheckpoints(spec.checkpoints);
   if (headers.length === 0) throw new InputError(String(spec.checkpoints), 'names no checkpoints');
   return prepareTfjsSeries(spec, headers, opts);
@@ -71,6 +77,7 @@ export function seriesProvenance(spec: SeriesInputs, s: PreparedSeries, watch: S
       samplesUsed: s.train.sampleCount,
       loss: s.lossInfo,
       seed: spec.seed,
+      backend: s.train.backend,
     },
     watch,
     finished,

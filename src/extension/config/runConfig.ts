@@ -53,8 +53,21 @@ export const RunConfigurationObject = z
   .object({
     name: z.string().min(1),
     analysis: z.enum(ANALYSES),
-    /** A model.json, .keras or .h5 (every analysis but the checkpoint ones). */
+    /** A model.json, .keras or .h5, or a PyTorch net.py:NAME / TorchScript .pt (every analysis; grokking and trajectory only for PyTorch). */
     model: z.string().min(1).optional(),
+    /** tfjs or torch; omitted: torch for .py/.pt/.pth models. */
+    engine: z.enum(['tfjs', 'torch']).optional(),
+    /** torch: keyword arguments of the model's class or factory. */
+    modelArgs: z.record(z.string(), z.unknown()).optional(),
+    /** torch: a state_dict / checkpoint dict / .safetensors file. */
+    weights: z.string().min(1).optional(),
+    dtype: z.enum(['float32', 'float64']).optional(),
+    device: z.string().min(1).optional(),
+    /** torch: the Python interpreter; omitted: the Python extension's, else losscape.pythonPath, else python3. */
+    python: z.string().min(1).optional(),
+    trainMode: z.boolean().optional(),
+    /** torch: data.py:NAME returning (x, y) or a Dataset (then "data" may name that file). */
+    dataModule: z.string().min(1).optional(),
     /** grokking, trajectory: a folder of checkpoint folders, a glob, or a list of model.json paths. */
     checkpoints: CheckpointsSchema.optional(),
     data: z.string().min(1),
@@ -141,7 +154,13 @@ type Field = keyof z.infer<typeof RunConfigurationObject>;
 /** Fields of every configuration. */
 export const COMMON_FIELDS = [
   'name', 'analysis', 'data', 'loss', 'lossModule', 'lossExport', 'fromLogits', 'labelColumn', 'samples', 'batchSize', 'seed', 'out',
+  'engine', 'modelArgs', 'weights', 'dtype', 'device', 'python', 'trainMode', 'dataModule',
 ] as const satisfies readonly Field[];
+
+/** Whether a configuration runs on the torch engine (explicitly, or by its model's file type). */
+export function usesTorch(config: Pick<RunConfiguration, 'engine' | 'model'>): boolean {
+  return config.engine === 'torch' || (config.engine === undefined && config.model !== undefined && /\.(py|pt|pth)$|\.py:[A-Za-z_]\w*$/i.test(config.model));
+}
 
 /**
  * The fields each analysis takes besides the common ones; any other is an error naming the
@@ -157,10 +176,10 @@ export const FIELDS: Record<AnalysisName, readonly Field[]> = {
   ],
   saliency: ['model', 'gradients', 'gradientBatch', 'lambda', 'top', 'sparsities'],
   grokking: [
-    'checkpoints', 'probe', 'testSamples', 'lag', 'temperature', 'trainLossBelow', 'testLossBelow', 'trainAccuracyAbove', 'testAccuracyAbove',
+    'checkpoints', 'model', 'probe', 'testSamples', 'lag', 'temperature', 'trainLossBelow', 'testLossBelow', 'trainAccuracyAbove', 'testAccuracyAbove',
     'sharpness', 'sharpnessSamples', 'learningRate',
   ],
-  trajectory: ['checkpoints', 'mode', 'from', 'to', 'through', 'points', 'margin', 'range', 'accuracy'],
+  trajectory: ['checkpoints', 'model', 'mode', 'from', 'to', 'through', 'points', 'margin', 'range', 'accuracy'],
 };
 
 /** The analyses a field belongs to (for the error message). */
@@ -178,6 +197,10 @@ export function crossFieldIssues(config: z.infer<typeof RunConfigurationObject>)
   }
   if (!series && config.model === undefined) issues.push({ path: 'model', message: `a ${config.analysis} configuration needs "model" (a model.json, .keras or .h5)` });
   for (const [key, value] of Object.entries(config)) {
+    if (key === 'model' && series && value !== undefined && !usesTorch(config)) {
+      issues.push({ path: key, message: `${config.analysis} reads a checkpoint series: use "checkpoints" instead of "model" (a "model" names the PyTorch module of weight-file checkpoints, with "engine": "torch")` });
+      continue;
+    }
     if (value === undefined || allowed.has(key)) continue;
     if (key === 'model' && series) {
       issues.push({ path: key, message: `${config.analysis} reads a checkpoint series: use "checkpoints" instead of "model"` });
@@ -262,9 +285,15 @@ export interface SpecContext {
   folder: string;
   /** Result file. */
   out: string;
-  /** Workspace trust: workspace modules (lossModule) are refused when false. */
+  /** Workspace trust: workspace modules (lossModule) and the torch engine are refused when false. */
   trusted: boolean;
+  /** The Python interpreter for the torch engine (the Python extension's, else losscape.pythonPath); a configuration's "python" wins. */
+  python?: string;
 }
+
+export const UNTRUSTED_TORCH_REASON =
+  'This workspace is not trusted, so Losscape will not run the PyTorch engine here: it runs your Python interpreter and the workspace\'s model code. ' +
+  'Trust the workspace (Workspaces: Manage Workspace Trust) to analyse PyTorch models.';
 
 export const UNTRUSTED_MODULE_REASON =
   'This workspace is not trusted, so Losscape will not run code from it (a loss function from a JS/TS module). ' +
@@ -297,14 +326,29 @@ export function toSpec(config: RunConfiguration, ctx: SpecContext, overrides: Ru
   const issue = crossFieldIssues(config)[0];
   if (issue) return { ok: false, reason: `configuration "${config.name}": ${issue.path}: ${issue.message}.` };
   const abs = (p: string): string => resolveConfigPath(p, folder);
+  // file.py:NAME references: the file part is resolved.
+  const absRef = (p: string): string => {
+    const m = /^(.*\.py):([A-Za-z_]\w*)$/.exec(p);
+    return m ? `${abs(m[1])}:${m[2]}` : abs(p);
+  };
   const lensLoss = overrides.loss !== undefined || overrides.lossModule !== undefined;
   const loss = lensLoss ? overrides.loss : config.loss;
   const fromLogits = lensLoss ? overrides.fromLogits : (overrides.fromLogits ?? config.fromLogits);
   const lossModule = lensLoss ? overrides.lossModule?.path : config.lossModule && abs(config.lossModule);
   const lossExport = lensLoss ? overrides.lossModule?.export : config.lossExport;
   if (lossModule && !ctx.trusted) return { ok: false, reason: UNTRUSTED_MODULE_REASON };
+  if (usesTorch(config) && !ctx.trusted) return { ok: false, reason: UNTRUSTED_TORCH_REASON };
+  const python = config.python ?? ctx.python;
   const inputs = {
     data: abs(config.data),
+    ...(config.engine !== undefined ? { engine: config.engine } : {}),
+    ...(config.modelArgs !== undefined ? { modelArgs: config.modelArgs } : {}),
+    ...(config.weights !== undefined ? { weights: abs(config.weights) } : {}),
+    ...(config.dtype !== undefined ? { dtype: config.dtype } : {}),
+    ...(config.device !== undefined ? { device: config.device } : {}),
+    ...(usesTorch(config) && python !== undefined ? { python } : {}),
+    ...(config.trainMode !== undefined ? { trainMode: config.trainMode } : {}),
+    ...(config.dataModule !== undefined ? { dataModule: absRef(config.dataModule) } : {}),
     out,
     ...(loss !== undefined ? { loss } : {}),
     ...(lossModule ? { lossModule } : {}),
@@ -343,6 +387,6 @@ export function toSpec(config: RunConfiguration, ctx: SpecContext, overrides: Ru
       return { ok: true, spec: { kind: config.analysis, model, ...inputs, ...optionsOf(config, ['model']) } as AnalysisSpecInput };
     case 'grokking':
     case 'trajectory':
-      return { ok: true, spec: { kind: config.analysis, checkpoints, ...inputs, ...optionsOf(config, ['checkpoints']) } as AnalysisSpecInput };
+      return { ok: true, spec: { kind: config.analysis, checkpoints, ...(model ? { model } : {}), ...inputs, ...optionsOf(config, ['checkpoints', 'model']) } as AnalysisSpecInput };
   }
 }

@@ -79,9 +79,13 @@ async function seriesPrint(pattern: string): Promise<string> {
 /** path → fingerprint for every file `spec` reads. */
 export async function inputFingerprints(spec: AnalysisSpecInput): Promise<Record<string, string>> {
   const out: Record<string, string> = { [spec.data]: await statPrint(spec.data) };
-  if ('model' in spec) out[spec.model] = await modelPrint(spec.model);
+  // `net.py:NAME` (torch) reads net.py.
+  const file = (p: string): string => p.replace(/(\.py):[A-Za-z_]\w*$/, '$1');
+  if ('model' in spec && spec.model) out[spec.model] = await modelPrint(file(spec.model));
+  if (spec.weights) out[spec.weights] = await statPrint(spec.weights);
+  if (spec.dataModule) out[spec.dataModule] = await statPrint(file(spec.dataModule));
   if ('checkpoints' in spec) for (const p of [spec.checkpoints].flat()) out[p] = await seriesPrint(p);
   if (spec.kind === 'landscape' && spec.to) out[spec.to] = await modelPrint(spec.to);
-  if (spec.lossModule) out[spec.lossModule] = await statPrint(spec.lossModule);
+  if (spec.lossModule) out[spec.lossModule] = await statPrint(file(spec.lossModule));
   return out;
 }

@@ -1,15 +1,39 @@
 import { z } from 'zod';
 
 /** What every analysis reads: a model, data, a loss, and how much of the data to use. */
+export const EngineSchema = z.enum(['tfjs', 'torch']);
+export type EngineName = z.infer<typeof EngineSchema>;
+
 export const InputsSchema = z.object({
-  /** A TF.js Layers model.json, Keras .keras or Keras .h5 (absolute, or relative to the working directory). */
+  /**
+   * A TF.js Layers model.json, Keras .keras or Keras .h5; or, for the torch engine, `net.py:NAME`
+   * (a class or factory returning an nn.Module) or a TorchScript `.pt` (absolute, or relative to
+   * the working directory).
+   */
   model: z.string().min(1),
+  /** Which engine runs the model; omitted → torch for .py/.pt/.pth models, tfjs otherwise. */
+  engine: EngineSchema.optional(),
+  /** torch: keyword arguments for the model's class or factory. */
+  modelArgs: z.record(z.string(), z.unknown()).optional(),
+  /** torch: a state_dict, a checkpoint dict holding one, or .safetensors. */
+  weights: z.string().optional(),
+  /** torch: the model's dtype. */
+  dtype: z.enum(['float32', 'float64']).optional(),
+  /** torch: auto | cpu | cuda | cuda:N | mps. */
+  device: z.string().optional(),
+  /** torch: the Python interpreter (else LOSSCAPE_PYTHON, else python3). */
+  python: z.string().optional(),
+  /** torch: evaluate in train() mode (dropout, batch statistics) instead of eval(). */
+  trainMode: z.boolean().optional(),
+  /** torch: `data.py:NAME` returning (x, y) tensors or a map-style Dataset; `data` then names the file. */
+  dataModule: z.string().optional(),
   /** .npz, .npy (with its labels sibling) or .csv. */
   data: z.string().min(1),
   /** Loss name; omitted → the loss in the model's training config. */
   loss: z.string().optional(),
   /**
-   * A JS/TS module exporting a loss function (yTrue, yPred) → per-sample losses; runs user code,
+   * A JS/TS module exporting a loss function (yTrue, yPred) → per-sample losses, or for the torch
+   * engine `loss.py:NAME` (a function (outputs, targets) or an nn.Module class); runs user code,
    * so the extension sends it only from trusted workspaces. Overrides `loss`.
    */
   lossModule: z.string().optional(),

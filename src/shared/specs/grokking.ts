@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { InputsSchema } from './common';
 
-/** One or more checkpoint patterns: a folder, a glob, or model.json paths (ordered by step). */
+/** One or more checkpoint patterns: a folder, a glob, or model.json paths (torch: weight files), ordered by step. */
 export const CheckpointsSchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
 export const GrokkingSpecSchema = InputsSchema.omit({ model: true }).extend({
+  /** torch: the model (`net.py:NAME`) the checkpoints' weight files belong to; TF.js checkpoints carry their model. */
+  model: z.string().min(1).optional(),
   kind: z.literal('grokking'),
   checkpoints: CheckpointsSchema,
   /** Probe samples for the empirical NTK (a seeded subset of the samples used); 0 turns the NTK off. */

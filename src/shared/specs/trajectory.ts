@@ -13,6 +13,8 @@ import { CheckpointsSchema } from './grokking';
  * first, middle and last.
  */
 export const TrajectorySpecSchema = InputsSchema.omit({ model: true }).extend({
+  /** torch: the model (`net.py:NAME`) the checkpoints' weight files belong to; TF.js checkpoints carry their model. */
+  model: z.string().min(1).optional(),
   kind: z.literal('trajectory'),
   checkpoints: CheckpointsSchema,
   mode: z.enum(['pca', 'line', 'plane']).default('pca'),

@@ -1,0 +1,242 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { quietContext, type AnalysisContext } from '../../src/engine/analysisContext';
+import { runGrokking } from '../../src/engine/analyses/grokking';
+import { runHessian } from '../../src/engine/analyses/hessian';
+import { runLandscape } from '../../src/engine/analyses/landscape';
+import { runSharpness } from '../../src/engine/analyses/sharpness';
+import { selectBackend } from '../../src/engine/backend';
+import { prepareInputs, type PreparedInputs } from '../../src/engine/inputs';
+import { setEngineInfo } from '../../src/engine/runtime';
+import { busyTorchWorkers, closeTorchWorkers, WorkerDiedError } from '../../src/engine/torch/worker';
+import { InputError } from '../../src/shared/errors';
+import type { LosscapeResult } from '../../src/shared/result';
+import { makeTwinWorkspace, torchPython, type TwinKind, type TwinWorkspace } from './helpers/torchTwins';
+
+/**
+ * The torch engine against the TF.js engine on the same networks (an MLP and a CNN with the same
+ * weights in both, layouts converted), and its bad-input lines. Needs the torch venv of
+ * scripts/setup-torch.sh: without it these tests fail (they never skip).
+ */
+const LOSS = 'sparse_categorical_crossentropy';
+
+const rel = (a: number, b: number): number => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
+
+function close(a: number, b: number, tol: number, what: string): void {
+  assert.ok(rel(a, b) <= tol, `${what}: torch ${a} vs tfjs ${b} (relative ${rel(a, b).toExponential(2)} > ${tol})`);
+}
+
+describe('torch engine (PyTorch worker) against the TF.js engine', function () {
+  this.timeout(300_000);
+  let root: string;
+  let python: string;
+  before(async () => {
+    python = torchPython();
+    setEngineInfo(await selectBackend('cpu'));
+    root = mkdtempSync(path.join(os.tmpdir(), 'losscape-torch-'));
+  });
+  after(() => closeTorchWorkers());
+
+  for (const kind of ['mlp', 'cnn'] as TwinKind[]) {
+    describe(kind.toUpperCase(), () => {
+      let ws: TwinWorkspace;
+      const tfjsSpec = () => ({ model: ws.tfjs[0], data: ws.tfjsData, loss: LOSS, batchSize: 16, seed: 0 });
+      const torchSpec = () => ({ model: ws.torchModel, weights: ws.torch[0], data: ws.torchData, loss: LOSS, python, batchSize: 16, seed: 0 });
+      before(async () => {
+        ws = await makeTwinWorkspace(root, kind);
+      });
+
+      it('loss, accuracy and gradient agree (float32, 1e-5)', async () => {
+        const a = await prepareInputs({ ...tfjsSpec(), out: 'x' });
+        const b = await prepareInputs({ ...torchSpec(), out: 'x' });
+        try {
+          assert.equal(b.objective.engine, 'torch');
+          assert.equal(b.objective.dim, a.objective.dim);
+          const ea = await a.objective.evaluate();
+          const eb = await b.objective.evaluate();
+          close(eb.loss, ea.loss, 1e-5, 'loss');
+          assert.equal(eb.accuracy, ea.accuracy);
+          const ga = (await a.objective.grad()).grad;
+          const gb = (await b.objective.grad()).grad;
+          let scale = 0;
+          for (const v of ga) scale = Math.max(scale, Math.abs(v));
+          for (let i = 0; i < gb.length; i++) {
+            const j = ws.index[i];
+            assert.ok(Math.abs(gb[i] - ga[j]) <= 1e-5 * scale + 1e-7, `gradient entry ${i} (tfjs ${j}): ${gb[i]} vs ${ga[j]}`);
+          }
+          // θ₀ is the same vector in the two layouts.
+          for (let i = 0; i < gb.length; i++) assert.equal(b.objective.theta0[i], a.objective.theta0[ws.index[i]]);
+          assert.equal(b.objective.groups[0].filters, b.objective.groups[0].shape[0], 'a torch filter is one index of dim 0');
+        } finally {
+          a.dispose();
+          b.dispose();
+        }
+      });
+
+      it('exact traces of the Hessian and GGN agree (Σ eᵢᵀAeᵢ, one matmat per operator)', async () => {
+        const a = await prepareInputs({ ...tfjsSpec(), out: 'x' });
+        const b = await prepareInputs({ ...torchSpec(), out: 'x' });
+        try {
+          const d = a.objective.dim;
+          const basis = Array.from({ length: d }, (_, i) => {
+            const e = new Float64Array(d);
+            e[i] = 1;
+            return e;
+          });
+          // TF.js has no second-order conv gradients yet (Conv2DBackpropFilter), which its GGN products need: CNN compares Hessians only.
+          for (const [kind2, tol] of (kind === 'cnn' ? [['hessian', 2e-3]] : [['ggn', 1e-4], ['hessian', 2e-3]]) as [('ggn' | 'hessian'), number][]) {
+            const ca = a.objective.curvature(kind2);
+            const cb = b.objective.curvature(kind2);
+            const ya = await ca.op.matmat(basis);
+            const yb = await cb.op.matmat(basis);
+            let ta = 0;
+            let tb = 0;
+            for (let i = 0; i < d; i++) {
+              ta += ya[i][i];
+              tb += yb[i][i];
+            }
+            ca.dispose();
+            cb.dispose();
+            // TF.js's Hessian products are finite differences (Richardson, ~1e-4); torch's are exact.
+            close(tb, ta, tol, `${kind2} trace`);
+          }
+        } finally {
+          a.dispose();
+          b.dispose();
+        }
+      });
+
+      it('top-5 eigenvalues (GGN 1e-4; Hessian 2e-3 against TF.js finite differences) and the Hutchinson trace', async () => {
+        const out = (e: string, op: string) => path.join(ws.dir, `h-${e}-${op}.losscape.json`);
+        for (const operator of kind === 'cnn' ? (['hessian'] as const) : (['ggn', 'hessian'] as const)) {
+          const common = { kind: 'hessian' as const, operator, top: 5, trace: true, probes: 40 };
+          const ra = await runHessian({ ...tfjsSpec(), ...common, out: out('tfjs', operator) }, quietContext());
+          const rb = await runHessian({ ...torchSpec(), ...common, out: out('torch', operator) }, quietContext());
+          assert.equal(rb.backend, 'torch');
+          assert.match(rb.provenance.backend.version, /^torch \d/);
+          assert.equal(rb.provenance.backend.dtype, 'float32');
+          assert.ok(rb.provenance.backend.device?.startsWith('cpu'));
+          assert.equal(rb.result.finiteDifference, null, 'torch products are exact');
+          const tol = operator === 'ggn' ? 1e-4 : 2e-3;
+          rb.result.eigenvalues.forEach((l, i) => close(l, ra.result.eigenvalues[i], tol * (Math.abs(ra.result.eigenvalues[0]) / Math.max(Math.abs(ra.result.eigenvalues[i]), 1e-12)), `${operator} λ${i + 1}`));
+          // Rademacher probes differ between the layouts: the estimates agree within their errors.
+          const [ta, tb] = [ra.result.trace!, rb.result.trace!];
+          assert.ok(Math.abs(ta.estimate - tb.estimate) <= 4 * Math.hypot(ta.stderr, tb.stderr), `${operator} trace ${tb.estimate} ± ${tb.stderr} vs ${ta.estimate} ± ${ta.stderr}`);
+        }
+      });
+
+      it('SAM sharpness (first order and ascent) agrees (1e-4)', async () => {
+        const common = { kind: 'sharpness' as const, rho: [0.05, 0.2], ascentSteps: 3, averageSamples: 0, keskar: false };
+        const ra = await runSharpness({ ...tfjsSpec(), ...common, out: path.join(ws.dir, 's-tfjs.losscape.json') }, quietContext());
+        const rb = await runSharpness({ ...torchSpec(), ...common, out: path.join(ws.dir, 's-torch.losscape.json') }, quietContext());
+        close(rb.result.loss, ra.result.loss, 1e-5, 'loss');
+        rb.result.sam.forEach((s, i) => {
+          close(s.firstOrder, ra.result.sam[i].firstOrder, 1e-3, `SAM ρ=${s.rho} first order`);
+          close(s.ascent, ra.result.sam[i].ascent, 1e-3, `SAM ρ=${s.rho} ascent`);
+        });
+      });
+
+      it('a landscape row (the line to a second model) agrees (1e-5)', async () => {
+        const common = { kind: 'landscape' as const, points: 9 };
+        const ra = await runLandscape({ ...tfjsSpec(), ...common, to: ws.tfjs[1], out: path.join(ws.dir, 'l-tfjs.losscape.json') }, quietContext());
+        const rb = await runLandscape({ ...torchSpec(), ...common, to: ws.torch[1], out: path.join(ws.dir, 'l-torch.losscape.json') }, quietContext());
+        assert.ok(ra.result.dims === 1 && rb.result.dims === 1);
+        rb.result.loss.forEach((l, i) => close(l!, (ra.result.loss as number[])[i], 1e-5, `line point ${i}`));
+        assert.equal(rb.complete, true);
+      });
+
+      it('grokking statistics over a checkpoint series agree (1e-4)', async () => {
+        const common = { kind: 'grokking' as const, probe: 12, lag: 1 };
+        const { model: _m, ...tfjsSeries } = tfjsSpec();
+        const ra = await runGrokking({ ...tfjsSeries, ...common, checkpoints: ws.tfjs.map((f) => path.dirname(f)).map((d) => path.join(d, 'model.json')), out: path.join(ws.dir, 'g-tfjs.losscape.json') }, quietContext());
+        const { weights: _w, ...spec } = torchSpec();
+        const rb = await runGrokking({ ...spec, ...common, checkpoints: ws.torch, out: path.join(ws.dir, 'g-torch.losscape.json') }, quietContext());
+        assert.deepEqual(rb.result.steps, ra.result.steps);
+        for (const key of ['trainLoss', 'testLoss', 'paramNorm', 'paramDistance', 'ntkAlignment', 'ntkTrace', 'ntkEffectiveRank', 'ntkMovement', 'outputChange', 'trajectoryKL', 'trainAccuracy'] as const) {
+          const a = ra.result[key] as (number | null)[];
+          const b = rb.result[key] as (number | null)[];
+          b.forEach((v, i) => {
+            if (a[i] === null) assert.equal(v, null, `${key}[${i}]`);
+            else if (Math.abs(a[i]!) < 1e-6) assert.ok(Math.abs(v! - a[i]!) < 1e-6, `${key}[${i}]: ${v} vs ${a[i]}`);
+            else close(v!, a[i]!, 1e-4, `${key}[${i}]`);
+          });
+        }
+      });
+    });
+  }
+
+  describe('bad input: one clear line', () => {
+    let ws: TwinWorkspace;
+    before(async () => {
+      ws = await makeTwinWorkspace(root, 'mlp', [5]);
+    });
+    const spec = (extra: Record<string, unknown> = {}) => ({ model: ws.torchModel, weights: ws.torch[0], data: ws.torchData, loss: LOSS, python, batchSize: 16, seed: 0, out: 'x', ...extra });
+    const oneLine = (re: RegExp) => (e: Error) => {
+      assert.ok(e instanceof InputError, `${e.name}: ${e.message}`);
+      assert.ok(!e.message.includes('\n'), `one line: ${e.message}`);
+      assert.match(e.message, re);
+      return true;
+    };
+    it('a model file without that name', async () => {
+      await assert.rejects(prepareInputs(spec({ model: `${ws.netsPy}:Nope` })), oneLine(/nets\.py: has no 'Nope'/));
+    });
+    it('a factory that raises', async () => {
+      await assert.rejects(prepareInputs(spec({ model: `${ws.netsPy}:raising_factory`, weights: undefined })), oneLine(/nets\.py.*the factory is broken/));
+    });
+    it('weights that do not match the architecture', async () => {
+      await assert.rejects(prepareInputs(spec({ model: `${ws.netsPy}:CNN` })), oneLine(/weights-5\.pt.*(missing|unexpected)/));
+      await assert.rejects(prepareInputs(spec({ modelArgs: { width: 5 } })), oneLine(/weights-5\.pt.*shape/));
+    });
+    it('a loss module that raises, or returns the wrong shape', async () => {
+      await assert.rejects(prepareInputs(spec({ lossModule: `${ws.lossesPy}:raising_loss` })), oneLine(/losses\.py.*loss exploded/));
+      await assert.rejects(prepareInputs(spec({ lossModule: `${ws.lossesPy}:wrong_shape_loss` })), oneLine(/losses\.py.*shape/));
+      // A good one runs.
+      const p = await prepareInputs(spec({ lossModule: `${ws.lossesPy}:nll` }));
+      assert.ok(Number.isFinite((await p.objective.evaluate()).loss));
+      p.dispose();
+    });
+    it('torch missing: the interpreter tried and how to install torch there', async () => {
+      // python3 without site-packages: no torch, no numpy.
+      const noTorch = path.join(root, 'python-without-torch');
+      writeFileSync(noTorch, '#!/bin/sh\nexec python3 -S "$@"\n');
+      chmodSync(noTorch, 0o755);
+      await assert.rejects(prepareInputs(spec({ python: noTorch })), oneLine(/python-without-torch: .*is not installed in .*python-without-torch; install torch and numpy there: .*pip install torch/));
+      await assert.rejects(prepareInputs(spec({ python: path.join(root, 'no-such-python') })), oneLine(/cannot start the Python interpreter .*no-such-python.*--python/));
+    });
+    it('no loss for a PyTorch model', async () => {
+      await assert.rejects(prepareInputs(spec({ loss: undefined })), oneLine(/--loss: a PyTorch model carries no loss/));
+    });
+
+    it('a worker killed mid-run: a clear error, the partial result kept, and the next request starts a new worker', async () => {
+      const out = path.join(ws.dir, 'killed.losscape.json');
+      let killed = 0;
+      const ctx: AnalysisContext = {
+        ...quietContext(),
+        progress: (_f, _m, partial?: LosscapeResult) => {
+          if (partial && partial.kind === 'landscape' && partial.result.dims === 2 && partial.result.rowsDone >= 2 && !killed) {
+            for (const w of busyTorchWorkers()) w.kill('SIGKILL');
+            killed++;
+          }
+        },
+      };
+      await assert.rejects(
+        runLandscape({ ...spec(), kind: 'landscape', points: 15, out }, ctx),
+        (e: Error) => e instanceof WorkerDiedError && /torch worker .* was killed by SIGKILL/.test(e.message) && !e.message.includes('\n'),
+      );
+      assert.equal(killed, 1);
+      const saved = JSON.parse(readFileSync(out, 'utf8')) as LosscapeResult;
+      assert.equal(saved.complete, false);
+      assert.ok(saved.kind === 'landscape' && saved.result.dims === 2 && saved.result.rowsDone >= 2, 'rows before the kill are kept');
+      assert.match(saved.status ?? '', /failed after \d+ of 225 points: the torch worker/);
+      if (saved.kind === 'landscape' && saved.result.dims === 2) assert.ok(saved.result.loss[0].every((v) => typeof v === 'number'));
+      const again: PreparedInputs = await prepareInputs(spec());
+      try {
+        assert.ok(Number.isFinite((await again.objective.evaluate()).loss), 'a new worker answers');
+      } finally {
+        again.dispose();
+      }
+    });
+  });
+});
