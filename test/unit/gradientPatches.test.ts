@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
+import { selectBackend } from '../../src/engine/backend';
 import { installGradientPatches, PATCHED_TFJS_VERSION } from '../../src/engine/tfjs/gradientPatches';
 import { Rng } from '../../src/engine/linalg/rng';
 import * as C from './helpers/conv64';
@@ -179,11 +180,11 @@ const cases: Case[] = [
   pooled('AvgPoolGrad (3×3, stride 1, valid: overlapping windows)', 'avg', [1, 5, 5, 2], 3, 1, 'valid'),
 ];
 
-describe('TF.js gradient patches (exact double backprop), cpu backend', () => {
+for (const backend of ['cpu', 'wasm'] as const) describe(`TF.js gradient patches (exact double backprop), ${backend} backend`, () => {
   let previous: string | undefined;
   before(async () => {
     previous = tf.getBackend();
-    await tf.setBackend('cpu');
+    assert.equal((await selectBackend(backend)).backend, backend);
   });
   after(async () => {
     if (previous) await tf.setBackend(previous);

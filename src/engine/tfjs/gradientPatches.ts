@@ -6,10 +6,10 @@ import * as tf from '@tensorflow/tfjs';
  *
  * Two defects of the upstream registry, measured (DESIGN.md):
  * 1. Gradients computed from an op's saved *output* (Tanh, Sigmoid, Exp, Softmax, Elu, Pow):
- *    the engine clones the output onto the tape before the op's own node, so the reverse sweep of an outer gradient reaches the op before the clone and the clone's
- *    cotangent is dropped. The second-order term through y is lost silently. The fix computes
- *    each gradient from the op's *input* (y recomputed inside the gradient), which is on the tape
- *    in the right order.
+ *    the engine clones the output onto the tape before the op's own node, so the reverse sweep
+ *    of an outer gradient reaches the op before the clone and the clone's cotangent is
+ *    dropped: the second-order term through y is lost silently. The fix computes each gradient
+ *    from the op's *input* (y recomputed inside the gradient), which is on the tape in order.
  * 2. Missing gradients of ops that appear inside first-order gradients: comparisons and logical
  *    ops (Max/Min's mask uses Equal, ClipByValue's uses LogicalAnd; all have zero derivative),
  *    Conv2DBackpropFilter, the depthwise backprops, MaxPoolGrad and AvgPoolGrad (all linear in
