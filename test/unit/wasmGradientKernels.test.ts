@@ -52,12 +52,20 @@ function onBackend(backend: string, c: KernelCase): Float32Array {
 
 const t = (shape: number[], seed: number) => tf.tensor(normal(shape, seed), shape);
 
-const convCase = (name: string, x: number[], f: number[], dy: number[], strides: number, pad: 'valid' | 'same'): KernelCase => ({
-  name: `Conv2DBackpropFilter ${name}`,
-  kernel: 'Conv2DBackpropFilter',
-  inputs: () => ({ x: t(x, 1), dy: t(dy, 2) }),
-  attrs: { strides, pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: f },
-});
+const convCase = (name: string, x: number[], f: number[], dy: number[], strides: number, pad: 'valid' | 'same'): KernelCase[] => [
+  {
+    name: `Conv2DBackpropFilter ${name}`,
+    kernel: 'Conv2DBackpropFilter',
+    inputs: () => ({ x: t(x, 1), dy: t(dy, 2) }),
+    attrs: { strides, pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: f },
+  },
+  {
+    name: `Conv2DBackpropInput ${name}`,
+    kernel: 'Conv2DBackpropInput',
+    inputs: () => ({ dy: t(dy, 2), filter: t(f, 13) }),
+    attrs: { strides, pad, dataFormat: 'NHWC', dimRoundingMode: undefined, inputShape: x },
+  },
+];
 
 const depthwiseCases = (name: string, x: number[], f: number[], dy: number[], strides: number, pad: 'valid' | 'same'): KernelCase[] => [
   {
@@ -109,9 +117,9 @@ const poolCases = (name: string, x: number[], k: number, s: number, pad: 'valid'
 };
 
 const cases: KernelCase[] = [
-  convCase('3×3 stride 1 valid', [3, 7, 6, 2], [3, 3, 2, 4], [3, 5, 4, 4], 1, 'valid'),
-  convCase('3×3 stride 2 same', [2, 7, 6, 3], [3, 3, 3, 5], [2, 4, 3, 5], 2, 'same'),
-  convCase('1×5 stride 1 same (Conv1D shape)', [4, 1, 9, 2], [1, 5, 2, 3], [4, 1, 9, 3], 1, 'same'),
+  ...convCase('3×3 stride 1 valid', [3, 7, 6, 2], [3, 3, 2, 4], [3, 5, 4, 4], 1, 'valid'),
+  ...convCase('3×3 stride 2 same', [2, 7, 6, 3], [3, 3, 3, 5], [2, 4, 3, 5], 2, 'same'),
+  ...convCase('1×5 stride 1 same (Conv1D shape)', [4, 1, 9, 2], [1, 5, 2, 3], [4, 1, 9, 3], 1, 'same'),
   ...depthwiseCases('3×3 multiplier 2 valid', [2, 6, 6, 3], [3, 3, 3, 2], [2, 4, 4, 6], 1, 'valid'),
   ...depthwiseCases('3×3 multiplier 1 stride 2 same', [2, 7, 6, 4], [3, 3, 4, 1], [2, 4, 3, 4], 2, 'same'),
   ...poolCases('2×2 stride 2 valid', [2, 6, 6, 3], 2, 2, 'valid'),
