@@ -8,6 +8,8 @@ const steps = [
   ['build', 'node', ['scripts/build.mjs']],
   ['typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']],
   ['typecheck webview', 'npx', ['tsc', '-p', 'tsconfig.webview.json', '--noEmit']],
+  // Real Keras files for test/unit/kerasReal.test.ts (venv + generation cached; see the script).
+  ['keras fixtures', 'bash', ['scripts/setup-keras.sh']],
   ['unit', 'npx', ['mocha']],
 ];
 if (existsSync('test/webview')) steps.push(['charts (Chromium)', 'npx', ['mocha', '--no-config', '--require', 'tsx/cjs', '--extension', 'ts', '--timeout', '120000', 'test/webview/**/*.test.ts']]);
