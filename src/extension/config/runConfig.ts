@@ -112,6 +112,7 @@ export const RunConfigurationObject = z
     gradients: option(sal.gradients),
     gradientBatch: option(sal.gradientBatch),
     lambda: option(sal.lambda),
+    blockSize: option(sal.blockSize),
     sparsities: option(sal.sparsities),
     // grokking
     probe: option(grok.probe),
@@ -155,7 +156,7 @@ export const FIELDS: Record<AnalysisName, readonly Field[]> = {
     'model', 'operator', 'top', 'bottom', 'method', 'maxIter', 'tol', 'trace', 'traceMethod', 'probes', 'diagonal', 'density', 'densitySteps',
     'densityStarts', 'perLayer', 'fdStep', 'memoryLimitMb', 'vectors',
   ],
-  saliency: ['model', 'gradients', 'gradientBatch', 'lambda', 'top', 'sparsities'],
+  saliency: ['model', 'gradients', 'gradientBatch', 'lambda', 'blockSize', 'top', 'sparsities'],
   grokking: [
     'checkpoints', 'probe', 'testSamples', 'lag', 'temperature', 'trainLossBelow', 'testLossBelow', 'trainAccuracyAbove', 'testAccuracyAbove',
     'sharpness', 'sharpnessSamples', 'learningRate',
