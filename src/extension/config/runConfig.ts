@@ -127,6 +127,8 @@ export const RunConfigurationObject = z
     sharpness: option(grok.sharpness),
     sharpnessSamples: option(grok.sharpnessSamples),
     learningRate: option(grok.learningRate),
+    sweepAlpha: option(grok.sweepAlpha),
+    mainAlpha: option(grok.mainAlpha),
     // trajectory
     mode: option(traj.mode),
     from: option(traj.from),
@@ -159,7 +161,7 @@ export const FIELDS: Record<AnalysisName, readonly Field[]> = {
   saliency: ['model', 'gradients', 'gradientBatch', 'lambda', 'blockSize', 'top', 'sparsities'],
   grokking: [
     'checkpoints', 'probe', 'testSamples', 'lag', 'temperature', 'trainLossBelow', 'testLossBelow', 'trainAccuracyAbove', 'testAccuracyAbove',
-    'sharpness', 'sharpnessSamples', 'learningRate',
+    'sharpness', 'sharpnessSamples', 'learningRate', 'sweepAlpha', 'mainAlpha',
   ],
   trajectory: ['checkpoints', 'mode', 'from', 'to', 'through', 'points', 'margin', 'range', 'accuracy'],
 };
