@@ -103,6 +103,18 @@ export function objectiveData(model: tf.LayersModel, loss: Loss, split: Split, l
   return { x: split.x, sampleShape, y: split.y, ySampleShape, n };
 }
 
+/**
+ * Weights, x and y are finite by now (the loaders refuse NaN/Inf), so a non-finite loss at θ
+ * comes from the loss or the model's arithmetic: no analysis is defined there (a landscape's
+ * centre, a Hessian's expansion point), so it is refused naming the loss module or the model.
+ */
+async function assertFiniteLossAtTheta(objective: Objective, spec: Inputs): Promise<void> {
+  const loss = await objective.loss();
+  if (Number.isFinite(loss)) return;
+  if (spec.lossModule) throw new InputError(spec.lossModule, `the loss function returns ${loss} at the model's weights on ${path.basename(spec.data)} (weights and data are finite)`);
+  throw new InputError(spec.model, `the mean loss at the model's weights is ${loss} on ${path.basename(spec.data)} although weights and data are finite (overflow in the model, or labels the loss cannot take?)`);
+}
+
 export async function prepareInputs(spec: Inputs): Promise<PreparedInputs> {
   const loaded = await loadModel(path.resolve(spec.model));
   try {
@@ -116,8 +128,16 @@ export async function prepareInputs(spec: Inputs): Promise<PreparedInputs> {
       indices = new Rng(spec.seed ^ 0x5eed).permutation(n).slice(0, spec.samples).sort();
       split = subsetSplit(split, indices);
     }
+    // Shapes and label ranges are checked on every sample of the file, not only the subset used.
+    if (indices) objectiveData(loaded.model, loss, dataset.train, dataset.labelsAreIndices, path.basename(spec.data));
     const data = objectiveData(loaded.model, loss, split, dataset.labelsAreIndices, path.basename(spec.data));
     const objective = new Objective(loaded.model, loss, data, spec.batchSize);
+    try {
+      await assertFiniteLossAtTheta(objective, spec);
+    } catch (err) {
+      objective.dispose();
+      throw err;
+    }
     return {
       objective,
       loaded,
