@@ -50,6 +50,7 @@ export function outputError(out: string, e: unknown): Error {
     EPERM: 'permission denied',
     EROFS: 'the file system is read-only',
     ENOTDIR: 'a part of its folder path is a file, not a folder',
+    EEXIST: 'a part of its folder path is a file, not a folder',
     EISDIR: 'it is a folder',
     ENAMETOOLONG: 'the name is too long',
     EIO: 'an I/O error',

@@ -3,7 +3,6 @@
  * ±Inf weight, feature or label makes every loss the analyses report meaningless (NaN, or a
  * clipped constant such as cross-entropy's −log 1e-7 = 16.118), yet rarely raises an error.
  */
-import type * as tf from '@tensorflow/tfjs';
 import { InputError } from '../../shared/errors';
 
 export function firstNonFinite(a: ArrayLike<number>): number {
@@ -11,7 +10,7 @@ export function firstNonFinite(a: ArrayLike<number>): number {
   return -1;
 }
 
-const valueName = (v: number): string => (Number.isNaN(v) ? 'NaN' : v > 0 ? 'Inf' : '-Inf');
+export const valueName = (v: number): string => (Number.isNaN(v) ? 'NaN' : v > 0 ? 'Inf' : '-Inf');
 
 /** Refuses an array of per-sample rows (features or labels) holding NaN/Inf; names sample and element. */
 export function assertFiniteRows(values: ArrayLike<number>, shape: readonly number[], source: string, what: string): void {
@@ -19,15 +18,4 @@ export function assertFiniteRows(values: ArrayLike<number>, shape: readonly numb
   if (at < 0) return;
   const row = shape.slice(1).reduce((a, b) => a * b, 1) || 1;
   throw new InputError(source, `${what} holds ${valueName(values[at])} at flat index ${at} (sample ${Math.floor(at / row)}); remove or impute non-finite values`);
-}
-
-/** Refuses a model any of whose weights (trainable or not) is NaN/Inf; names the weight and index. */
-export function assertFiniteWeights(model: tf.LayersModel, source: string): void {
-  for (const w of model.weights) {
-    const v = w.read().dataSync();
-    const at = firstNonFinite(v as ArrayLike<number>);
-    if (at >= 0) {
-      throw new InputError(source, `weight '${w.originalName ?? w.name}' holds ${valueName(v[at] as number)} at flat index ${at}; the model's weights must be finite (diverged training?)`);
-    }
-  }
 }

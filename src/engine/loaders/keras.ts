@@ -13,7 +13,7 @@ import { isDataset, isGroup, isHdf5, lookup, readFloat32, stringAttr, stringList
 import { convertModel, isObject, kerasWeightPaths, trainingConfigFrom, type Json, type WeightPath } from './kerasConfig';
 import type { LoadedModel } from './modelJson';
 import { checkSize, readInputFile } from './inputFile';
-import { assertFiniteWeights } from './finite';
+import { checkLoadedModel } from './modelChecks';
 
 interface Values {
   shape: number[];
@@ -81,12 +81,12 @@ async function buildAndFill(entry: Json, source: string, fill: (model: tf.Layers
   const model = await buildModel(entry, source);
   try {
     await fill(model);
-    assertFiniteWeights(model, source);
-    return model;
   } catch (e) {
     model.dispose();
     throw e;
   }
+  checkLoadedModel(model, source);
+  return model;
 }
 
 // ---- Keras 3 .keras ----------------------------------------------------------------------

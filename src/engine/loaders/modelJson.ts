@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InputError } from '../../shared/errors';
 import { checkSize, readInputFile, statInput } from './inputFile';
-import { assertFiniteWeights } from './finite';
+import { checkLoadedModel } from './modelChecks';
 
 export interface LoadedModel {
   model: tf.LayersModel;
@@ -204,12 +204,7 @@ export async function loadLayersModelFromFile(modelJsonPath: string): Promise<Lo
     for (const [name, v] of Object.entries(tf.engine().registeredVariables)) if (!varsBefore.has(name)) v.dispose();
     throw await explainLoadError(e, source, modelTopology, specs);
   }
-  try {
-    assertFiniteWeights(model, source);
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
+  checkLoadedModel(model, source);
   const trainingConfig = (isObject(json.trainingConfig) ? json.trainingConfig : undefined) ??
     (isObject(modelTopology.training_config) ? modelTopology.training_config : undefined);
   return { model, path: path.resolve(modelJsonPath), sha256, trainingConfig, format: 'tfjs-layers' };
