@@ -8,6 +8,8 @@ const steps = [
   ['build', 'node', ['scripts/build.mjs']],
   ['typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']],
   ['typecheck webview', 'npx', ['tsc', '-p', 'tsconfig.webview.json', '--noEmit']],
+  // Real Keras files for test/unit/kerasReal.test.ts (venv + generation cached; see the script).
+  ['keras fixtures', 'bash', ['scripts/setup-keras.sh']],
   // PyTorch for the torch engine: torch 2.13 (CPU) venv from the offline wheels + Debian's torch 1.13.
   ['torch set-up', 'bash', ['scripts/setup-torch.sh']],
   ['unit', 'npx', ['mocha']],
