@@ -14,7 +14,7 @@ import { powerIteration } from '../linalg/powerIteration';
 import { Rng } from '../linalg/rng';
 import { smoothDensity, spectralDensity } from '../linalg/slq';
 import { makeProvenance, type Stopwatch } from '../provenance';
-import { SidecarWriter, sidecarPath, writeResult } from '../resultWriter';
+import { SidecarWriter, freshSidecarPath, writeResult } from '../resultWriter';
 import { engineInfo } from '../runtime';
 
 type HessianResult = ResultOf<'hessian'>;
@@ -110,7 +110,7 @@ async function computeHessian(spec: HessianSpec, prepared: PreparedInputs, watch
 
   const layers = layerRanges(obj);
   const out = path.resolve(spec.out);
-  const sidecar = new SidecarWriter(sidecarPath(out));
+  const sidecar = new SidecarWriter(freshSidecarPath(out));
   const payload: HessianPayload = {
     operator: spec.operator,
     operatorDescription: curv.description,

@@ -12,7 +12,7 @@ import { spearman } from '../linalg/rankCorrelation';
 import { Rng } from '../linalg/rng';
 import type { Objective } from '../objective';
 import { makeProvenance, type Stopwatch } from '../provenance';
-import { SidecarWriter, sidecarPath, writeResult } from '../resultWriter';
+import { SidecarWriter, freshSidecarPath, writeResult } from '../resultWriter';
 import { engineInfo } from '../runtime';
 
 type SaliencyResult = ResultOf<'saliency'>;
@@ -65,7 +65,7 @@ async function computeSaliency(spec: SaliencySpec, prepared: PreparedInputs, wat
   watch.lap('start');
 
   const out = path.resolve(spec.out);
-  const sidecar = new SidecarWriter(sidecarPath(out));
+  const sidecar = new SidecarWriter(freshSidecarPath(out));
   const payload: SaliencyPayload = {
     dim: d,
     loss,
