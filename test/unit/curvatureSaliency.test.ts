@@ -81,7 +81,7 @@ describe('saliency analysis (M-FAC OBS, in process)', () => {
     const s = r.result;
     assert.equal(s.blockSize, 16);
     assert.equal(s.blocks, 5);
-    const sal = readSidecarArray(readFileSync(sidecarPath(out)), s.saliency!);
+    const sal = readSidecarArray(readFileSync(sidecarFile(out, s.saliency!)), s.saliency!);
     const want = reference(20, 1, 1e-3, 2, 16);
     for (let i = 0; i < want.length; i++) assert.ok(Math.abs(sal[i] - want[i]) <= 1e-3 * want[i] + 1e-12, `entry ${i}: ${sal[i]} vs ${want[i]}`);
     const mag = Array.from(theta, Math.abs);
