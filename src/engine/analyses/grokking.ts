@@ -6,6 +6,7 @@ import { GrokkingSpecSchema, type GrokkingSpec, type GrokkingSpecInput } from '.
 import { checkpoint, type AnalysisContext } from '../analysisContext';
 import { defaultLossThreshold, detectGrokkingEvents } from '../grokking/events';
 import { effectiveRank, kernelAlignment, kernelDistance, kernelMovement, kernelTrace } from '../grokking/ntk';
+import { runGrokkingSweep } from './grokkingSweep';
 import { seedMetadataOf, seedStatistics, type SeedModelMetadata } from '../grokking/seedModel';
 import { labelMatrix, normStats, outputChange, trajectoryKL } from '../grokking/stats';
 import { lanczosEigs } from '../linalg/lanczos';
@@ -48,6 +49,7 @@ function seedModelOf(series: PreparedSeries): SeedModelMetadata | null {
 
 export async function runGrokking(input: GrokkingSpecInput, ctx: AnalysisContext): Promise<GrokkingResult> {
   const spec: GrokkingSpec = GrokkingSpecSchema.parse(input);
+  if (spec.sweepAlpha) return runGrokkingSweep(spec, ctx, (one, c) => runGrokking(one, c));
   const watch = new Stopwatch();
   const series = await prepareSeries(spec, { testSamples: spec.testSamples });
   try {
@@ -208,7 +210,7 @@ async function computeGrokking(spec: GrokkingSpec, series: PreparedSeries, watch
         const curv = sharpObj.curvature(payload.sharpness.operator === 'hessian' ? 'hessian' : 'ggn', { theta, hv: spec.hv });
         if (payload.sharpness.operator === 'hessian') payload.sharpness.product = curv.fd ? 'finite-difference' : 'exact';
         try {
-          const r = await lanczosEigs(curv.op, { k: 1, which: 'largest', maxIter: Math.min(30, sharpObj.dim), rng: new Rng(spec.seed + 31), stop: ctx.stop });
+          const r = await lanczosEigs(curv.op, { k: 1, which: 'largest', rng: new Rng(spec.seed + 31), stop: ctx.stop });
           payload.sharpness.lambdaMax[i] = finite(r.eigenvalues[0]);
         } finally {
           curv.dispose();

@@ -105,7 +105,11 @@ export async function prepareTfjsInputs(spec: Inputs): Promise<PreparedTfjsInput
     const { loss, info } = resolveLoss(spec, loaded);
     let split = dataset.train;
     const indices = seededSubset(split.xShape[0], spec);
-    if (indices) split = subsetSplit(split, indices);
+    if (indices) {
+      // Shapes and label ranges are checked on every sample of the file, not only the subset used.
+      objectiveData(loaded.model, loss, split, dataset.labelsAreIndices, path.basename(spec.data));
+      split = subsetSplit(split, indices);
+    }
     const data = objectiveData(loaded.model, loss, split, dataset.labelsAreIndices, path.basename(spec.data));
     const objective = new TfjsObjective(loaded.model, loss, data, spec.batchSize);
     return {
