@@ -192,13 +192,13 @@ describe('hessian analysis (in process)', function () {
 
   it('cancellation keeps the finished phases in a valid incomplete file', async () => {
     const file = out('cancel');
-    // Stop 20 checks after the eigen phase has finished (Lanczos stops on convergence, so its
-    // product count is not known in advance).
+    // Stop 6 checks after the eigen phase has finished (Lanczos stops on convergence, so its
+    // product count is not known in advance); the trace checks before each block of 10 probes.
     let checks = 0;
     let eigenDoneAt = Infinity;
     const stop = {
       get isCancellationRequested() {
-        return ++checks > eigenDoneAt + 20;
+        return ++checks > eigenDoneAt + 6;
       },
     };
     const ctx = { ...quietContext(stop), progress: (_f: number, message?: string) => { if (message === 'eigen done') eigenDoneAt = checks; } };
