@@ -5,6 +5,7 @@ import type { Provenance } from '../shared/provenance';
 import type { Inputs } from '../shared/specs/common';
 import { loadDataset, subsetSplit, type Dataset, type Split } from './loaders/dataset';
 import { loadModel, type LoadedModel } from './loaders/model';
+import { outputSemantics, stripOutputActivation } from './losses/outputActivation';
 import { lossFromTrainingConfig, makeCustomLoss, makeLoss, resolveLossName, type Loss, type ResolvedLossName } from './losses';
 import { loadUserLoss } from './loaders/userModule';
 import { Rng } from './linalg/rng';
@@ -35,7 +36,10 @@ export function lastActivation(model: tf.LayersModel): string {
   return typeof cfg.activation === 'string' ? cfg.activation : 'linear';
 }
 
-export function resolveLoss(spec: Pick<Inputs, 'loss' | 'fromLogits' | 'lossModule' | 'lossExport'>, loaded: LoadedModel): { loss: Loss; info: Provenance['loss'] } {
+export function resolveLoss(
+  spec: Pick<Inputs, 'loss' | 'lossParams' | 'fromLogits' | 'lossModule' | 'lossExport'>,
+  loaded: LoadedModel,
+): { loss: Loss; info: Provenance['loss'] } {
   if (spec.lossModule) {
     const { fn, name } = loadUserLoss(spec.lossModule, spec.lossExport);
     return { loss: makeCustomLoss(fn, spec.lossModule), info: { name: `${path.basename(spec.lossModule)}#${name}`, origin: 'module' } };
@@ -51,9 +55,35 @@ export function resolveLoss(spec: Pick<Inputs, 'loss' | 'fromLogits' | 'lossModu
     throw new InputError(path.basename(loaded.path), 'has no training config naming a loss; pass --loss (e.g. --loss categorical_crossentropy)');
   }
   const act = lastActivation(loaded.model);
-  const probabilityActivation = resolved.name === 'binary_crossentropy' ? 'sigmoid' : 'softmax';
-  const fromLogits = spec.fromLogits ?? resolved.fromLogits ?? act !== probabilityActivation;
-  return { loss: makeLoss(resolved.name, fromLogits), info: { name: resolved.name, fromLogits, origin } };
+  const semantics = outputSemantics(resolved.name, spec.fromLogits ?? resolved.fromLogits, act, resolved.given);
+  if ('error' in semantics) throw new InputError('--from-probabilities', semantics.error);
+  let { fromLogits, reading } = semantics;
+  // The loss reads logits from here on: every consumer of the model's outputs sees them (Keras's rule, outputActivation.ts).
+  if (reading === 'pre-activation' && !stripOutputActivation(loaded.model)) {
+    fromLogits = false;
+    reading = 'probabilities';
+  }
+  const loss = makeLoss(resolved.name, fromLogits, spec.lossParams ?? {});
+  const info: Provenance['loss'] = {
+    name: resolved.name,
+    fromLogits,
+    origin,
+    reading,
+    ...(loss.params && Object.keys(loss.params).length ? { params: { ...loss.params } } : {}),
+    ...(loss.definition ? { definition: loss.definition } : {}),
+    ...(semantics.warning ? { warnings: [semantics.warning] } : {}),
+  };
+  return { loss, info };
+}
+
+/**
+ * A batch-level loss sees consecutive groups of `batchSize` samples after a seeded shuffle (the
+ * last partial batch included), the same for every evaluation; a batch of one has no pairs.
+ */
+export function batchLevelOrder(loss: Loss, n: number, batchSize: number, seed: number): Int32Array | null {
+  if (!loss.batchLevel) return null;
+  if (batchSize < 2) throw new InputError('--batch-size', `${loss.name} is a batch-level loss: it needs batches of at least 2 samples, got ${batchSize}`);
+  return new Rng(seed ^ 0xba7c4).permutation(n);
 }
 
 function prod(s: number[]): number {
@@ -83,7 +113,10 @@ export function objectiveData(model: tf.LayersModel, loss: Loss, split: Split, l
   let ySampleShape = ySample;
   if (loss.name === 'custom') {
     // A user's loss gets the labels exactly as stored.
-  } else if (loss.name === 'categorical_crossentropy' && labelsAreIndices && prod(ySample) === 1) {
+  } else if (loss.labelKind === 'groups') {
+    if (prod(ySample) !== 1) throw new InputError(source, `${loss.name} needs one class label per sample, but y has samples of shape [${ySample}]`);
+    ySampleShape = [];
+  } else if ((loss.name === 'categorical_crossentropy' || loss.labelKind === 'classes') && labelsAreIndices && prod(ySample) === 1) {
     let max = -Infinity;
     let min = Infinity;
     for (const v of split.y) {
@@ -115,6 +148,13 @@ export async function prepareInputs(spec: Inputs): Promise<PreparedInputs> {
       // A seeded subset, the same for every analysis with the same seed and size.
       indices = new Rng(spec.seed ^ 0x5eed).permutation(n).slice(0, spec.samples).sort();
       split = subsetSplit(split, indices);
+    }
+    const order = batchLevelOrder(loss, split.xShape[0], spec.batchSize, spec.seed);
+    if (order) {
+      split = subsetSplit(split, order);
+      const before = indices;
+      indices = before ? order.map((k) => before[k]) : order;
+      info.batches = { size: spec.batchSize, count: Math.ceil(split.xShape[0] / spec.batchSize), seed: spec.seed };
     }
     const data = objectiveData(loaded.model, loss, split, dataset.labelsAreIndices, path.basename(spec.data));
     const objective = new Objective(loaded.model, loss, data, spec.batchSize);

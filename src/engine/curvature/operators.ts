@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { InputError } from '../../shared/errors';
 import { accumulateGrads, batchGrads, batchJvp, batchOutputs, batchVjp, outputUnits } from '../autodiff';
 import { FrozenKinks } from './frozenKinks';
 import type { LinearOperator } from '../linalg/operator';
@@ -79,6 +80,9 @@ export class EmpiricalFisherOperator implements LinearOperator {
     private readonly obj: Objective,
     private readonly theta: Float32Array = obj.theta0,
   ) {
+    if (obj.lossFn.batchLevel) {
+      throw new InputError('--operator', `the empirical Fisher needs per-sample gradients; ${obj.lossFn.name} is a batch-level loss, which has none. Use --operator hessian`);
+    }
     this.dim = obj.dim;
   }
 

@@ -4,7 +4,7 @@ import { InputError } from '../../shared/errors';
 import type { Provenance } from '../../shared/provenance';
 import type { Inputs } from '../../shared/specs/common';
 import { resolveCheckpoints, seriesHash, type CheckpointHeader } from '../checkpoints';
-import { objectiveData, resolveLoss } from '../inputs';
+import { batchLevelOrder, objectiveData, resolveLoss } from '../inputs';
 import { Rng } from '../linalg/rng';
 import { loadDataset, subsetSplit, type Dataset, type Split } from '../loaders/dataset';
 import { loadLayersModelFromFile, type LoadedModel } from '../loaders/modelJson';
@@ -56,6 +56,11 @@ export async function prepareSeries(spec: SeriesInputs, opts: { testSamples?: nu
     if (spec.samples !== undefined && spec.samples < n) {
       // The same seeded subset as every other analysis with this seed and size (inputs.ts).
       trainSplit = subsetSplit(trainSplit, new Rng(spec.seed ^ 0x5eed).permutation(n).slice(0, spec.samples).sort());
+    }
+    const order = batchLevelOrder(loss, trainSplit.xShape[0], spec.batchSize, spec.seed);
+    if (order) {
+      trainSplit = subsetSplit(trainSplit, order);
+      info.batches = { size: spec.batchSize, count: Math.ceil(trainSplit.xShape[0] / spec.batchSize), seed: spec.seed };
     }
     const train = new Objective(working.model, loss, objectiveData(working.model, loss, trainSplit, dataset.labelsAreIndices, source), spec.batchSize);
     objectives.push(train);
