@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
-import { resolveLoss } from '../../src/engine/inputs';
-import { Objective } from '../../src/engine/objective';
+import { resolveLoss } from '../../src/engine/tfjs/inputs';
+import { TfjsObjective as Objective } from '../../src/engine/tfjs/objective';
 import type { LoadedModel } from '../../src/engine/loaders/model';
-import { lossCurvature } from '../../src/engine/curvature/lossHessian';
+import { lossCurvature } from '../../src/engine/tfjs/lossHessian';
 
 /**
  * Cross-entropy from logits whenever the model's last layer is a softmax (a sigmoid for binary

@@ -5,7 +5,7 @@ import type { HessianPayload } from '../../shared/results/hessian';
 import { HessianSpecSchema, type HessianSpec, type HessianSpecInput } from '../../shared/specs/hessian';
 import type { AnalysisContext } from '../analysisContext';
 import { assertFiniteStart, monitored, vectorMegabytes } from '../curvature/guard';
-import { curvatureOperator, layerRanges, restrictOperator, type ParamRange } from '../curvature/operators';
+import { layerRanges, restrictOperator, type ParamRange } from '../curvature/paramRanges';
 import { withPreparedInputs, type PreparedInputs } from '../inputs';
 import { hutchinsonDiagonal, hutchinsonTrace, hutchPlusPlus } from '../linalg/hutchinson';
 import { lanczosEigs } from '../linalg/lanczos';
@@ -104,7 +104,7 @@ async function computeHessian(spec: HessianSpec, prepared: PreparedInputs, watch
   const start = await obj.evaluate(obj.theta0);
   const { loss, grad } = await obj.grad(obj.theta0);
   assertFiniteStart(spec, prepared, loss, grad);
-  const curv = curvatureOperator(obj, spec.operator, { relativeStep: spec.fdStep });
+  const curv = obj.curvature(spec.operator, { relativeStep: spec.fdStep });
   watch.lap('start');
 
   const layers = layerRanges(obj);
@@ -339,7 +339,7 @@ async function computeHessian(spec: HessianSpec, prepared: PreparedInputs, watch
     throw err;
   } finally {
     curv.dispose();
-    obj.setParams(obj.theta0);
+    await obj.setParams(obj.theta0);
   }
   const result = save(true);
   ctx.progress(1, 'done', result);
