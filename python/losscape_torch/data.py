@@ -63,7 +63,7 @@ def _is_factory(obj):
 
 
 def _is_dataset(v):
-    return hasattr(v, "__getitem__") and hasattr(v, "__len__") and not isinstance(v, (tuple, list, dict)) and not hasattr(v, "shape")
+    return hasattr(v, "__getitem__") and hasattr(v, "__len__") and not isinstance(v, (tuple, list, dict, str, bytes)) and not hasattr(v, "shape")
 
 
 def subset(x, y, samples):

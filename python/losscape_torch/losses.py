@@ -159,6 +159,11 @@ class UserLoss(Loss):
 
 
 class PaperLoss(UserLoss):
+    """A loss of paper_losses.py (issue 11's torch versions). Per-sample ones read the outputs as
+    logits ([n] values); batch-level ones (multi_similarity) give one value per batch, so the
+    objective is Σ_b n_b L_b / n over the worker's batches — the client sends the sample order
+    (samples.indices) that fixes those batches, as the TF.js engine's lossBatches does."""
+
     def __init__(self, torch, name, params):
         try:
             from .paper_losses import paper_loss
@@ -166,11 +171,27 @@ class PaperLoss(UserLoss):
             raise InputError("--loss", f"the paper loss '{name}' needs losscape_torch/paper_losses.py, which this worker does not have")
         try:
             fn = paper_loss(name, params or {})
+        except ValueError as e:
+            raise InputError("--loss-param", str(e).strip().splitlines()[0] if str(e).strip() else name)
         except Exception as e:
             raise InputError("--loss", f"paper loss '{name}': {describe(e)}")
-        super().__init__(torch, fn, "paper_losses.py", name, True)
+        batch_level = bool(getattr(fn, "batch_level", False))
+        super().__init__(torch, fn, "paper_losses.py", name, not batch_level)
         self.name = name
-        self.description = f"paper loss {name}"
+        self.classification = not batch_level
+        self.from_logits = not batch_level
+        self.params = dict(getattr(fn, "params", params or {}))
+        self.description = getattr(fn, "definition", f"paper loss {name}")
+
+    def correct(self, out, y):
+        if not self.classification:
+            return None
+        out2 = out.reshape(out.shape[0], -1)
+        truth = y.reshape(-1).long() if y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1) else y.reshape(out2.shape).argmax(-1)
+        return (out2.argmax(-1) == truth).to(self.torch.float64)
+
+    def to_json(self):
+        return dict(super().to_json(), params=self.params)
 
 
 def _last_module(model):

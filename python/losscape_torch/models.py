@@ -6,6 +6,7 @@ import json
 import os
 import re
 import struct
+import sys
 
 import numpy as np
 
@@ -83,7 +84,17 @@ def _torch_load(torch, path):
     try:
         return torch.load(path, **kwargs)
     except Exception as e:
-        if kwargs.get("weights_only") and "weights_only" in str(e).lower() or "Unpickl" in type(e).__name__:
+        text = str(e)
+        if kwargs.get("weights_only") and "Unsupported operand" in text and torch.__version__.startswith("1."):
+            # torch 1.13's first weights-only unpickler cannot read Python floats (a checkpoint's
+            # {"lr": 0.1}); the worker runs in trusted workspaces only, so that torch reads it in full.
+            print(f"losscape_torch: {path}: torch {torch.__version__}'s weights_only loader cannot read this "
+                  "checkpoint; reading it with weights_only=False", file=sys.stderr)
+            try:
+                return torch.load(path, map_location="cpu", weights_only=False)
+            except Exception as e2:
+                raise InputError(path, f"cannot be read by torch.load ({describe(e2)})")
+        if kwargs.get("weights_only") and ("Unsupported global" in text or "Unsupported class" in text or "GLOBAL" in text):
             raise InputError(path, "holds objects other than tensors and plain containers; Losscape reads weights "
                                    "with torch.load(weights_only=True) — save model.state_dict() instead")
         raise InputError(path, f"cannot be read by torch.load ({describe(e)})")

@@ -265,3 +265,26 @@ class Objective:
             for c in range(units):
                 out[r, c] = self._flat(self._vjp(f[c], None, retain=c + 1 < units))
         return out
+
+    def ntk(self, units):
+        """K[i, j] = Σ_c ⟨∂f_ic/∂θ, ∂f_jc/∂θ⟩, from the output Jacobian built in blocks of samples
+        (memory: one block's rows at a time plus K)."""
+        torch = self.torch
+        n = self.n
+        block = max(1, min(n, int(2 ** 26 // max(1, units * self.dim))))
+        rows = []
+        for start in range(0, n, block):
+            rows.append(self.output_jacobian(range(start, min(n, start + block)), units))
+        if len(rows) == 1:
+            J = rows[0]
+            return torch.einsum("icp,jcp->ij", J, J)
+        K = torch.zeros((n, n), dtype=self.acc_dtype, device=self.device)
+        offs = [0]
+        for r in rows:
+            offs.append(offs[-1] + r.shape[0])
+        for a, Ja in enumerate(rows):
+            for b in range(a, len(rows)):
+                blk = torch.einsum("icp,jcp->ij", Ja, rows[b])
+                K[offs[a]:offs[a + 1], offs[b]:offs[b + 1]] = blk
+                K[offs[b]:offs[b + 1], offs[a]:offs[a + 1]] = blk.T
+        return K

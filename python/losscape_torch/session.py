@@ -102,6 +102,22 @@ class Session:
             step = step_from_name(path)
         return {"step": step}, [_np(theta.to(obj.dtype))]
 
+    def load_checkpoint(self, params, frames):
+        """A checkpoint's full state (parameters and buffers such as BatchNorm running statistics)
+        into the loaded model: the current θ becomes the checkpoint's."""
+        obj = self._need()
+        path = params.get("file")
+        step = load_weights(self.torch, obj.model, path)
+        obj.model.to(device=obj.device, dtype=obj.dtype)
+        if step is None:
+            step = step_from_name(path)
+        return {"step": step}, [_np(obj.get_flat())]
+
+    def ntk(self, params, frames):
+        """The empirical NTK K = Σ_c J_c J_cᵀ over every sample pair, [n, n] (f64)."""
+        obj = self._need()
+        return {"shape": [obj.n, obj.n]}, [_np(obj.ntk(self.units))]
+
     def set_params(self, params, frames):
         if len(frames) != 1:
             raise InputError(None, "set_params takes one frame")
@@ -229,5 +245,5 @@ def _labels(torch, y, out, dtype):
     return y.to(dtype)
 
 
-METHODS = ("hello", "load", "read_weights", "set_params", "store", "drop", "loss", "grad", "matmat",
+METHODS = ("hello", "load", "read_weights", "load_checkpoint", "ntk", "set_params", "store", "drop", "loss", "grad", "matmat",
            "per_sample_losses", "subset_grads", "outputs", "jvp", "vjp", "output_jacobian", "dispose")

@@ -7,7 +7,7 @@ import { runSaliency } from '../../src/engine/analyses/saliency';
 import { selectBackend } from '../../src/engine/backend';
 import { prepareInputs } from '../../src/engine/inputs';
 import { Rng } from '../../src/engine/linalg/rng';
-import { sidecarPath } from '../../src/engine/resultWriter';
+import { sidecarFile } from '../../src/engine/resultWriter';
 import { setEngineInfo } from '../../src/engine/runtime';
 import { InputError } from '../../src/shared/errors';
 import { parseResult } from '../../src/shared/result';
@@ -55,7 +55,7 @@ describe('saliency analysis (M-FAC OBS, in process)', () => {
       const parsed = parseResult(JSON.parse(readFileSync(out, 'utf8')), out);
       assert.ok(parsed.kind === 'saliency' && parsed.complete);
       const s = r.result;
-      const sal = readSidecarArray(readFileSync(sidecarPath(out)), s.saliency!);
+      const sal = readSidecarArray(readFileSync(sidecarFile(out, s.saliency!)), s.saliency!);
       const want = reference(m, b, 1e-3, 2);
       for (let i = 0; i < want.length; i++) assert.ok(Math.abs(sal[i] - want[i]) <= 1e-3 * want[i] + 1e-12, `entry ${i}: ${sal[i]} vs ${want[i]}`);
       // Summaries are consistent with the vector.

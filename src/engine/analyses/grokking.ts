@@ -207,7 +207,7 @@ async function computeGrokking(spec: GrokkingSpec, series: PreparedSeries, watch
         await checkpoint(ctx.stop);
         const curv = sharpObj.curvature(payload.sharpness.operator === 'hessian' ? 'hessian' : 'ggn', { theta });
         try {
-          const r = await lanczosEigs(curv.op, { k: 1, which: 'largest', maxIter: Math.min(30, sharpObj.dim), rng: new Rng(spec.seed + 31), stop: ctx.stop });
+          const r = await lanczosEigs(curv.op, { k: 1, which: 'largest', rng: new Rng(spec.seed + 31), stop: ctx.stop });
           payload.sharpness.lambdaMax[i] = finite(r.eigenvalues[0]);
         } finally {
           curv.dispose();

@@ -10,7 +10,7 @@ import { hessianDirections } from '../curvature/hessianDirections';
 import { Rng } from '../linalg/rng';
 import { makeProvenance, type Stopwatch } from '../provenance';
 import { evaluateGrid } from '../landscapeGrid';
-import { SidecarWriter, sidecarPath, writeResult } from '../resultWriter';
+import { SidecarWriter, freshSidecarPath, writeResult } from '../resultWriter';
 import { engineInfo } from '../runtime';
 
 type LandscapeResult = ResultOf<'landscape'>;
@@ -59,7 +59,7 @@ async function computeLandscape(spec: LandscapeSpec, prepared: PreparedInputs, w
   watch.lap('directions');
 
   const out = path.resolve(spec.out);
-  const sidecar = new SidecarWriter(sidecarPath(out));
+  const sidecar = new SidecarWriter(freshSidecarPath(out));
   const directions: DirectionsInfo = {
     kind: line ? 'interpolation' : eigen ? 'hessian' : 'random',
     norm: line || eigen ? 'none' : spec.norm,

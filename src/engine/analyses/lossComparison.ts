@@ -13,7 +13,7 @@ import { hutchinsonTrace } from '../linalg/hutchinson';
 import { lanczosEigs } from '../linalg/lanczos';
 import { Rng } from '../linalg/rng';
 import { makeProvenance, Stopwatch } from '../provenance';
-import { SidecarWriter, sidecarPath, writeResult } from '../resultWriter';
+import { SidecarWriter, freshSidecarPath, writeResult } from '../resultWriter';
 import { engineInfo } from '../runtime';
 
 type LossComparisonResult = ResultOf<'loss-comparison'>;
@@ -59,7 +59,7 @@ async function compare(spec: LossComparisonSpec, prepared: PreparedInputs[], wat
   const rng = new Rng(spec.seed);
   const dirs = [0, 1].map(() => randomDirection(theta, first.groups, rng, spec.norm, spec.bias));
   const out = path.resolve(spec.out);
-  const sidecar = new SidecarWriter(sidecarPath(out));
+  const sidecar = new SidecarWriter(freshSidecarPath(out));
   const directions = {
     kind: 'random' as const,
     norm: spec.norm,

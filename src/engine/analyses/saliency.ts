@@ -11,7 +11,7 @@ import { MFacInverse } from '../linalg/mfac';
 import { Rng } from '../linalg/rng';
 import type { Objective } from '../objective';
 import { makeProvenance, type Stopwatch } from '../provenance';
-import { SidecarWriter, sidecarPath, writeResult } from '../resultWriter';
+import { SidecarWriter, freshSidecarPath, writeResult } from '../resultWriter';
 import { engineInfo } from '../runtime';
 
 type SaliencyResult = ResultOf<'saliency'>;
@@ -60,7 +60,7 @@ async function computeSaliency(spec: SaliencySpec, prepared: PreparedInputs, wat
   watch.lap('start');
 
   const out = path.resolve(spec.out);
-  const sidecar = new SidecarWriter(sidecarPath(out));
+  const sidecar = new SidecarWriter(freshSidecarPath(out));
   const payload: SaliencyPayload = {
     dim: d,
     loss,

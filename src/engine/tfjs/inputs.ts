@@ -129,7 +129,11 @@ export async function prepareTfjsInputs(spec: Inputs): Promise<PreparedTfjsInput
     const { loss, info } = resolveLoss(spec, loaded);
     let split = dataset.train;
     let indices = seededSubset(split.xShape[0], spec);
-    if (indices) split = subsetSplit(split, indices);
+    if (indices) {
+      // Shapes and label ranges are checked on every sample of the file, not only the subset used.
+      objectiveData(loaded.model, loss, split, dataset.labelsAreIndices, path.basename(spec.data));
+      split = subsetSplit(split, indices);
+    }
     const batching = batchLevelOrder(loss, split.xShape[0], spec);
     if (batching) {
       split = subsetSplit(split, batching.order);
