@@ -34,7 +34,7 @@ export async function runLossComparison(input: LossComparisonSpecInput, ctx: Ana
   const spec: LossComparisonSpec = LossComparisonSpecSchema.parse(input);
   const watch = new Stopwatch();
   const inputsFor = (i: number): Inputs => {
-    const { kind: _k, losses, top: _t, probes: _p, rho: _r, ascentSteps: _a, points1d: _1, points2d: _2, range: _g, norm: _n, bias: _b, ...inputs } = spec;
+    const { kind: _k, losses, top: _t, maxIter: _i, probes: _p, rho: _r, ascentSteps: _a, points1d: _1, points2d: _2, range: _g, norm: _n, bias: _b, ...inputs } = spec;
     return { ...inputs, loss: losses[i].name, lossParams: losses[i].params };
   };
   // Every loss is resolved (names, parameters, batch sizes) before any work starts: a bad one is one line, at once.
@@ -116,7 +116,7 @@ async function compare(spec: LossComparisonSpec, prepared: PreparedInputs[], wat
       let trace;
       try {
         // The same seeded start vector and probes for every loss.
-        eig = await lanczosEigs(curv.op, { k: spec.top, rng: new Rng((spec.seed * 7919 + 1) >>> 0), stop: ctx.stop });
+        eig = await lanczosEigs(curv.op, { k: spec.top, ...(spec.maxIter ? { maxIter: spec.maxIter } : {}), rng: new Rng((spec.seed * 7919 + 1) >>> 0), stop: ctx.stop });
         trace = await hutchinsonTrace(curv.op, { probes: spec.probes, rng: new Rng((spec.seed * 7919 + 2) >>> 0), stop: ctx.stop });
       } finally {
         curv.dispose();

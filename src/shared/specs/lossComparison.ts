@@ -15,6 +15,8 @@ export const LossComparisonSpecSchema = InputsSchema.omit({ loss: true, lossPara
   losses: z.array(LossChoiceSchema).min(1).max(12),
   /** Top Hessian eigenvalues per loss (Lanczos). */
   top: z.number().int().min(1).max(20).default(3),
+  /** Cap on Lanczos operator products per loss (default: the Lanczos default, until convergence). */
+  maxIter: z.number().int().positive().optional(),
   /** Hutchinson probes per loss. */
   probes: z.number().int().min(2).max(1000).default(30),
   /** SAM radius ρ. */
