@@ -6,6 +6,7 @@ import { GrokkingSpecSchema, type GrokkingSpec, type GrokkingSpecInput } from '.
 import { checkpoint, type AnalysisContext } from '../analysisContext';
 import { defaultLossThreshold, detectGrokkingEvents } from '../grokking/events';
 import { effectiveRank, kernelAlignment, kernelDistance, kernelMovement, kernelTrace } from '../grokking/ntk';
+import { runGrokkingSweep } from './grokkingSweep';
 import { seedMetadataOf, seedStatistics, type SeedModelMetadata } from '../grokking/seedModel';
 import { labelMatrix, normStats, outputChange, trajectoryKL } from '../grokking/stats';
 import { lanczosEigs } from '../linalg/lanczos';
@@ -48,6 +49,7 @@ function seedModelOf(series: PreparedSeries): SeedModelMetadata | null {
 
 export async function runGrokking(input: GrokkingSpecInput, ctx: AnalysisContext): Promise<GrokkingResult> {
   const spec: GrokkingSpec = GrokkingSpecSchema.parse(input);
+  if (spec.sweepAlpha) return runGrokkingSweep(spec, ctx, (one, c) => runGrokking(one, c));
   const watch = new Stopwatch();
   const series = await prepareSeries(spec, { testSamples: spec.testSamples });
   try {
