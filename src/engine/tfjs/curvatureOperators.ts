@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { InputError } from '../../shared/errors';
 import { accumulateGrads, batchGrads, batchJvp, batchOutputs, batchVjp, outputUnits } from './autodiff';
 import { exactHessianAvailable } from './gradientPatches';
 import { FrozenKinks } from './frozenKinks';
@@ -150,6 +151,13 @@ export class GaussNewtonOperator extends DeviceSummedOperator {
 
 /** F v = (1/n) Σₙ ∇ℓₙ (∇ℓₙᵀv): the per-sample directional derivatives by the dual trick, then one VJP. */
 export class EmpiricalFisherOperator extends DeviceSummedOperator {
+  constructor(obj: Objective, theta: Float32Array = obj.theta0) {
+    if (obj.lossFn.batchLevel) {
+      throw new InputError('--operator', `the empirical Fisher needs per-sample gradients; ${obj.lossFn.name} is a batch-level loss, which has none. Use --operator hessian`);
+    }
+    super(obj, theta);
+  }
+
   protected batchProduct(b: BatchOf, vt: tf.Tensor[]): tf.Tensor[] {
     const { obj } = this;
     const f = () => batchLosses(obj, b);
