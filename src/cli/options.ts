@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { LossParamError, parseLossParam } from '../shared/lossParams';
 
 /** Parsers for CLI option values; each rejects bad input with a message naming the option. */
 export function intArg(name: string, min = 1) {
@@ -32,6 +33,17 @@ export function rangeArg(v: string): [number, number] {
   const nums = floatListArg('--range')(v);
   if (nums.length !== 2 || !(nums[0] < nums[1])) throw new InvalidArgumentError(`--range must be two increasing numbers 'a,b', got '${v}'`);
   return [nums[0], nums[1]];
+}
+
+/** `--loss-param KEY=VALUE`, repeatable: collected into one record (a later key wins). */
+export function lossParamArg(v: string, previous: Record<string, number> | undefined): Record<string, number> {
+  try {
+    const [k, value] = parseLossParam(v);
+    return { ...(previous ?? {}), [k]: value };
+  } catch (err) {
+    if (err instanceof LossParamError) throw new InvalidArgumentError(err.message);
+    throw err;
+  }
 }
 
 export function jsonObjectArg(name: string) {
@@ -70,13 +82,14 @@ export function addInputOptions(cmd: Command, opts: { model?: boolean | 'series'
     .option('--train-mode', 'torch: evaluate the model in train() mode (dropout, batch statistics) instead of eval()')
     .option('--data-module <file.py:NAME>', 'torch: a function (or value) in a .py file returning (x, y) tensors or a map-style Dataset; replaces --data')
     .option('--loss <name>', "loss name (Keras/TF.js/PyTorch names); default: the model's training config")
+    .option('--loss-param <key=value>', 'a parameter of a parameterised loss, repeatable (comp_sum tau, gce q, zloss a and b, multi_similarity alpha, beta, lambda, epsilon)', lossParamArg)
     .option('--loss-module <file>', 'JS/TS module exporting a loss function (yTrue, yPred) => per-sample losses, or for torch loss.py:NAME (a function (outputs, targets) or an nn.Module class); overrides --loss')
     .option('--loss-export <name>', 'which export of --loss-module to use (default: default, the only function, or one named *loss*)')
     .option('--label-column <name>', 'CSV label column', 'label')
     .addOption(new Option('--from-logits', 'treat model outputs as logits (default: decided from the last activation)'))
     .addOption(new Option('--from-probabilities', 'treat model outputs as probabilities').conflicts('fromLogits'))
     .option('--samples <k>', 'seeded subset of k training samples (default: all)', intArg('--samples'))
-    .option('--batch-size <n>', 'evaluation batch size', intArg('--batch-size'), 512)
+    .option('--batch-size <n>', 'evaluation batch size; for a batch-level loss (multi_similarity) the size of its fixed seeded batches', intArg('--batch-size'), 512)
     .option('--seed <s>', 'random seed', intArg('--seed', 0), 0)
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).default('auto'))
     .requiredOption('--out <file>', 'result file to write (*.losscape.json); the binary sidecar goes beside it');
@@ -94,6 +107,7 @@ export interface InputFlags {
   trainMode?: boolean;
   dataModule?: string;
   loss?: string;
+  lossParam?: Record<string, number>;
   lossModule?: string;
   lossExport?: string;
   labelColumn: string;
@@ -120,6 +134,7 @@ export function inputsFromFlags(f: InputFlags) {
     trainMode: f.trainMode,
     dataModule: f.dataModule,
     loss: f.loss,
+    lossParams: f.lossParam,
     lossModule: f.lossModule,
     lossExport: f.lossExport,
     labelColumn: f.labelColumn,
@@ -129,4 +144,11 @@ export function inputsFromFlags(f: InputFlags) {
     seed: f.seed,
     out: f.out,
   };
+}
+
+/** `--hv`: how Hessian-vector products are computed, wherever they are used. */
+export function hvOption(): Option {
+  return new Option('--hv <product>', 'Hessian-vector products: exact (double backprop) or finite-difference (central differences of gradients, for cross-checks)')
+    .choices(['exact', 'finite-difference'])
+    .default('exact');
 }

@@ -14,11 +14,15 @@ describe('CodeLens → loss to run', () => {
     assert.deepEqual(lensLoss({ site: s, languageId: 'python', filePath: '/w/t.py' }, false), { overrides: { loss: 'categorical_crossentropy', fromLogits: true } });
   });
 
-  it('explains a library loss the engine lacks, and a custom Python loss', () => {
+  it('explains a library loss the engine lacks; runs a custom Python loss on the torch engine (trusted workspaces only)', () => {
     const kl = lensLoss({ site: site('kl = nn.KLDivLoss()\n', 'python', 'KLDivLoss'), languageId: 'python', filePath: '/w/t.py' }, true);
     assert.ok('message' in kl && /KLDivLoss is not one of the losses/.test(kl.message) && kl.message.includes('categorical_crossentropy'));
     const py = lensLoss({ site: site('def focal_loss(p, y):\n  return p\n', 'python', 'focal_loss'), languageId: 'python', filePath: '/w/t.py' }, true);
-    assert.ok('message' in py && /custom Python loss/.test(py.message) && /cannot run Python/.test(py.message));
+    assert.deepEqual(py, { overrides: { lossModule: { path: '/w/t.py', export: 'focal_loss' } } });
+    const cls = lensLoss({ site: site('class FocalLoss(nn.Module):\n  def forward(self, x, y):\n    return x\n', 'python', 'FocalLoss'), languageId: 'python', filePath: '/w/t.py' }, true);
+    assert.deepEqual(cls, { overrides: { lossModule: { path: '/w/t.py', export: 'FocalLoss' } } });
+    const untrusted = lensLoss({ site: site('def focal_loss(p, y):\n  return p\n', 'python', 'focal_loss'), languageId: 'python', filePath: '/w/t.py' }, false);
+    assert.ok('message' in untrusted && untrusted.trust === true && /PyTorch engine/.test(untrusted.message));
   });
 
   it('runs an exported JS/TS loss from its module only in a trusted workspace', () => {

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { FolderConfiguration } from '../config/configStore';
-import { resolveConfigPath, toSpec, type RunOverrides } from '../config/runConfig';
+import { resolveConfigPath, toSpec, usesTorch, type RunOverrides } from '../config/runConfig';
+import { pythonInterpreter } from '../engine/pythonInterpreter';
 import { resultFileName, resultKey } from '../results/cacheKey';
 import { inputFingerprints } from '../results/fingerprint';
 import type { AnalysisRequest } from './analysisRunner';
@@ -19,7 +20,9 @@ export function resultsFolder(folder: vscode.WorkspaceFolder): string {
 export async function prepareRequest(entry: FolderConfiguration, overrides: RunOverrides, what: string, recompute = false): Promise<AnalysisRequest | string> {
   const folder = entry.folder.uri.fsPath;
   const trusted = vscode.workspace.isTrusted;
-  const draft = toSpec(entry.config, { folder, out: path.join(folder, 'pending.losscape.json'), trusted }, overrides);
+  // The torch engine runs the user's interpreter (asked for only when a configuration needs it).
+  const python = trusted && usesTorch(entry.config) && !entry.config.python ? await pythonInterpreter(entry.folder) : undefined;
+  const draft = toSpec(entry.config, { folder, out: path.join(folder, 'pending.losscape.json'), trusted, python }, overrides);
   if (!draft.ok) return draft.reason;
   let out = entry.config.out ? resolveConfigPath(entry.config.out, folder) : undefined;
   if (!out) {

@@ -1,10 +1,11 @@
 /**
  * Which loss a CodeLens click runs. A library loss the engine has runs under that name; an
- * exported JS/TS loss function runs from its module (the engine bundles it), in trusted
- * workspaces only; a custom Python loss, or a library loss the engine lacks, gets a message
+ * exported JS/TS loss function runs from its module (the engine bundles it); a custom Python
+ * loss (a function or an nn.Module class) runs in the torch engine on the configuration's
+ * PyTorch model; both in trusted workspaces only. A library loss the engine lacks gets a message
  * saying what is supported. Pure (unit-tested without VS Code).
  */
-import { UNTRUSTED_MODULE_REASON, type RunOverrides } from '../config/runConfig';
+import { UNTRUSTED_MODULE_REASON, UNTRUSTED_TORCH_REASON, type RunOverrides } from '../config/runConfig';
 import { ENGINE_LOSSES } from '../../shared/lossNames';
 import type { LossSite } from './lossDetector';
 
@@ -25,11 +26,9 @@ export function lensLoss(args: LensTarget, trusted: boolean): { overrides: RunOv
     return { message: `${site.library} is not one of the losses Losscape's engine computes. Supported: ${SUPPORTED} (and their Keras, TF.js and PyTorch spellings).` };
   }
   if (args.languageId === 'python') {
-    return {
-      message:
-        `${site.symbol} is a custom Python loss. Losscape computes in its own TensorFlow.js engine and cannot run Python code. ` +
-        `Use a built-in loss (${SUPPORTED}) in .vscode/losscape.json, or write the loss as an exported JS/TS function (yTrue, yPred) → per-sample losses and point "lossModule" at it.`,
-    };
+    // Run by the torch engine as loss.py:NAME on the configuration's PyTorch model.
+    if (!trusted) return { message: UNTRUSTED_TORCH_REASON, trust: true };
+    return { overrides: { lossModule: { path: args.filePath, export: site.symbol } } };
   }
   if (site.origin !== 'function') {
     return { message: `Losscape cannot tell where ${site.symbol} is defined; use the lens above its definition, or set "lossModule" and "lossExport" in .vscode/losscape.json.` };

@@ -71,7 +71,8 @@ export const RunConfigurationObject = z
     /** grokking, trajectory: a folder of checkpoint folders, a glob, or a list of model.json paths. */
     checkpoints: CheckpointsSchema.optional(),
     data: z.string().min(1),
-    loss: z.string().min(1).optional(),
+    /** A loss name, or a parameterised loss `{ name, params }` (the engine checks the parameters). */
+    loss: z.union([z.string().min(1), z.object({ name: z.string().min(1), params: z.record(z.string(), z.number()).optional() }).strict()]).optional(),
     /** A JS/TS module of the workspace exporting the loss; run only in a trusted workspace. */
     lossModule: z.string().min(1).optional(),
     /** Its export to use; default: `default`, the only function, or the one named like *loss*. */
@@ -119,12 +120,15 @@ export const RunConfigurationObject = z
     densityStarts: option(hess.densityStarts),
     perLayer: option(hess.perLayer),
     fdStep: option(hess.fdStep),
+    /** hessian: exact (double backprop) or finite-difference Hessian products. */
+    hv: option(hess.hv),
     memoryLimitMb: option(hess.memoryLimitMb),
     vectors: option(hess.vectors),
     // saliency
     gradients: option(sal.gradients),
     gradientBatch: option(sal.gradientBatch),
     lambda: option(sal.lambda),
+    blockSize: option(sal.blockSize),
     sparsities: option(sal.sparsities),
     // grokking
     probe: option(grok.probe),
@@ -139,6 +143,8 @@ export const RunConfigurationObject = z
     sharpness: option(grok.sharpness),
     sharpnessSamples: option(grok.sharpnessSamples),
     learningRate: option(grok.learningRate),
+    sweepAlpha: option(grok.sweepAlpha),
+    mainAlpha: option(grok.mainAlpha),
     // trajectory
     mode: option(traj.mode),
     from: option(traj.from),
@@ -168,16 +174,16 @@ export function usesTorch(config: Pick<RunConfiguration, 'engine' | 'model'>): b
  * checkpoints included); schemas/losscape.schema.json lists the same (a unit test checks).
  */
 export const FIELDS: Record<AnalysisName, readonly Field[]> = {
-  landscape: ['model', 'dims', 'points', 'range', 'norm', 'bias', 'to', 'accuracy', 'directions'],
+  landscape: ['model', 'dims', 'points', 'range', 'norm', 'bias', 'to', 'accuracy', 'directions', 'hv'],
   sharpness: ['model', 'rho', 'ascentSteps', 'asam', 'asamRho', 'eta', 'keskar', 'epsilon', 'subspace', 'averageSamples', 'sigma'],
   hessian: [
     'model', 'operator', 'top', 'bottom', 'method', 'maxIter', 'tol', 'trace', 'traceMethod', 'probes', 'diagonal', 'density', 'densitySteps',
-    'densityStarts', 'perLayer', 'fdStep', 'memoryLimitMb', 'vectors',
+    'densityStarts', 'perLayer', 'fdStep', 'hv', 'memoryLimitMb', 'vectors',
   ],
-  saliency: ['model', 'gradients', 'gradientBatch', 'lambda', 'top', 'sparsities'],
+  saliency: ['model', 'gradients', 'gradientBatch', 'lambda', 'blockSize', 'top', 'sparsities'],
   grokking: [
     'checkpoints', 'model', 'probe', 'testSamples', 'lag', 'temperature', 'trainLossBelow', 'testLossBelow', 'trainAccuracyAbove', 'testAccuracyAbove',
-    'sharpness', 'sharpnessSamples', 'learningRate',
+    'sharpness', 'sharpnessSamples', 'learningRate', 'sweepAlpha', 'mainAlpha', 'hv',
   ],
   trajectory: ['checkpoints', 'model', 'mode', 'from', 'to', 'through', 'points', 'margin', 'range', 'accuracy'],
 };
@@ -332,12 +338,17 @@ export function toSpec(config: RunConfiguration, ctx: SpecContext, overrides: Ru
     return m ? `${abs(m[1])}:${m[2]}` : abs(p);
   };
   const lensLoss = overrides.loss !== undefined || overrides.lossModule !== undefined;
-  const loss = lensLoss ? overrides.loss : config.loss;
+  const configLoss = typeof config.loss === 'object' ? config.loss : config.loss === undefined ? undefined : { name: config.loss, params: undefined };
+  const loss = lensLoss ? overrides.loss : configLoss?.name;
+  const lossParams = lensLoss ? undefined : configLoss?.params;
   const fromLogits = lensLoss ? overrides.fromLogits : (overrides.fromLogits ?? config.fromLogits);
   const lossModule = lensLoss ? overrides.lossModule?.path : config.lossModule && abs(config.lossModule);
   const lossExport = lensLoss ? overrides.lossModule?.export : config.lossExport;
   if (lossModule && !ctx.trusted) return { ok: false, reason: UNTRUSTED_MODULE_REASON };
   if (usesTorch(config) && !ctx.trusted) return { ok: false, reason: UNTRUSTED_TORCH_REASON };
+  if (lossModule && /\.py(:[A-Za-z_]\w*)?$/i.test(lossModule) && !usesTorch(config)) {
+    return { ok: false, reason: `A Python loss runs on a PyTorch model (the torch engine); configuration "${config.name}" has a TF.js/Keras model. Pick or add a configuration with a PyTorch model ("model": "net.py:NAME", "weights": …).` };
+  }
   const python = config.python ?? ctx.python;
   const inputs = {
     data: abs(config.data),
@@ -351,6 +362,7 @@ export function toSpec(config: RunConfiguration, ctx: SpecContext, overrides: Ru
     ...(config.dataModule !== undefined ? { dataModule: absRef(config.dataModule) } : {}),
     out,
     ...(loss !== undefined ? { loss } : {}),
+    ...(lossParams !== undefined ? { lossParams } : {}),
     ...(lossModule ? { lossModule } : {}),
     ...(lossModule && lossExport ? { lossExport } : {}),
     ...(fromLogits !== undefined ? { fromLogits } : {}),

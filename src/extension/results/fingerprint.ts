@@ -86,6 +86,6 @@ export async function inputFingerprints(spec: AnalysisSpecInput): Promise<Record
   if (spec.dataModule) out[spec.dataModule] = await statPrint(file(spec.dataModule));
   if ('checkpoints' in spec) for (const p of [spec.checkpoints].flat()) out[p] = await seriesPrint(p);
   if (spec.kind === 'landscape' && spec.to) out[spec.to] = await modelPrint(spec.to);
-  if (spec.lossModule) out[spec.lossModule] = await statPrint(file(spec.lossModule));
+  if ('lossModule' in spec && spec.lossModule) out[spec.lossModule] = await statPrint(file(spec.lossModule));
   return out;
 }

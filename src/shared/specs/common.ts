@@ -31,6 +31,8 @@ export const InputsSchema = z.object({
   data: z.string().min(1),
   /** Loss name; omitted → the loss in the model's training config. */
   loss: z.string().optional(),
+  /** Parameters of a parameterised loss (`--loss-param KEY=VALUE`), checked by the engine; defaults fill the rest. */
+  lossParams: z.record(z.string(), z.number()).optional(),
   /**
    * A JS/TS module exporting a loss function (yTrue, yPred) → per-sample losses, or for the torch
    * engine `loss.py:NAME` (a function (outputs, targets) or an nn.Module class); runs user code,
