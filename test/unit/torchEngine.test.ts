@@ -76,7 +76,7 @@ describe('torch engine (PyTorch worker) against the TF.js engine', function () {
         }
       });
 
-      it('Hessian and GGN products agree (k vectors in one matmat, each in its engine's layout; 1e-4)', async () => {
+      it('Hessian and GGN products agree (k vectors in one matmat, each in its engine’s layout; 1e-4)', async () => {
         const a = await prepareInputs({ ...tfjsSpec(), out: 'x' });
         const b = await prepareInputs({ ...torchSpec(), out: 'x' });
         try {
