@@ -257,6 +257,9 @@ export async function lockOutput<T>(out: string, inputs: string[], run: () => Pr
     removeStale(abs, previousSidecars(abs), new Set());
     return await run();
   } finally {
+    // A run that failed between its sidecar and its JSON (a full disk, an error) leaves the
+    // result file as it was: the sidecar it wrote is not named there and goes.
+    removeStale(abs, previousSidecars(abs), new Set());
     try {
       fs.unlinkSync(lock);
     } catch {
