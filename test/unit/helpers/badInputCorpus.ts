@@ -131,7 +131,7 @@ export async function makeBadInputCorpus(ws: TinyWorkspace): Promise<BadCase[]> 
   {
     const nan = new Float32Array(shardBytes.buffer.slice(shardBytes.byteOffset, shardBytes.byteOffset + shardBytes.byteLength));
     nan[5] = Number.NaN;
-    modelCase('NaN weight', variant(() => undefined, new Uint8Array(nan.buffer)), /weight 'dense_Dense1\/kernel' holds NaN at flat index 5/);
+    modelCase('NaN weight', variant(() => undefined, new Uint8Array(nan.buffer)), /weight 'dense_Dense\d+\/kernel' holds NaN at flat index 5/);
     const inf = Float32Array.from(nan);
     inf[5] = 1;
     inf[40] = Number.POSITIVE_INFINITY;
