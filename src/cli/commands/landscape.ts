@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import type { LandscapeSpecInput } from '../../shared/specs/landscape';
 import type { BackendPreference } from '../../shared/protocol';
-import { addInputOptions, inputsFromFlags, intArg, rangeArg, type InputFlags } from '../options';
+import { addInputOptions, hvOption, inputsFromFlags, intArg, rangeArg, type InputFlags } from '../options';
 import { describeFailure, runInEngine } from '../runEngine';
 import { summarise } from '../summary';
 
@@ -15,6 +15,7 @@ interface LandscapeFlags extends InputFlags {
   accuracy: boolean;
   directions: 'random' | 'hessian';
   threads?: number;
+  hv: 'exact' | 'finite-difference';
 }
 
 export function landscapeCommand(): Command {
@@ -28,6 +29,7 @@ export function landscapeCommand(): Command {
     .option('--to <file>', 'second model (model.json, .keras or .h5): the 1D line θ₁ + t(θ₂ − θ₁)')
     .option('--threads <n>', '2D grids: 1, or 2 to share the rows with a worker thread (default 2 on a single-threaded backend with a second core)', intArg('--threads'))
     .addOption(new Option('--directions <kind>', 'random (normalised per --norm) or hessian (top Hessian eigenvectors, unit norm)').choices(['random', 'hessian']).default('random'))
+    .addOption(hvOption())
     .option('--no-accuracy', 'do not compute accuracy at each point');
   addInputOptions(cmd);
   cmd.action(async (f: LandscapeFlags) => {
@@ -43,6 +45,7 @@ export function landscapeCommand(): Command {
       accuracy: f.accuracy,
       directions: f.directions,
       threads: f.threads,
+      hv: f.hv,
     };
     try {
       const { out, result } = await runInEngine(spec, f.backend as BackendPreference);

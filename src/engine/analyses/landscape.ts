@@ -68,7 +68,7 @@ async function landscapeOnPlane(
   const obj = prepared.objective;
   const theta = obj.theta0;
   const rng = new Rng(spec.seed);
-  const eigen = !line && spec.directions === 'hessian' ? await hessianDirections(obj, dims, spec.seed, ctx.stop) : null;
+  const eigen = !line && spec.directions === 'hessian' ? await hessianDirections(obj, dims, spec.seed, ctx.stop, 1e-3, spec.hv) : null;
   const dirs: Float32Array[] = line
     ? [await secondModelDirection(spec, prepared)]
     : eigen

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BiasPolicySchema, DirectionNormSchema } from '../results/landscape';
 import { InputsSchema } from './common';
+import { HessianProductSchema } from './hessian';
 
 export const LandscapeSpecSchema = InputsSchema.extend({
   kind: z.literal('landscape'),
@@ -22,6 +23,8 @@ export const LandscapeSpecSchema = InputsSchema.extend({
    * free row (single-threaded backends: wasm, cpu); default 2 when the machine has a second core.
    */
   threads: z.number().int().min(1).max(2).optional(),
+  /** Hessian products for `directions: 'hessian'`: exact (double backprop) or finite differences. */
+  hv: HessianProductSchema.default('exact'),
 });
 export type LandscapeSpec = z.infer<typeof LandscapeSpecSchema>;
 export type LandscapeSpecInput = z.input<typeof LandscapeSpecSchema>;
