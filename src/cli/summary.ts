@@ -1,9 +1,11 @@
 import type { LosscapeResult } from '../shared/result';
 import { summariseGrokking } from './commands/grokking';
+import { summariseScaling } from './scalingSummary';
 import { summariseHessian, summariseSaliency, summariseSharpness } from './curvatureSummary';
 
 /** A few human lines about a result, printed by the CLI after it is written. */
 export function summarise(r: LosscapeResult): string {
+  if (r.kind === 'scaling') return summariseScaling(r.result);
   const p = r.provenance;
   const head = `${r.kind} · ${p.model.parameterCount} parameters · ${p.data.samplesUsed} samples · loss ${p.loss.name} · ${r.backend} · ${p.timings.seconds.toFixed(1)} s`;
   switch (r.kind) {
