@@ -40,6 +40,8 @@ export const ResultSchema = z.discriminatedUnion('kind', [
 export type LosscapeResult = z.infer<typeof ResultSchema>;
 export type ResultKind = LosscapeResult['kind'];
 export type ResultOf<K extends ResultKind> = Extract<LosscapeResult, { kind: K }>;
+/** Results computed from a model and data (every kind but `scaling`, which fits tables of runs). */
+export type ModelResult = Exclude<LosscapeResult, { kind: 'scaling' }>;
 
 /** The model-and-data provenance of a result; undefined for fits of run tables (kind `scaling`) and for no result. */
 export function modelProvenance(r: LosscapeResult | undefined): Provenance | undefined {

@@ -9,6 +9,7 @@ import { createHessianPanel } from './hessianPanel';
 import { createLandscapePanel } from './landscapePanel';
 import type { Panel, PanelContext, PanelFactory } from './panel';
 import { createSaliencyPanel } from './saliencyPanel';
+import { createScalingPanel } from './scalingPanel';
 import { createSharpnessPanel } from './sharpnessPanel';
 
 const factories: { [K in ResultKind]: PanelFactory<K> } = {
@@ -17,6 +18,7 @@ const factories: { [K in ResultKind]: PanelFactory<K> } = {
   hessian: createHessianPanel,
   sharpness: createSharpnessPanel,
   saliency: createSaliencyPanel,
+  scaling: createScalingPanel,
 };
 
 export function isKnownKind(kind: unknown): kind is ResultKind {

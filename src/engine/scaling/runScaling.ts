@@ -184,7 +184,7 @@ export async function runScaling(input: ScalingSpecInput, ctx: AnalysisContext):
     for (const C of [...new Set(levels)].sort((a, b) => a - b)) {
       const o = optimumAt(law, theta, C);
       const Ns = logSpace(o.N / 30, o.N * 30, 41);
-      isoFlop.push({ C, ...curve(law, theta, band, Ns, (N) => ({ N, D: C / (6 * N) }), level) });
+      isoFlop.push({ C, optimum: o, ...curve(law, theta, band, Ns, (N) => ({ N, D: C / (6 * N) }), level) });
     }
   }
 

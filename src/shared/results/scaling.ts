@@ -124,7 +124,7 @@ export const ScalingCurvesSchema = z.object({
   /** Loss against tokens, one curve per model size N (two-variable laws); against x for `power`. */
   bySize: z.array(curve.extend({ N: z.number().nullable() })),
   /** Iso-FLOP curves: loss against N at D = C/(6N), one per compute level (chinchilla only). */
-  isoFlop: z.array(curve.extend({ C: z.number() })),
+  isoFlop: z.array(curve.extend({ C: z.number(), optimum: z.object({ N: z.number(), D: z.number(), loss: z.number() }) })),
 });
 
 export const ScalingPayloadSchema = z.object({
