@@ -8,7 +8,13 @@ const steps = [
   ['build', 'node', ['scripts/build.mjs']],
   ['typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']],
   ['typecheck webview', 'npx', ['tsc', '-p', 'tsconfig.webview.json', '--noEmit']],
+  // Real Keras files for test/unit/kerasReal.test.ts (venv + generation cached; see the script).
+  ['keras fixtures', 'bash', ['scripts/setup-keras.sh']],
+  // PyTorch for the torch engine: torch 2.13 (CPU) venv from the offline wheels + Debian's torch 1.13.
+  ['torch set-up', 'bash', ['scripts/setup-torch.sh']],
   ['unit', 'npx', ['mocha']],
+  ['pytest (torch 2.13)', '.tools/torch-venv/bin/python', ['-m', 'pytest', 'python/tests', '-q']],
+  ['pytest smoke (torch 1.13, /usr/bin/python3)', '/usr/bin/python3', ['-m', 'pytest', 'python/tests', '-q', '-m', 'smoke']],
 ];
 if (existsSync('test/webview')) steps.push(['charts (Chromium)', 'npx', ['mocha', '--no-config', '--require', 'tsx/cjs', '--extension', 'ts', '--timeout', '120000', 'test/webview/**/*.test.ts']]);
 if (existsSync('scripts/vscode-test.mjs')) steps.push(['VS Code (code-server + Chromium)', 'node', ['scripts/vscode-test.mjs']]);

@@ -4,9 +4,8 @@ import { SCHEMA_ID, type ResultOf } from '../../shared/result';
 import type { SaliencyPayload } from '../../shared/results/saliency';
 import { SaliencySpecSchema, type SaliencySpec, type SaliencySpecInput } from '../../shared/specs/saliency';
 import { checkpoint, type AnalysisContext } from '../analysisContext';
-import { perSampleGradients, subsetGradient } from '../autodiff';
 import { assertFiniteStart, vectorMegabytes } from '../curvature/guard';
-import { layerRanges } from '../curvature/operators';
+import { layerRanges } from '../curvature/paramRanges';
 import { withPreparedInputs, type PreparedInputs } from '../inputs';
 import { MFacInverse } from '../linalg/mfac';
 import { Rng } from '../linalg/rng';
@@ -101,7 +100,7 @@ async function computeSaliency(spec: SaliencySpec, prepared: PreparedInputs, wat
     for (let i = 0; i < m; i++) {
       await checkpoint(ctx.stop);
       const idx = perm.subarray(i * b, (i + 1) * b);
-      const g = b === 1 ? (await perSampleGradients(obj, idx))[0] : Float32Array.from(await subsetGradient(obj, idx));
+      const g = b === 1 ? (await obj.perSampleGradients(idx))[0] : Float32Array.from(await obj.subsetGradient(idx));
       grads.push(g);
       ctx.progress((0.8 * (i + 1)) / m, `gradient ${i + 1}/${m}`);
     }
@@ -144,7 +143,7 @@ async function computeSaliency(spec: SaliencySpec, prepared: PreparedInputs, wat
     save(false, reason);
     throw err;
   } finally {
-    obj.setParams(theta);
+    await obj.setParams(theta);
   }
   const result = save(true);
   ctx.progress(1, 'done', result);

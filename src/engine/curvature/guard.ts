@@ -21,7 +21,7 @@ export function assertFiniteStart(spec: Pick<Inputs, 'model' | 'data'>, p: Prepa
   const gradAt = firstNonFinite(grad);
   if (lossOk && gradAt < 0) return;
   const what = !lossOk ? `the mean loss at the model's parameters is ${loss}` : `the gradient at the model's parameters has a non-finite entry (parameter ${gradAt})`;
-  const xAt = firstNonFinite(p.objective.batches.length ? p.dataset.train.x : []);
+  const xAt = firstNonFinite(p.objective.sampleCount ? p.dataset.train.x : []);
   if (xAt >= 0) throw new InputError(path.basename(spec.data), `${what}: x holds a non-finite value (element ${xAt})`);
   const yAt = firstNonFinite(p.dataset.train.y);
   if (yAt >= 0) throw new InputError(path.basename(spec.data), `${what}: y holds a non-finite value (element ${yAt})`);
