@@ -80,7 +80,7 @@ export function scalingCommand(): Command {
     .option('--exclude-worst <k>', 'drop the k highest-loss rows', intArg('--exclude-worst', 0), 0)
     .option('--holdout <which>', "fit without the largest model ('largest') or a run ('run=NAME') and report the error of its predicted final loss", holdoutArg)
     .option('--bootstrap <b>', 'bootstrap replicates for the intervals (0: none)', intArg('--bootstrap', 0), 200)
-    .option('--starts-per-replicate <k>', "each replicate starts from the full fit's k best distinct optima", intArg('--starts-per-replicate'), 4)
+    .option('--starts-per-replicate <k>', "each replicate starts from the full fit's k best distinct optima", intArg('--starts-per-replicate'), 6)
     .option('--level <p>', 'interval level', fraction('--level', { open: true }), 0.95)
     .option('--seed <s>', 'bootstrap seed', intArg('--seed', 0), 0)
     .option('--predict <point>', "predict the loss at N=…,D=… (repeatable; the power law: its variable, e.g. C=1e21)", collect, [])

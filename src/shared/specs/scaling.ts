@@ -39,7 +39,7 @@ export const ScalingSpecSchema = z.object({
   /** Bootstrap replicates (rows resampled with replacement); 0 turns intervals off. */
   bootstrap: z.number().int().nonnegative().default(200),
   /** Distinct starts each replicate is refitted from (the full fit's best basins). */
-  startsPerReplicate: z.number().int().positive().default(4),
+  startsPerReplicate: z.number().int().positive().default(6),
   level: z.number().gt(0).lt(1).default(0.95),
   seed: z.number().int().default(0),
   /** Points to predict the loss at, e.g. { N: 1e9, D: 2e10 } (power law: its variable). */

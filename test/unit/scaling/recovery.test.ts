@@ -80,14 +80,14 @@ describe('scaling laws: recovering known parameters', () => {
     assert.ok(Math.abs(aB - 0.5126) < 5e-4 && Math.abs(aH - 0.28 / 0.62) < 1e-6 && Math.abs(aH - 0.46) < 0.01, `a ${aB}, ${aH}`);
   });
 
-  it('bootstrap replicates refitted from the best 4 distinct optima match full-grid refits', function () {
+  it('bootstrap replicates refitted from the best 6 distinct optima match full-grid refits', function () {
     this.timeout(300_000);
     const law = scalingLaw('chinchilla');
     const rows = chinchillaGrid(BESIROGLU, { sizes: 5, tokens: 6, sigma: 0.01, seed: 11 });
     const lr = logRows(law, rows);
     const n = rows.length;
     const full = fitFromStarts(law, lr, allRows(n), 1e-3, law.grid(false));
-    const starts = bestDistinctOptima(full, 4).map((s) => Array.from(s));
+    const starts = bestDistinctOptima(full, 6).map((s) => Array.from(s));
     const rng = new Rng(5);
     for (let b = 0; b < 2; b++) {
       const idx = resample(n, rng);
