@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { InputError } from '../shared/errors';
 import type { Provenance } from '../shared/provenance';
 import type { Inputs } from '../shared/specs/common';
 import type { Dataset } from './loaders/dataset';
@@ -25,7 +27,27 @@ export interface PreparedInputs {
 }
 
 export async function prepareInputs(spec: Inputs): Promise<PreparedInputs> {
-  return prepareTfjsInputs(spec);
+  const prepared = await prepareTfjsInputs(spec);
+  try {
+    await assertFiniteLossAtTheta(prepared.objective, spec);
+  } catch (err) {
+    prepared.dispose();
+    throw err;
+  }
+  return prepared;
+}
+
+/**
+ * Weights, x and y are finite by now (the loaders refuse NaN/Inf), so a non-finite loss at θ
+ * comes from the loss or the model's arithmetic: no analysis is defined there (a landscape's
+ * centre, a Hessian's expansion point), so it is refused, naming the loss module or the model.
+ * Away from θ a non-finite loss is a landscape point like any other (recorded, drawn as a gap).
+ */
+async function assertFiniteLossAtTheta(objective: Objective, spec: Inputs): Promise<void> {
+  const loss = await objective.loss();
+  if (Number.isFinite(loss)) return;
+  if (spec.lossModule) throw new InputError(spec.lossModule, `the loss function returns ${loss} at the model's weights on ${path.basename(spec.data)} (weights and data are finite)`);
+  throw new InputError(spec.model, `the mean loss at the model's weights is ${loss} on ${path.basename(spec.data)} although weights and data are finite (overflow in the model, or labels the loss cannot take?)`);
 }
 
 /** Loads an analysis's inputs, runs `compute` on them, and always frees the model and data. */

@@ -7,6 +7,7 @@ import { TrajectorySpecSchema } from './specs/trajectory';
 import { HessianSpecSchema } from './specs/hessian';
 import { SharpnessSpecSchema } from './specs/sharpness';
 import { SaliencySpecSchema } from './specs/saliency';
+import { LossComparisonSpecSchema } from './specs/lossComparison';
 import { ScalingSpecSchema } from './specs/scaling';
 
 /**
@@ -15,7 +16,7 @@ import { ScalingSpecSchema } from './specs/scaling';
  */
 
 /** Every analysis the engine runs; a new analysis adds its spec schema here. */
-export const AnalysisSpecSchema = z.discriminatedUnion('kind', [LandscapeSpecSchema, HessianSpecSchema, SharpnessSpecSchema, SaliencySpecSchema, GrokkingSpecSchema, TrajectorySpecSchema, ScalingSpecSchema]);
+export const AnalysisSpecSchema = z.discriminatedUnion('kind', [LandscapeSpecSchema, HessianSpecSchema, SharpnessSpecSchema, SaliencySpecSchema, GrokkingSpecSchema, TrajectorySpecSchema, LossComparisonSpecSchema, ScalingSpecSchema]);
 export type AnalysisSpec = z.infer<typeof AnalysisSpecSchema>;
 export type AnalysisSpecInput = z.input<typeof AnalysisSpecSchema>;
 

@@ -5,6 +5,7 @@ import { GrokkingPayloadSchema } from './results/grokking';
 import { HessianPayloadSchema } from './results/hessian';
 import { SharpnessPayloadSchema } from './results/sharpness';
 import { SaliencyPayloadSchema } from './results/saliency';
+import { LossComparisonPayloadSchema } from './results/lossComparison';
 import { ScalingPayloadSchema, ScalingProvenanceSchema } from './results/scaling';
 
 /**
@@ -34,6 +35,7 @@ export const ResultSchema = z.discriminatedUnion('kind', [
   z.object({ ...envelope, kind: z.literal('hessian'), result: HessianPayloadSchema }),
   z.object({ ...envelope, kind: z.literal('sharpness'), result: SharpnessPayloadSchema }),
   z.object({ ...envelope, kind: z.literal('saliency'), result: SaliencyPayloadSchema }),
+  z.object({ ...envelope, kind: z.literal('loss-comparison'), result: LossComparisonPayloadSchema }),
   // A fit reads tables of runs, not a model and data: its own provenance.
   z.object({ ...envelope, provenance: ScalingProvenanceSchema, kind: z.literal('scaling'), result: ScalingPayloadSchema }),
 ]);

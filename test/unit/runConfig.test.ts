@@ -148,6 +148,10 @@ describe('run configurations (.vscode/losscape.json)', () => {
     const grok = toSpec({ ...series, analysis: 'grokking', checkpoints: 'checkpoints', probe: 16, lag: 2, sharpness: 'ggn' }, ctx('/o'));
     assert.ok(grok.ok);
     assert.deepEqual(grok.spec, { kind: 'grokking', checkpoints: '/w/checkpoints', data: '/w/data/tiny.npz', out: '/o', probe: 16, lag: 2, sharpness: 'ggn' });
+    // An α sweep: the {alpha} placeholder survives path resolution; sweepAlpha/mainAlpha pass through.
+    const sweep = toSpec({ ...series, analysis: 'grokking', checkpoints: 'runs/alpha-{alpha}', sweepAlpha: [0.5, 1, 2], mainAlpha: 1 }, ctx('/o'));
+    assert.ok(sweep.ok);
+    assert.deepEqual(sweep.spec, { kind: 'grokking', checkpoints: '/w/runs/alpha-{alpha}', data: '/w/data/tiny.npz', out: '/o', sweepAlpha: [0.5, 1, 2], mainAlpha: 1 });
     const glob = toSpec({ ...series, analysis: 'trajectory', checkpoints: '${workspaceFolder}/run/step-*/model.json', mode: 'line', from: 0, to: 30, points: 11 }, ctx('/o'));
     assert.ok(glob.ok);
     assert.deepEqual(glob.spec, { kind: 'trajectory', checkpoints: '/w/run/step-*/model.json', data: '/w/data/tiny.npz', out: '/o', mode: 'line', from: 0, to: 30, points: 11 });
@@ -273,7 +277,8 @@ describe('run configurations (.vscode/losscape.json)', () => {
       for (const analysis of ANALYSES) {
         const allowed = new Set<string>([...COMMON_FIELDS, ...FIELDS[analysis]]);
         for (const k of Object.keys(ENGINE_SPECS[analysis].shape)) {
-          if (k === 'kind') continue;
+          // lossParams travels inside "loss": { "name", "params" }.
+          if (k === 'kind' || k === 'lossParams') continue;
           assert.ok(ours.has(k), `engine option "${k}" missing from run configurations`);
           assert.ok(allowed.has(k), `engine option "${k}" of ${analysis} not allowed in ${analysis} configurations`);
         }

@@ -10,7 +10,7 @@ import { hessianDirections } from '../curvature/hessianDirections';
 import { Rng } from '../linalg/rng';
 import { makeProvenance, type Stopwatch } from '../provenance';
 import { evaluateGrid } from '../landscapeGrid';
-import { SidecarWriter, sidecarPath, writeResult } from '../resultWriter';
+import { SidecarWriter, freshSidecarPath, writeResult } from '../resultWriter';
 import { engineInfo } from '../runtime';
 
 type LandscapeResult = ResultOf<'landscape'>;
@@ -50,7 +50,7 @@ async function computeLandscape(spec: LandscapeSpec, prepared: PreparedInputs, w
   if (!(range[0] < range[1])) throw new InputError('--range', `must be increasing, got ${range[0]},${range[1]}`);
 
   const rng = new Rng(spec.seed);
-  const eigen = !line && spec.directions === 'hessian' ? await hessianDirections(obj, dims, spec.seed, ctx.stop) : null;
+  const eigen = !line && spec.directions === 'hessian' ? await hessianDirections(obj, dims, spec.seed, ctx.stop, 1e-3, spec.hv) : null;
   const dirs: Float32Array[] = line
     ? [await secondModelDirection(spec, prepared)]
     : eigen
@@ -59,7 +59,7 @@ async function computeLandscape(spec: LandscapeSpec, prepared: PreparedInputs, w
   watch.lap('directions');
 
   const out = path.resolve(spec.out);
-  const sidecar = new SidecarWriter(sidecarPath(out));
+  const sidecar = new SidecarWriter(freshSidecarPath(out));
   const directions: DirectionsInfo = {
     kind: line ? 'interpolation' : eigen ? 'hessian' : 'random',
     norm: line || eigen ? 'none' : spec.norm,

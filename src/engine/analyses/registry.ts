@@ -7,6 +7,7 @@ import { runTrajectory } from './trajectory';
 import { runHessian } from './hessian';
 import { runSharpness } from './sharpness';
 import { runSaliency } from './saliency';
+import { runLossComparison } from './lossComparison';
 import { runScaling } from '../scaling/runScaling';
 
 /** One entry per analysis kind; the RPC loop and direct callers dispatch through it. */
@@ -19,6 +20,7 @@ const RUNNERS: { [K in AnalysisSpecInput['kind']]: (spec: Extract<AnalysisSpecIn
   hessian: runHessian,
   sharpness: runSharpness,
   saliency: runSaliency,
+  'loss-comparison': runLossComparison,
   scaling: runScaling,
 };
 

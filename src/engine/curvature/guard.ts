@@ -4,16 +4,12 @@ import type { Inputs } from '../../shared/specs/common';
 import type { PreparedInputs } from '../inputs';
 import type { LinearOperator, StopSignal } from '../linalg/operator';
 import { checkpoint } from '../analysisContext';
+import { firstNonFinite } from '../loaders/finite';
 
 /**
  * Checks shared by the curvature and sharpness analyses, run before any expensive work so a
  * bad input fails at once, with a message that says where the NaN comes from.
  */
-
-function firstNonFinite(a: ArrayLike<number>): number {
-  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return i;
-  return -1;
-}
 
 /** Throws an InputError if the loss or gradient at θ is NaN/Inf, naming the likely cause. */
 export function assertFiniteStart(spec: Pick<Inputs, 'model' | 'data'>, p: PreparedInputs, loss: number, grad: Float64Array): void {
@@ -30,9 +26,12 @@ export function assertFiniteStart(spec: Pick<Inputs, 'model' | 'data'>, p: Prepa
   throw new InputError(path.basename(spec.model), `${what} on ${path.basename(spec.data)} (overflow in the model or log(0) in the loss?); curvature is undefined there`);
 }
 
-/** Wraps an operator so that every product first lets cancellation in and then reports progress. */
+/**
+ * Wraps an operator so that every product (or block of products) first lets cancellation in
+ * and then reports progress, once per product. Keeps the operator's matmat.
+ */
 export function monitored(op: LinearOperator, stop: StopSignal, onProduct: () => void): LinearOperator {
-  return {
+  const wrapped: LinearOperator = {
     dim: op.dim,
     async matvec(v: Float64Array): Promise<Float64Array> {
       await checkpoint(stop);
@@ -41,6 +40,16 @@ export function monitored(op: LinearOperator, stop: StopSignal, onProduct: () =>
       return y;
     },
   };
+  if (op.matmat) {
+    const matmat = op.matmat.bind(op);
+    wrapped.matmat = async (vs: readonly Float64Array[]): Promise<Float64Array[]> => {
+      await checkpoint(stop);
+      const ys = await matmat(vs);
+      for (let i = 0; i < ys.length; i++) onProduct();
+      return ys;
+    };
+  }
+  return wrapped;
 }
 
 /** Megabytes of `vectors` float64 vectors of length `dim`. */
