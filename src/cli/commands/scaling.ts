@@ -1,6 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CancelledError, InputError } from '../../shared/errors';
 import type { ScalingSpecInput } from '../../shared/specs/scaling';
+import { beginInputs } from '../../engine/loaders/inputFile';
+import { lockOutput } from '../../engine/resultWriter';
 import { parsePrediction, runScaling } from '../../engine/scaling/runScaling';
 import { floatArg, floatListArg, intArg } from '../options';
 import { summariseScaling } from '../scalingSummary';
@@ -122,7 +124,8 @@ export function scalingCommand(): Command {
         out: f.out,
       };
       let last = 0;
-      const result = await runScaling(spec, {
+      beginInputs();
+      const result = await lockOutput(f.out, [...spec.runs!, ...spec.fromResults!], () => runScaling(spec, {
         stop,
         log: (level, message) => process.stderr.write(`[${level}] ${message}\n`),
         progress: (fr, message) => {
@@ -130,7 +133,7 @@ export function scalingCommand(): Command {
           last = Date.now();
           process.stderr.write(`\r${(100 * fr).toFixed(0).padStart(3)}% ${message}`.padEnd(60) + (fr >= 1 ? '\n' : ''));
         },
-      });
+      }));
       process.stdout.write(`${summariseScaling(result.result)}\n${result.provenance.timings.seconds.toFixed(1)} s · wrote ${f.out}\n`);
     } catch (err) {
       if (err instanceof CancelledError) {

@@ -5,9 +5,9 @@
  * split), run = the result file's name. Step 0 (D = 0) and checkpoints without a loss are left
  * out — they carry no information about a power law in D.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../../shared/errors';
+import { readInputFile } from '../loaders/inputFile';
 import { parseResult } from '../../shared/result';
 import type { ScalingRow } from '../../shared/results/scaling';
 
@@ -19,12 +19,12 @@ export interface FromResultsOptions {
 export function rowsFromResults(files: string[], opts: FromResultsOptions): ScalingRow[] {
   const rows: ScalingRow[] = [];
   for (const file of files) {
+    const text = readInputFile(file, 'result file').toString('utf8');
     let json: unknown;
     try {
-      json = JSON.parse(readFileSync(file, 'utf8'));
+      json = JSON.parse(text);
     } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      throw new InputError(file, err.code ? `cannot be read (${err.code})` : `is not valid JSON: ${err.message.split('\n')[0]}`);
+      throw new InputError(file, `is not valid JSON: ${(e as Error).message.split('\n')[0]}`);
     }
     const result = parseResult(json, file);
     if (result.kind !== 'grokking') throw new InputError(file, `is a '${result.kind}' result; --from-results reads checkpoint-series (grokking) results`);

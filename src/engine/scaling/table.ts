@@ -4,9 +4,9 @@
  * (tokens or samples), a loss, and optionally a run name, a step and a compute figure.
  * Every problem is one line naming the file, the row and the column.
  */
-import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { InputError } from '../../shared/errors';
+import { readInputFile } from '../loaders/inputFile';
 import type { ScalingRow } from '../../shared/results/scaling';
 
 export interface TableColumns {
@@ -66,12 +66,7 @@ function number(source: string, row: number, column: string, v: Cell, mustBePosi
 
 /** Reads one table; rows are numbered from 1 as a spreadsheet shows them below the header. */
 export function readRunsTable(file: string, columns: TableColumns): RunsTable {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new InputError(file, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  const text = readInputFile(file, 'runs table').toString('utf8');
   const recs = records(text, file);
   if (recs.length === 0) throw new InputError(file, 'has no rows');
   const present = new Set(recs.flatMap((r) => Object.keys(r)));

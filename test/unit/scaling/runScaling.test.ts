@@ -146,6 +146,11 @@ describe('losscape scaling: runs tables, exclusions, predictions, result', () =>
     assert.equal(bad.status, 2);
     assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
     assert.match(bad.stderr, /^losscape scaling: .*nan2\.csv: row 1: loss is 'nan', not a finite number/);
+    const before = readFileSync(csv, 'utf8');
+    const over = spawnSync(process.execPath, [cli, 'scaling', '--runs', csv, '--grid', 'coarse', '--bootstrap', '0', '--out', csv], { encoding: 'utf8' });
+    assert.equal(over.status, 2, over.stderr);
+    assert.equal(over.stderr.trim().split('\n').length, 1, over.stderr);
+    assert.equal(readFileSync(csv, 'utf8'), before, 'the input is never overwritten');
     const badPredict = spawnSync(process.execPath, [cli, 'scaling', '--runs', csv, '--predict', 'N=x', '--out', out], { encoding: 'utf8' });
     assert.equal(badPredict.status, 2);
     assert.match(badPredict.stderr, /--predict: expects N=…,D=…/);
