@@ -47,7 +47,7 @@ async function useWasm(notes: string[]): Promise<boolean> {
   try {
     // The build copies the .wasm binaries beside dist/engine.js; in tests (tsx, unbundled)
     // the package finds its own copies.
-    if (path.basename(__filename) === 'engine.js' || path.basename(__filename) === 'cli.js') {
+    if (['engine.js', 'cli.js', 'gridWorker.js'].includes(path.basename(__filename))) {
       setWasmPaths(path.dirname(__filename) + path.sep);
     }
     patchWasmBatchMatMul();
