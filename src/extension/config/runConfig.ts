@@ -93,6 +93,10 @@ export const RunConfigurationObject = z
     accuracy: z.boolean().optional(),
     /** random (filter-normalised Gaussian) or hessian (the top two Hessian eigenvectors). */
     directions: z.enum(['random', 'hessian']).optional(),
+    /** landscape (2D): cores evaluating the grid, 1 or 2 (a worker thread; default 2 on wasm/cpu with a second core). */
+    threads: z.number().int().min(1).max(2).optional(),
+    /** landscape (hessian directions), hessian, grokking (λ_max of the Hessian): exact or finite-difference Hessian products. */
+    hv: option(hess.hv),
     // sharpness
     rho: option(sharp.rho),
     ascentSteps: option(sharp.ascentSteps),
@@ -120,8 +124,6 @@ export const RunConfigurationObject = z
     densityStarts: option(hess.densityStarts),
     perLayer: option(hess.perLayer),
     fdStep: option(hess.fdStep),
-    /** hessian: exact (double backprop) or finite-difference Hessian products. */
-    hv: option(hess.hv),
     memoryLimitMb: option(hess.memoryLimitMb),
     vectors: option(hess.vectors),
     // saliency
@@ -174,11 +176,11 @@ export function usesTorch(config: Pick<RunConfiguration, 'engine' | 'model'>): b
  * checkpoints included); schemas/losscape.schema.json lists the same (a unit test checks).
  */
 export const FIELDS: Record<AnalysisName, readonly Field[]> = {
-  landscape: ['model', 'dims', 'points', 'range', 'norm', 'bias', 'to', 'accuracy', 'directions', 'hv'],
+  landscape: ['model', 'dims', 'points', 'range', 'norm', 'bias', 'to', 'accuracy', 'directions', 'threads', 'hv'],
   sharpness: ['model', 'rho', 'ascentSteps', 'asam', 'asamRho', 'eta', 'keskar', 'epsilon', 'subspace', 'averageSamples', 'sigma'],
   hessian: [
-    'model', 'operator', 'top', 'bottom', 'method', 'maxIter', 'tol', 'trace', 'traceMethod', 'probes', 'diagonal', 'density', 'densitySteps',
-    'densityStarts', 'perLayer', 'fdStep', 'hv', 'memoryLimitMb', 'vectors',
+    'model', 'operator', 'hv', 'top', 'bottom', 'method', 'maxIter', 'tol', 'trace', 'traceMethod', 'probes', 'diagonal', 'density', 'densitySteps',
+    'densityStarts', 'perLayer', 'fdStep', 'memoryLimitMb', 'vectors',
   ],
   saliency: ['model', 'gradients', 'gradientBatch', 'lambda', 'blockSize', 'top', 'sparsities'],
   grokking: [
