@@ -2,7 +2,8 @@
 // must be bit-identical to the single-thread grid; a failing helper must cost time, not points.
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { quietContext, type AnalysisContext } from '../../src/engine/analysisContext';
+import { checkpoint, quietContext, type AnalysisContext } from '../../src/engine/analysisContext';
+import type { StopSignal } from '../../src/engine/linalg/operator';
 import { runLandscape } from '../../src/engine/analyses/landscape';
 import { selectBackend } from '../../src/engine/backend';
 import { pointOnPlane } from '../../src/engine/directions';
@@ -24,6 +25,13 @@ function fakeObjective(): Objective & { calls: number } {
     async evaluate(theta?: Float32Array | Float64Array): Promise<Evaluation> {
       o.calls++;
       return { loss: theta![0] + 10 * theta![1], accuracy: null };
+    },
+    // As the TF.js objective: a point at a time, checking the stop signal before each.
+    async evaluateAlong(centre: Float32Array, dirs: Float32Array[], coords: number[][], _acc: boolean, stop: StopSignal, onPoint: (j: number, e: Evaluation) => void): Promise<void> {
+      for (let j = 0; j < coords.length; j++) {
+        await checkpoint(stop);
+        onPoint(j, await o.evaluate(pointOnPlane(centre, dirs, coords[j])));
+      }
     },
   };
   return o as unknown as Objective & { calls: number };
