@@ -2,18 +2,23 @@
 (docs/torch-worker-protocol.md, "Methods"). Frames arrive as numpy arrays; tensors go back
 as numpy arrays of float32/float64."""
 
+import sys
+
 import numpy as np
 
 from .environment import backend, hello, require_torch, resolve_device
 from .errors import InputError, describe
-from .losses import check_loss, make_loss
+from .losses import check_loss, make_loss, switch_off_final_activation
 from .models import build_model, flat_from_state_dict, load_weights, param_groups, step_from_name
 from . import data as data_mod
 from .objective import Objective
 
 
-def _np(t):
-    return t.detach().cpu().numpy()
+def _np(t, dtype=None):
+    t = t.detach()
+    if dtype == "f32":
+        t = t.float()
+    return t.cpu().numpy()
 
 
 class Session:
@@ -61,7 +66,16 @@ class Session:
         else:
             x, y = data_mod.from_module(torch, d)
         x, y = data_mod.subset(x, y, params.get("samples"))
-        loss = make_loss(torch, params.get("loss") or {"kind": "builtin", "name": "categorical_crossentropy"}, model)
+        loss_spec = dict(params.get("loss") or {"kind": "builtin", "name": "categorical_crossentropy"})
+        reading, warnings = None, []
+        if loss_spec.get("kind", "builtin") in ("builtin", "paper") and loss_spec.get("name") not in ("mse", "mae", "huber", "hinge"):
+            activation = "sigmoid" if loss_spec.get("name") == "binary_crossentropy" else "softmax"
+            probe_x = x[: min(4, x.shape[0])].to(device=device, dtype=dtype) if x.is_floating_point() else x[:4].to(device)
+            if switch_off_final_activation(torch, model, lambda xb: Objective.forward_of(model, xb), probe_x, activation):
+                loss_spec["fromLogits"] = True
+                reading = "pre-activation"
+                warnings.append(f"the model ends in {activation}; its pre-{activation} values are used as the logits (as Keras and the TF.js engine do)")
+        loss = make_loss(torch, loss_spec, model)
         obj = Objective(torch, model, loss, x, y, params.get("batchSize", 256), device, dtype,
                         params.get("trainMode", False), self.cancelled)
         where = model_spec.get("file")
@@ -88,7 +102,7 @@ class Session:
             "sampleCount": obj.n,
             "outputShape": list(out.shape[1:]),
             "outputUnits": self.units,
-            "loss": dict(loss.to_json(), closedFormHessian=True),
+            "loss": dict(loss.to_json(), reading=reading or ("logits" if loss.from_logits else "outputs"), warnings=warnings),
             "dtype": dtype_name,
             "trainMode": obj.train_mode,
             "backend": backend(device, dtype_name),
@@ -146,50 +160,36 @@ class Session:
         torch = self.torch
         want_acc = bool(params.get("accuracy", True))
         combos = params.get("combos")
-        saved = obj.get_flat().clone()
-        losses, accs = [], []
-
-        def at(theta):
-            if theta is not None:
-                obj.set_flat(theta)
-            l, a = obj.evaluate(want_acc)
-            losses.append(l)
-            accs.append(np.nan if a is None else a)
-
-        try:
-            if combos:
-                base = self._stored(combos.get("base", "theta0"))
-                dirs = [self._stored(n) for n in combos.get("dirs") or []]
-                for row in combos.get("coeffs") or []:
-                    if len(row) != len(dirs):
-                        raise InputError(None, f"a coefficient row has {len(row)} entries for {len(dirs)} directions")
-                    theta = base.clone()
-                    for c, d in zip(row, dirs):
-                        theta.add_(d, alpha=float(c))
-                    at(theta)
-            elif frames:
-                for f in frames:
-                    at(self._vec(f))
-            else:
-                at(None)
-        finally:
-            obj.set_flat(saved)
-        has_acc = want_acc and not all(np.isnan(accs))
+        if combos:
+            base = self._stored(combos.get("base", "theta0"))
+            dirs = [self._stored(n) for n in combos.get("dirs") or []]
+            coeffs = combos.get("coeffs") or []
+            for row in coeffs:
+                if len(row) != len(dirs):
+                    raise InputError(None, f"a coefficient row has {len(row)} entries for {len(dirs)} directions")
+            c = torch.tensor(coeffs, dtype=base.dtype, device=base.device).reshape(len(coeffs), len(dirs))
+            thetas = base.unsqueeze(0) + (c @ torch.stack(dirs) if dirs else 0)
+        elif frames:
+            thetas = torch.stack([self._vec(f) for f in frames])
+        else:
+            thetas = obj.get_flat().unsqueeze(0)
+        losses, accs = obj.evaluate_points(thetas, want_acc)
         out = [np.asarray(losses, dtype=np.float64)]
-        if has_acc:
+        if accs is not None:
             out.append(np.asarray(accs, dtype=np.float64))
-        return {"count": len(losses), "accuracy": has_acc}, out
+        return {"count": len(losses), "accuracy": accs is not None}, out
 
     def grad(self, params, frames):
         l, g = self._need().grad()
-        return {"loss": l}, [_np(g)]
+        return {"loss": l}, [_np(g, params.get("resultDtype"))]
 
     def matmat(self, params, frames):
         op = params.get("operator", "hessian")
         if op not in ("hessian", "ggn", "fisher"):
             raise InputError("--operator", f"unknown operator '{op}' (hessian, ggn, fisher)")
         vs = [self._vec(f) for f in frames]
-        return {"count": len(vs)}, [_np(r) for r in self._need().matmat(op, vs)]
+        out = params.get("resultDtype")
+        return {"count": len(vs)}, [_np(r, out) for r in self._need().matmat(op, vs)]
 
     def per_sample_losses(self, params, frames):
         return {}, [_np(self._need().per_sample_losses())]
@@ -226,6 +226,17 @@ class Session:
         jac = obj.output_jacobian(idx, self.units)
         return {"shape": [len(idx), self.units, obj.dim]}, [_np(jac)]
 
+    def stats(self, params, frames):
+        """Peak memory of this worker process (resident set; CUDA allocator when on CUDA)."""
+        import resource
+
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+        out = {"peakRssBytes": int(rss)}
+        torch = self.torch
+        if torch is not None and torch.cuda.is_available():
+            out["cudaPeakBytes"] = int(torch.cuda.max_memory_allocated())
+        return out, []
+
     def dispose(self, params, frames):
         self.obj = None
         self.stored = {}
@@ -246,4 +257,4 @@ def _labels(torch, y, out, dtype):
 
 
 METHODS = ("hello", "load", "read_weights", "load_checkpoint", "ntk", "set_params", "store", "drop", "loss", "grad", "matmat",
-           "per_sample_losses", "subset_grads", "outputs", "jvp", "vjp", "output_jacobian", "dispose")
+           "per_sample_losses", "subset_grads", "outputs", "jvp", "vjp", "output_jacobian", "stats", "dispose")

@@ -98,3 +98,10 @@ export function inputsFromFlags(f: InputFlags) {
     out: f.out,
   };
 }
+
+/** `--hv`: how Hessian-vector products are computed, wherever they are used. */
+export function hvOption(): Option {
+  return new Option('--hv <product>', 'Hessian-vector products: exact (double backprop) or finite-difference (central differences of gradients, for cross-checks)')
+    .choices(['exact', 'finite-difference'])
+    .default('exact');
+}

@@ -4,7 +4,7 @@
  */
 import { select } from 'd3';
 import type { Selection } from 'd3';
-import type { LosscapeResult } from '../../src/shared/result';
+import type { LosscapeResult, ModelResult } from '../../src/shared/result';
 import { createTooltip, type Tooltip } from '../charts/tooltip';
 
 export interface Frame {
@@ -56,16 +56,12 @@ export type MetaItem = readonly [label: string, value: string, title?: string];
  */
 export function renderHeader(
   header: HTMLElement,
-  result: Pick<LosscapeResult, 'provenance' | 'complete' | 'status'>,
+  result: Pick<ModelResult, 'provenance' | 'complete' | 'status'>,
   title: string,
   progress: string | null,
   extra: ReadonlyArray<MetaItem>,
 ): void {
   const p = result.provenance;
-  const h = el('h2', 'lc-title', title);
-  const badge = el('span', result.complete ? 'lc-badge lc-badge-complete' : 'lc-badge lc-badge-partial');
-  badge.textContent = result.complete ? 'complete' : ['partial', progress, result.status].filter(Boolean).join(' · ');
-  h.append(' ', badge);
 
   const samples =
     p.data.samplesUsed === p.data.sampleCount
@@ -80,6 +76,15 @@ export function renderHeader(
     ['Computed', `${p.timings.startedAt.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC')} · ${formatSeconds(p.timings.seconds)}`],
     ...extra,
   ];
+  renderTitleAndMeta(header, result, title, progress, items);
+}
+
+/** Title with its complete/partial badge, then the meta items (what a result was computed from). */
+export function renderTitleAndMeta(header: HTMLElement, result: Pick<LosscapeResult, 'complete' | 'status'>, title: string, progress: string | null, items: ReadonlyArray<MetaItem>): void {
+  const h = el('h2', 'lc-title', title);
+  const badge = el('span', result.complete ? 'lc-badge lc-badge-complete' : 'lc-badge lc-badge-partial');
+  badge.textContent = result.complete ? 'complete' : ['partial', progress, result.status].filter(Boolean).join(' · ');
+  h.append(' ', badge);
   const dl = el('dl', 'lc-meta');
   for (const [label, value, tip] of items) {
     const item = el('div', 'lc-meta-item');

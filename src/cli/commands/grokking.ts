@@ -1,8 +1,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { BackendPreference } from '../../shared/protocol';
+import { modelProvenance } from '../../shared/result';
 import type { GrokkingPayload } from '../../shared/results/grokking';
 import type { GrokkingSpecInput } from '../../shared/specs/grokking';
-import { addInputOptions, floatArg, floatListArg, inputsFromFlags, intArg, type InputFlags } from '../options';
+import { addInputOptions, floatArg, floatListArg, hvOption, inputsFromFlags, intArg, type InputFlags } from '../options';
 import { describeFailure, runInEngine } from '../runEngine';
 
 interface GrokkingFlags extends Omit<InputFlags, 'model'> {
@@ -16,6 +17,7 @@ interface GrokkingFlags extends Omit<InputFlags, 'model'> {
   trainAccuracyAbove?: number;
   testAccuracyAbove?: number;
   sharpness?: 'ggn' | 'hessian';
+  hv: 'exact' | 'finite-difference';
   sharpnessSamples: number;
   learningRate?: number;
   sweepAlpha?: number[];
@@ -67,6 +69,7 @@ export function grokkingCommand(): Command {
     .option('--train-accuracy-above <v>', 'train-accuracy event threshold, e.g. 0.99', floatArg('--train-accuracy-above'))
     .option('--test-accuracy-above <v>', 'test-accuracy event threshold, e.g. 0.95', floatArg('--test-accuracy-above'))
     .addOption(new Option('--sharpness <operator>', 'also λ_max of the curvature at every checkpoint (Lanczos)').choices(['ggn', 'hessian']))
+    .addOption(hvOption())
     .option('--sharpness-samples <k>', 'train samples for λ_max (seeded subset)', intArg('--sharpness-samples'), 256)
     .option('--learning-rate <eta>', 'the training step η, to draw 2/η beside λ_max', positive('--learning-rate'))
     .option(
@@ -95,6 +98,7 @@ export function grokkingCommand(): Command {
       trainAccuracyAbove: f.trainAccuracyAbove,
       testAccuracyAbove: f.testAccuracyAbove,
       sharpness: f.sharpness,
+      hv: f.hv,
       sharpnessSamples: f.sharpnessSamples,
       learningRate: f.learningRate,
       sweepAlpha: f.sweepAlpha,
@@ -102,7 +106,8 @@ export function grokkingCommand(): Command {
     };
     try {
       const { out, result } = await runInEngine(spec, f.backend as BackendPreference);
-      const p = result.provenance;
+      const p = modelProvenance(result);
+      if (!p) throw new Error(`the engine answered a '${result.kind}' result`);
       process.stdout.write(`${result.kind} · ${p.model.parameterCount} parameters · ${p.data.samplesUsed} samples · loss ${p.loss.name} · ${result.backend} · ${p.timings.seconds.toFixed(1)} s\n`);
       if (result.kind === 'grokking') process.stdout.write(`${summariseGrokking(result.result)}\n`);
       process.stdout.write(`wrote ${out}\n`);

@@ -5,6 +5,7 @@ import type { AnalysisReport } from '../../../src/extension/analysis/analysisRun
 import type { LensCommandArgs } from '../../../src/extension/codelens/lossCodeLensProvider';
 import { COMMANDS, LENS_COMMAND } from '../../../src/extension/commands/commandIds';
 import type { RunConfiguration } from '../../../src/extension/config/runConfig';
+import { modelProvenance } from '../../../src/shared/result';
 import { activated, closeAll, inWorkspace, readResult, rowsDone, waitFor } from './helpers';
 
 const run = (command: string, arg: unknown): Thenable<AnalysisReport | undefined> => vscode.commands.executeCommand<AnalysisReport | undefined>(command, arg);
@@ -125,15 +126,15 @@ describe('analyses end to end (real engine process)', () => {
     const r1 = await run(LENS_COMMAND, { ...builtin, configuration: 'tiny 2D' });
     assert.equal(r1?.complete, true, r1?.error);
     const res1 = readResult(r1.out);
-    assert.equal(res1?.provenance.loss.name, 'categorical_crossentropy');
-    assert.equal(res1?.provenance.loss.fromLogits, true, 'PyTorch CrossEntropyLoss takes logits');
+    assert.equal(modelProvenance(res1)?.loss.name, 'categorical_crossentropy');
+    assert.equal(modelProvenance(res1)?.loss.fromLogits, true, 'PyTorch CrossEntropyLoss takes logits');
 
     assert.ok(vscode.workspace.isTrusted, 'the harness opens the workspace trusted');
     const custom = (await lensesOf('src/losses.js')).find((a) => a.action === 'landscape');
     assert.ok(custom && custom.site.exported);
     const r2 = await run(LENS_COMMAND, { ...custom, configuration: 'tiny 2D' });
     assert.equal(r2?.complete, true, r2?.error);
-    assert.equal(readResult(r2.out)?.provenance.loss.origin, 'module');
+    assert.equal(modelProvenance(readResult(r2.out))?.loss.origin, 'module');
 
     const python = (await lensesOf('train.py')).find((a) => a.action === 'landscape' && a.site.symbol === 'focal_loss');
     assert.ok(python);
