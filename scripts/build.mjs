@@ -1,4 +1,4 @@
-// Builds the three bundles of DESIGN.md (extension host, engine process, webview) and the CLI.
+// Builds the three bundles of docs/architecture.md (extension host, engine process, webview) and the CLI.
 // The extension bundle must never contain TensorFlow.js: it activates in the extension host.
 import * as esbuild from 'esbuild';
 import { copyFileSync, mkdirSync, existsSync } from 'node:fs';

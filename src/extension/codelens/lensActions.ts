@@ -1,5 +1,6 @@
 /**
- * What a CodeLens click does: Loss landscape, Sharpness and Hessian run the lens's loss
+ * What a CodeLens click does: Loss landscape, Sharpness and Hessian run the lens's loss (Compare
+ * losses compares it with others)
  * (lensLoss.ts decides which, or why not) on the model and data of a run configuration of that
  * analysis (a 2D landscape, a sharpness or a Hessian configuration), as the palette commands do:
  * the lens's loss replaces the configuration's, its other options stay.
@@ -9,6 +10,7 @@ import type { AnalysisReport } from '../analysis/analysisRunner';
 import { runAnalysisCommand } from '../commands/analysisCommands';
 import { COMMANDS } from '../commands/commandIds';
 import { runLandscapeCommand } from '../commands/landscapeCommands';
+import { runCompareLossesCommand } from '../commands/compareLossesCommand';
 import type { Services } from '../services';
 import { lensLoss } from './lensLoss';
 import type { LensCommandArgs } from './lossCodeLensProvider';
@@ -24,5 +26,17 @@ export async function runLensAction(s: Services, args: LensCommandArgs): Promise
     return undefined;
   }
   const opts = { overrides: loss.overrides, ...(args.configuration ? { configuration: args.configuration } : {}) };
+  if (args.action === 'compare') {
+    // The lens's loss leads the comparison; the others are asked for (prefilled).
+    if (!loss.overrides.loss) {
+      void vscode.window.showWarningMessage('Losscape: Compare losses runs the engine\'s built-in and paper losses; a loss from a workspace module cannot be compared.');
+      return undefined;
+    }
+    return runCompareLossesCommand(s, {
+      ...(args.configuration ? { configuration: args.configuration } : {}),
+      ...(args.losses ? { losses: `${loss.overrides.loss},${args.losses}` } : {}),
+      firstLoss: loss.overrides.loss,
+    });
+  }
   return args.action === 'landscape' ? runLandscapeCommand(s, '2d', opts) : runAnalysisCommand(s, args.action, opts);
 }

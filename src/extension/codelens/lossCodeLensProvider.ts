@@ -1,5 +1,5 @@
 /**
- * "Loss landscape · Sharpness · Hessian" above loss definitions. `provide` only runs the pure
+ * "Loss landscape · Sharpness · Hessian · Compare losses" above loss definitions. `provide` only runs the pure
  * detector (cached per document version) and returns lenses without commands; `resolve` fills
  * in the command for the visible ones, honouring the token. Lenses refresh when the
  * `losscape.codeLens.enabled` setting changes.
@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { LENS_COMMAND } from '../commands/commandIds';
 import { detectLosses, type LossSite } from './lossDetector';
 
-export type LensAction = 'landscape' | 'sharpness' | 'hessian';
+export type LensAction = 'landscape' | 'sharpness' | 'hessian' | 'compare';
 
 export interface LensCommandArgs {
   action: LensAction;
@@ -17,9 +17,11 @@ export interface LensCommandArgs {
   site: LossSite;
   /** A run configuration to use instead of asking (programmatic callers, tests). */
   configuration?: string;
+  /** Compare losses: the losses to compare, instead of asking (programmatic callers, tests). */
+  losses?: string;
 }
 
-const TITLES: Record<LensAction, string> = { landscape: 'Loss landscape', sharpness: 'Sharpness', hessian: 'Hessian' };
+const TITLES: Record<LensAction, string> = { landscape: 'Loss landscape', sharpness: 'Sharpness', hessian: 'Hessian', compare: 'Compare losses' };
 
 class LossLens extends vscode.CodeLens {
   constructor(
@@ -70,7 +72,7 @@ export class LossCodeLensProvider implements vscode.CodeLensProvider<LossLens>, 
     if (token.isCancellationRequested) return [];
     return this.sites(doc).flatMap((site) => {
       const range = new vscode.Range(site.line, site.start, site.line, site.end);
-      return (['landscape', 'sharpness', 'hessian'] as const).map((action) => new LossLens(range, { action, uri: doc.uri.toString(), languageId: doc.languageId, site }));
+      return (['landscape', 'sharpness', 'hessian', 'compare'] as const).map((action) => new LossLens(range, { action, uri: doc.uri.toString(), languageId: doc.languageId, site }));
     });
   }
 

@@ -13,6 +13,8 @@ export interface AnalysisCommandOptions {
   to?: string;
   /** Loss chosen by a CodeLens. */
   overrides?: RunOverrides;
+  /** Compare Losses: the losses, `ce,gce:q=0.7,…` (else asked for). */
+  losses?: string;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -26,5 +28,6 @@ export function readCommandArgument(arg: unknown): AnalysisCommandOptions {
   if (typeof arg.recompute === 'boolean') out.recompute = arg.recompute;
   if (typeof arg.to === 'string') out.to = arg.to;
   if (isObject(arg.overrides)) out.overrides = arg.overrides as RunOverrides;
+  if (typeof arg.losses === 'string') out.losses = arg.losses;
   return out;
 }
