@@ -34,6 +34,7 @@ describe('losscape CLI: --loss-param and compare-losses', function () {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /loss gce \(q = 0\.5\)/);
     const res = parseResult(JSON.parse(readFileSync(out, 'utf8')), out);
+    assert.ok(res.kind === 'landscape' && 'loss' in res.provenance);
     assert.deepEqual(res.provenance.loss.params, { q: 0.5 });
     assert.equal(res.provenance.loss.reading, 'pre-activation');
     assert.match(res.provenance.loss.definition ?? '', /\(1 − p_y\^q\)\/q/);
