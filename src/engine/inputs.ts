@@ -35,7 +35,14 @@ export function lastActivation(model: tf.LayersModel): string {
   return typeof cfg.activation === 'string' ? cfg.activation : 'linear';
 }
 
-export function resolveLoss(spec: Pick<Inputs, 'loss' | 'fromLogits' | 'lossModule' | 'lossExport'>, loaded: LoadedModel): { loss: Loss; info: Provenance['loss'] } {
+export function resolveLoss(spec: Pick<Inputs, 'loss' | 'fromLogits' | 'lossModule' | 'lossExport' | 'lossFrom'>, loaded: LoadedModel): { loss: Loss; info: Provenance['loss'] } {
+  const resolved = resolveLossOnly(spec, loaded);
+  if (!spec.lossFrom) return resolved;
+  const { source: _source, ...lens } = spec.lossFrom;
+  return { loss: resolved.loss, info: { ...resolved.info, origin: 'lens', lens } };
+}
+
+function resolveLossOnly(spec: Pick<Inputs, 'loss' | 'fromLogits' | 'lossModule' | 'lossExport'>, loaded: LoadedModel): { loss: Loss; info: Provenance['loss'] } {
   if (spec.lossModule) {
     const { fn, name } = loadUserLoss(spec.lossModule, spec.lossExport);
     return { loss: makeCustomLoss(fn, spec.lossModule), info: { name: `${path.basename(spec.lossModule)}#${name}`, origin: 'module' } };

@@ -4,7 +4,9 @@
  */
 import * as vscode from 'vscode';
 import { BackendPreferenceSchema, type BackendPreference } from '../shared/protocol';
-import { AnalysisRunner } from './analysis/analysisRunner';
+import { AnalysisRunner, RUNNING_CONTEXT_KEY } from './analysis/analysisRunner';
+import { ConfigDiagnostics } from './config/configDiagnostics';
+import { registerPanelSerializer } from './panels/panelSerializer';
 import type { LosscapeApi } from './api';
 import { LENS_SELECTOR, LossCodeLensProvider } from './codelens/lossCodeLensProvider';
 import { registerCommands } from './commands/registerCommands';
@@ -37,13 +39,16 @@ export function activate(context: vscode.ExtensionContext): LosscapeApi {
   );
   const panels = d.add(new PanelManager(context.extensionUri, log));
   const runner = d.add(new AnalysisRunner(engine, panels, log));
-  const s: Services = { extensionUri: context.extensionUri, log, engine, panels, runner };
+  const diagnostics = d.add(new ConfigDiagnostics());
+  const s: Services = { extensionUri: context.extensionUri, log, engine, panels, runner, diagnostics };
+  void vscode.commands.executeCommand('setContext', RUNNING_CONTEXT_KEY, false);
 
   d.add(new EngineStatusBar(engine));
   for (const c of registerCommands(s)) d.add(c);
   const lenses = d.add(new LossCodeLensProvider());
   d.add(vscode.languages.registerCodeLensProvider(LENS_SELECTOR, lenses));
   d.add(ResultEditorProvider.register(s));
+  d.add(registerPanelSerializer(s));
   d.add(
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration('losscape.backend')) return;
@@ -59,6 +64,8 @@ export function activate(context: vscode.ExtensionContext): LosscapeApi {
     enginePid: () => engine.pid,
     backend: () => engine.info?.backend,
     renders: () => panels.renders,
+    panelCount: () => panels.count,
+    refreshDiagnostics: () => diagnostics.refreshAll(),
     activationMs,
   };
 }

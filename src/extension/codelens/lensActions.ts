@@ -1,8 +1,9 @@
 /**
  * What a CodeLens click does: Loss landscape, Sharpness and Hessian run the lens's loss
  * (lensLoss.ts decides which, or why not) on the model and data of a run configuration of that
- * analysis (a 2D landscape, a sharpness or a Hessian configuration), as the palette commands do:
- * the lens's loss replaces the configuration's, its other options stay.
+ * analysis (a landscape at the configuration's own dims, a sharpness or a Hessian configuration),
+ * as the palette commands do; lensAgainstConfiguration.ts decides what the lens's loss does to
+ * the configuration's. A lens that cannot run ('explain') shows why, once.
  */
 import * as vscode from 'vscode';
 import type { AnalysisReport } from '../analysis/analysisRunner';
@@ -24,5 +25,6 @@ export async function runLensAction(s: Services, args: LensCommandArgs): Promise
     return undefined;
   }
   const opts = { overrides: loss.overrides, ...(args.configuration ? { configuration: args.configuration } : {}) };
-  return args.action === 'landscape' ? runLandscapeCommand(s, '2d', opts) : runAnalysisCommand(s, args.action, opts);
+  if (args.action === 'explain') return undefined;
+  return args.action === 'landscape' ? runLandscapeCommand(s, '2d', { ...opts, anyLandscape: true }) : runAnalysisCommand(s, args.action, opts);
 }

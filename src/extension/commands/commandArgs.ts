@@ -13,6 +13,8 @@ export interface AnalysisCommandOptions {
   to?: string;
   /** Loss chosen by a CodeLens. */
   overrides?: RunOverrides;
+  /** A CodeLens's "Loss landscape": list every landscape configuration (each runs at its own dims). */
+  anyLandscape?: boolean;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
