@@ -9,6 +9,24 @@ import * as vscode from 'vscode';
 import { configurationProblems, type ConfigProblem } from './configProblems';
 import { configFileOf } from './configStore';
 
+/** Offsets → positions in `text` (without opening a document). */
+function positionsOf(text: string): { positionAt(offset: number): vscode.Position } {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) if (text[i] === '\n') starts.push(i + 1);
+  return {
+    positionAt(offset: number): vscode.Position {
+      let lo = 0;
+      let hi = starts.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (starts[mid] <= offset) lo = mid;
+        else hi = mid - 1;
+      }
+      return new vscode.Position(lo, offset - starts[lo]);
+    },
+  };
+}
+
 const isConfigFile = (uri: vscode.Uri): boolean => uri.scheme === 'file' && /[\\/]\.vscode[\\/]losscape\.json$/.test(uri.fsPath);
 
 export class ConfigDiagnostics implements vscode.Disposable {
@@ -29,8 +47,14 @@ export class ConfigDiagnostics implements vscode.Disposable {
       watcher,
       watcher.onDidCreate(later),
       watcher.onDidDelete(later),
+      watcher.onDidChange((uri) => {
+        if (isConfigFile(uri)) later();
+      }),
       vscode.workspace.onDidChangeTextDocument((e) => {
         if (isConfigFile(e.document.uri)) later();
+      }),
+      vscode.workspace.onDidSaveTextDocument((d) => {
+        if (isConfigFile(d.uri)) later();
       }),
       vscode.workspace.onDidOpenTextDocument((d) => {
         if (isConfigFile(d.uri)) later();
@@ -50,7 +74,8 @@ export class ConfigDiagnostics implements vscode.Disposable {
   /** The problems of one folder's file (also set as its diagnostics). */
   async refresh(folder: vscode.WorkspaceFolder): Promise<ConfigProblem[]> {
     const uri = vscode.Uri.file(configFileOf(folder));
-    const open = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === uri.fsPath);
+    // An editor's unsaved text wins; otherwise the file on disk (an open document may lag behind it).
+    const open = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === uri.fsPath && d.isDirty);
     let text: string | undefined = open?.getText();
     if (text === undefined) text = await fs.readFile(uri.fsPath, 'utf8').catch(() => undefined);
     if (text === undefined) {
@@ -58,7 +83,7 @@ export class ConfigDiagnostics implements vscode.Disposable {
       return [];
     }
     const problems = configurationProblems(text, folder.uri.fsPath, existsSync);
-    const positions = open ?? (await vscode.workspace.openTextDocument(uri));
+    const positions = positionsOf(text);
     this.collection.set(
       uri,
       problems.map((p) => {

@@ -6,7 +6,7 @@
  * Problems panel (configDiagnostics.ts) and the message shown when a run is refused. Pure:
  * the file system is a function passed in.
  */
-import { findNodeAtLocation, parseTree, type Node } from 'jsonc-parser';
+import { findNodeAtLocation, parseTree, type Node } from 'jsonc-parser/lib/esm/main.js';
 import { builtinLoss, SUPPORTED_LOSSES } from '../../shared/lossNames';
 import { CHECKPOINT_ANALYSES, crossFieldIssues, RunConfigurationObject, resolveConfigPath, type RunConfiguration } from './runConfig';
 

@@ -126,7 +126,9 @@ describe('analyses end to end (real engine process)', () => {
     assert.equal(r1?.complete, true, r1?.error);
     const res1 = readResult(r1.out);
     assert.equal(res1?.provenance.loss.name, 'categorical_crossentropy');
-    assert.equal(res1?.provenance.loss.fromLogits, true, 'PyTorch CrossEntropyLoss takes logits');
+    // PyTorch CrossEntropyLoss takes logits; on this softmax-final model they are the pre-softmax values.
+    assert.equal(res1?.provenance.loss.fromLogits, false);
+    assert.equal(res1?.provenance.loss.lens?.semantics, 'logits');
 
     assert.ok(vscode.workspace.isTrusted, 'the harness opens the workspace trusted');
     const custom = (await lensesOf('src/losses.js')).find((a) => a.action === 'landscape');
@@ -135,7 +137,7 @@ describe('analyses end to end (real engine process)', () => {
     assert.equal(r2?.complete, true, r2?.error);
     assert.equal(readResult(r2.out)?.provenance.loss.origin, 'module');
 
-    const python = (await lensesOf('train.py')).find((a) => a.action === 'landscape' && a.site.symbol === 'focal_loss');
+    const python = (await lensesOf('train.py')).find((a) => a.action === 'explain' && a.site.symbol === 'focal_loss');
     assert.ok(python);
     assert.equal(await run(LENS_COMMAND, { ...python, configuration: 'tiny 2D' }), undefined, 'a custom Python loss does not run');
   });
