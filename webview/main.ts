@@ -85,6 +85,8 @@ function statusBanner(root: HTMLElement): (text: string, level: 'info' | 'error'
 }
 
 function runPanelMode(api: VsCodeApi): void {
+  // The tab and the figure's own caption name the result already: the heading's text is kept for screen readers only.
+  document.documentElement.classList.add('lc-in-vscode');
   const root = rootElement();
   const setStatus = statusBanner(root);
   const host = document.createElement('div');

@@ -135,7 +135,10 @@ describe('analyses end to end (real engine process)', () => {
     assert.ok(custom && custom.site.exported);
     const r2 = await run(LENS_COMMAND, { ...custom, configuration: 'tiny 2D' });
     assert.equal(r2?.complete, true, r2?.error);
-    assert.equal(readResult(r2.out)?.provenance.loss.origin, 'module');
+    const moduleLoss = readResult(r2.out)?.provenance.loss;
+    assert.equal(moduleLoss?.origin, 'lens', 'the lens chose it (and says which)');
+    assert.match(moduleLoss?.name ?? '', /losses\.js#/);
+    assert.equal(moduleLoss?.lens?.symbol, custom.site.symbol);
 
     const python = (await lensesOf('train.py')).find((a) => a.action === 'explain' && a.site.symbol === 'focal_loss');
     assert.ok(python);
