@@ -61,7 +61,6 @@ describe('curvature, sharpness and checkpoint analyses end to end (real engine p
     assert.ok(hessian.kind === 'hessian');
     assert.equal(hessian.provenance.loss.name, 'categorical_crossentropy');
     // PyTorch CrossEntropyLoss takes logits: on this softmax-final model, the pre-softmax values (softmax not applied twice).
-    assert.equal(hessian.provenance.loss.fromLogits, false);
     assert.equal(hessian.provenance.loss.origin, 'lens');
     assert.equal(hessian.provenance.loss.lens?.semantics, 'logits');
     const sharpness = await run(LENS_COMMAND, { ...lens('sharpness'), configuration: 'tiny sharpness' });
