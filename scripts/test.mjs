@@ -1,14 +1,31 @@
-// `npm test`: build, type-check, then every suite — unit (mocha), charts in headless Chromium,
-// and the VS Code suites (extension host + browser end to end in code-server).
+// `npm test`: set-up, build, type-check, then every suite — unit (mocha), charts in headless
+// Chromium, and the VS Code suites (extension host + browser end to end in code-server).
 // Each suite runs even if an earlier one failed; the exit code is non-zero if any failed.
+//
+// Set-up: every `scripts/setup-*.sh` runs first, in name order, so that `npm ci && npm test`
+// passes on a fresh machine. Each one installs what some suite needs (Debian packages, tools
+// under .tools/, Python venvs), must be idempotent and cached (a second run only checks, in
+// seconds), and exits non-zero when it cannot. A suite is added with its set-up by dropping a
+// `scripts/setup-NAME.sh` beside the others. LOSSCAPE_SKIP_SETUP=1 skips them.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+
+const setup =
+  process.env.LOSSCAPE_SKIP_SETUP === '1'
+    ? []
+    : readdirSync('scripts')
+        .filter((f) => /^setup-[\w-]+\.sh$/.test(f))
+        .sort()
+        .map((f) => [`set-up ${f}`, 'bash', [`scripts/${f}`]]);
 
 const steps = [
+  ...setup,
   ['build', 'node', ['scripts/build.mjs']],
   ['typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']],
   ['typecheck webview', 'npx', ['tsc', '-p', 'tsconfig.webview.json', '--noEmit']],
   ['unit', 'npx', ['mocha']],
+  ['pytest (torch 2.13)', '.tools/torch-venv/bin/python', ['-m', 'pytest', 'python/tests', '-q']],
+  ['pytest smoke (torch 1.13, /usr/bin/python3)', '/usr/bin/python3', ['-m', 'pytest', 'python/tests', '-q', '-m', 'smoke']],
 ];
 if (existsSync('test/webview')) steps.push(['charts (Chromium)', 'npx', ['mocha', '--no-config', '--require', 'tsx/cjs', '--extension', 'ts', '--timeout', '120000', 'test/webview/**/*.test.ts']]);
 if (existsSync('scripts/vscode-test.mjs')) steps.push(['VS Code (code-server + Chromium)', 'node', ['scripts/vscode-test.mjs']]);
@@ -20,7 +37,8 @@ for (const [name, cmd, args] of steps) {
   const r = spawnSync(cmd, args, { stdio: 'inherit', shell: false });
   const ok = r.status === 0;
   results.push({ name, ok, seconds: (Date.now() - t0) / 1000 });
-  // Nothing can be tested without a build.
+  // Nothing can be tested without a build. A failed set-up fails the run but the suites that do
+  // not need it still run.
   if (!ok && name === 'build') break;
 }
 console.log('\n=== summary');

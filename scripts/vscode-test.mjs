@@ -7,7 +7,7 @@
 //   4. runs the mocha suite inside its extension host (URL payload trick), then the Playwright
 //      e2e against the installed package; screenshots go to test-results/;
 //   5. always kills code-server (its whole process group: extension hosts, engines).
-// Installs nothing: run scripts/ci-setup.sh first. Exit code: non-zero if anything failed.
+// Installs nothing: run scripts/setup-vscode.sh first. Exit code: non-zero if anything failed.
 //
 //   node scripts/vscode-test.mjs [--only suite|e2e]
 //   LOSSCAPE_SUITE_ONLY=codelens,panels   only those extension-host test files
@@ -39,7 +39,7 @@ function preflight() {
   if (!existsSync(chromiumPath)) missing.push(`Chromium (expected at ${chromiumPath}; LOSSCAPE_CHROMIUM overrides)`);
   if (!existsSync(path.join(root, 'node_modules', 'playwright-core'))) missing.push('playwright-core (npm install)');
   if (missing.length) {
-    console.error(`[vscode-test] cannot run the VS Code tests; missing:\n  - ${missing.join('\n  - ')}\nRun: bash scripts/ci-setup.sh`);
+    console.error(`[vscode-test] cannot run the VS Code tests; missing:\n  - ${missing.join('\n  - ')}\nRun: bash scripts/setup-vscode.sh`);
     process.exit(1);
   }
 }
@@ -135,7 +135,7 @@ const csFlags = ['--config', config, '--auth', 'none', '--disable-telemetry', '-
 if (runE2e) {
   step('package and install the .vsix', () => {
     const vsix = path.join(base, 'losscape.vsix');
-    sh(process.execPath, [path.join(root, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--baseContentUrl', 'https://example.invalid/losscape/', '--baseImagesUrl', 'https://example.invalid/losscape/', '-o', vsix], { stdio: ['ignore', 'ignore', 'inherit'] });
+    sh(process.execPath, [path.join(root, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '-o', vsix], { stdio: ['ignore', 'ignore', 'inherit'] });
     sh(codeServer, [...csFlags, '--install-extension', vsix], { stdio: ['ignore', 'ignore', 'inherit'] });
   });
 }

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { perSampleGradients } from '../../src/engine/autodiff';
+import { perSampleGradients } from '../../src/engine/tfjs/autodiff';
 import { selectBackend } from '../../src/engine/backend';
-import { EmpiricalFisherOperator, FiniteDifferenceHessian, GaussNewtonOperator } from '../../src/engine/curvature/operators';
-import { prepareInputs } from '../../src/engine/inputs';
+import { EmpiricalFisherOperator, FiniteDifferenceHessian, GaussNewtonOperator } from '../../src/engine/tfjs/curvatureOperators';
+import { prepareTfjsInputs as prepareInputs } from '../../src/engine/tfjs/inputs';
 import { hutchinsonTrace } from '../../src/engine/linalg/hutchinson';
 import { lanczosEigs } from '../../src/engine/linalg/lanczos';
 import { MFacInverse } from '../../src/engine/linalg/mfac';

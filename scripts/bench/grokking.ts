@@ -4,9 +4,10 @@ import path from 'node:path';
 import { quietContext } from '../../src/engine/analysisContext';
 import { runGrokking } from '../../src/engine/analyses/grokking';
 import { selectBackend } from '../../src/engine/backend';
-import { denseNtk, jacobianNtk } from '../../src/engine/grokking/ntk';
+import { denseNtk, jacobianNtk } from '../../src/engine/tfjs/ntk';
 import { setEngineInfo } from '../../src/engine/runtime';
-import { prepareSeries } from '../../src/engine/trajectory/series';
+import { resolveCheckpoints } from '../../src/engine/checkpoints';
+import { prepareTfjsSeries } from '../../src/engine/tfjs/series';
 import type { Row } from './types';
 
 const G = 'examples/mnist/generated';
@@ -35,7 +36,8 @@ export async function benchGrokking(): Promise<Row[]> {
       note: `${r.provenance.data.samplesUsed} train samples; phases per checkpoint: losses ${((ph.losses ?? 0) / T).toFixed(2)} s, outputs ${((ph.outputs ?? 0) / T).toFixed(2)} s, NTK ${((ph.ntk ?? 0) / T).toFixed(2)} s`,
     },
   ];
-  const series = await prepareSeries({ checkpoints: CHECKPOINTS, data: DATA, loss: 'sparse_categorical_crossentropy', batchSize: 512, seed: 0, out });
+  const spec = { checkpoints: CHECKPOINTS, data: DATA, loss: 'sparse_categorical_crossentropy', batchSize: 512, seed: 0, out };
+  const series = await prepareTfjsSeries(spec, resolveCheckpoints(spec.checkpoints));
   try {
     await series.load(T - 1);
     const { objective } = series.subset(128, 0);

@@ -29,7 +29,12 @@ export function summariseSharpness(s: SharpnessPayload): string {
 }
 
 export function summariseSaliency(s: SaliencyPayload): string {
-  const lines = [`M-FAC OBS saliency from m = ${s.gradients} gradients of ${s.gradientBatch} sample(s), λ = ${s.lambda}`];
+  const blocks = s.blockSize !== undefined ? (s.blocks === 1 ? ', full F̂' : `, ${s.blocks} diagonal blocks of ${s.blockSize}`) : '';
+  const lines = [`M-FAC OBS saliency from m = ${s.gradients} gradients of ${s.gradientBatch} sample(s), λ = ${s.lambda}${blocks}`];
+  if (s.spearmanVsMagnitude != null) {
+    const overlap = s.thresholds.filter((t) => t.magnitudeOverlap !== undefined).map((t) => `${(100 * t.magnitudeOverlap!).toFixed(0)} % at ${(100 * t.sparsity).toFixed(0)} %`).join(', ');
+    lines.push(`Spearman ρ(saliency, |θ|) = ${s.spearmanVsMagnitude.toFixed(4)}${overlap ? `; pruned set shared with magnitude pruning: ${overlap}` : ''}`);
+  }
   for (const l of s.layers) lines.push(`${l.layer}: mean ${g(l.mean, 3)}, median ${g(l.median, 3)}${l.pruned.map((p) => `, ${(100 * p.fraction).toFixed(0)} % pruned at ${(100 * p.sparsity).toFixed(0)} %`).join('')}`);
   return lines.join('\n');
 }

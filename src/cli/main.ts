@@ -12,8 +12,8 @@ import { reportCommand } from './commands/report';
 const program = new Command('losscape')
   .description('Loss-landscape, curvature, sharpness and grokking analysis of neural networks (TensorFlow.js engine).')
   .version(LOSSCAPE_VERSION)
-  .showHelpAfterError('(run with --help for usage)')
-  .configureOutput({ outputError: (str, write) => write(str.split('\n')[0] + '\n') })
+  // A usage error is one line too: the message, and where to look.
+  .configureOutput({ outputError: (str, write) => write(`${str.split('\n')[0]} (run with --help for usage)\n`) })
   .exitOverride((err) => {
     process.exit(err.exitCode === 0 ? 0 : 2);
   });

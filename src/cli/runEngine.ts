@@ -1,11 +1,14 @@
 import path from 'node:path';
 import { CancellationTokenSource } from 'vscode-jsonrpc/node';
 import { EngineClient, EngineError } from '../client/engineClient';
+import { EngineErrorCode } from '../shared/errors';
 import type { AnalysisSpecInput, BackendPreference, RunOutcome } from '../shared/protocol';
 
 /**
- * Runs one analysis in a forked engine process, printing progress to stderr. Ctrl-C cancels
- * (the engine writes the partial result); a second Ctrl-C kills the engine.
+ * Runs one analysis in a forked engine process, printing progress to stderr. Ctrl-C or SIGTERM
+ * cancels (the engine writes the partial result, marked cancelled; exit code 130); a second
+ * one kills the engine. The engine runs in its own process group so that a terminal's Ctrl-C,
+ * which signals the whole foreground group, reaches only this process.
  */
 export async function runInEngine(spec: AnalysisSpecInput, backend: BackendPreference): Promise<RunOutcome> {
   // Progress is for people: on a terminal, or when asked (LOSSCAPE_PROGRESS=1). Scripts get
@@ -14,24 +17,29 @@ export async function runInEngine(spec: AnalysisSpecInput, backend: BackendPrefe
   const client = new EngineClient({
     enginePath: path.join(__dirname, 'engine.js'),
     backend,
+    detached: true,
+    // Warnings are for people too; internal errors' stacks only when asked (LOSSCAPE_VERBOSE=1),
+    // so that a failure is still one line (the error itself, printed by the command).
     onLog: (p) => {
-      if (p.level !== 'info' || process.env.LOSSCAPE_VERBOSE) process.stderr.write(`[engine ${p.level}] ${p.message}\n`);
+      if (process.env.LOSSCAPE_VERBOSE || (!quiet && p.level === 'warn')) process.stderr.write(`[engine ${p.level}] ${p.message}\n`);
     },
   });
   const cts = new CancellationTokenSource();
   let interrupts = 0;
-  const onSigint = (): void => {
+  const onSignal = (): void => {
     interrupts++;
     if (interrupts === 1) {
-      process.stderr.write('\ncancelling… (Ctrl-C again to kill the engine)\n');
+      if (!quiet) process.stderr.write('\ncancelling… (Ctrl-C again to kill the engine)\n');
       cts.cancel();
     } else client.kill();
   };
-  process.on('SIGINT', onSigint);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const tty = process.stderr.isTTY && !quiet;
   const started = Date.now();
   try {
     const info = await client.info();
+    if (cts.token.isCancellationRequested) throw new EngineError('cancelled before the analysis started; nothing was written', EngineErrorCode.cancelled);
     if (!quiet) process.stderr.write(`losscape: ${spec.kind} on ${info.backend} (${info.version})\n`);
     return await client.run(spec, {
       token: cts.token,
@@ -46,7 +54,8 @@ export async function runInEngine(spec: AnalysisSpecInput, backend: BackendPrefe
     });
   } finally {
     if (tty) process.stderr.write('\n');
-    process.off('SIGINT', onSigint);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     client.dispose();
   }
 }
@@ -54,7 +63,10 @@ export async function runInEngine(spec: AnalysisSpecInput, backend: BackendPrefe
 /** One line for stderr, and the exit code: 2 for bad input, 130 for cancelled, 1 otherwise. */
 export function describeFailure(err: unknown, out?: string): { message: string; code: number } {
   if (err instanceof EngineError) {
-    if (err.cancelled) return { message: `cancelled; the partial result is in ${out ?? 'the output file'}`, code: 130 };
+    if (err.cancelled) {
+      const message = /before the analysis started/.test(err.message) ? err.message : `cancelled; the partial result is in ${out ?? 'the output file'}`;
+      return { message, code: 130 };
+    }
     return { message: err.message, code: err.isInputError ? 2 : 1 };
   }
   return { message: (err as Error)?.message ?? String(err), code: 1 };

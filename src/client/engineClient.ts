@@ -42,6 +42,13 @@ export interface EngineClientOptions {
   execArgv?: string[];
   onLog?: (p: LogParams) => void;
   onExit?: (code: number | null, signal: NodeJS.Signals | null) => void;
+  /**
+   * Start the engine in a process group of its own, so that a signal to the caller's group
+   * (Ctrl-C in a terminal sends SIGINT to every process of the foreground group) reaches only
+   * the caller, which then cancels the run and lets the engine write the partial result. The
+   * engine still exits when the caller goes away (its IPC channel closes).
+   */
+  detached?: boolean;
 }
 
 export class EngineError extends Error {
@@ -90,6 +97,7 @@ export class EngineClient {
       execArgv: this.opts.execArgv ?? [],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
+      detached: this.opts.detached ?? false,
     });
     const connection = createMessageConnection(new IPCMessageReader(child), new IPCMessageWriter(child));
     connection.onNotification(LogNotification, (p) => this.opts.onLog?.(p));

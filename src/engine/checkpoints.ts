@@ -25,6 +25,7 @@ import * as fs from 'node:fs';
 import path from 'node:path';
 import { Minimatch } from 'minimatch';
 import { InputError } from '../shared/errors';
+import { readInputFile } from './loaders/inputFile';
 
 export interface CheckpointHeader {
   /** Absolute path of the model.json. */
@@ -41,6 +42,9 @@ export interface CheckpointHeader {
 
 const MAGIC = /[*?[\]{}]/;
 
+/** The most directory entries one glob may look at. */
+const MAX_GLOB_ENTRIES = 200_000;
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function toPosix(p: string): string {
@@ -56,13 +60,27 @@ export function expandGlob(pattern: string, cwd = process.cwd()): string[] {
   const base = parts.slice(0, firstMagic).join('/') || '/';
   const mm = new Minimatch(abs, { dot: false });
   const out: string[] = [];
+  // A symlink back up the tree would make `**` walk forever: each real folder is entered once,
+  // and the walk as a whole is bounded.
+  const entered = new Set<string>();
+  let visited = 0;
   const walk = (dir: string): void => {
+    let real: string;
+    try {
+      real = fs.realpathSync(dir);
+    } catch {
+      return;
+    }
+    if (entered.has(real)) return;
+    entered.add(real);
     let entries: fs.Dirent[];
     try {
       entries = fs.readdirSync(dir, { withFileTypes: true });
     } catch {
       return;
     }
+    visited += entries.length;
+    if (visited > MAX_GLOB_ENTRIES) throw new InputError(pattern, `visits more than ${MAX_GLOB_ENTRIES} files and folders; narrow the pattern`);
     for (const e of entries) {
       const p = dir === '/' ? `/${e.name}` : `${dir}/${e.name}`;
       const isDir = e.isDirectory() || (e.isSymbolicLink() && safeIsDir(p));
@@ -85,7 +103,7 @@ function safeIsDir(p: string): boolean {
 
 function looksLikeLayersModel(file: string): boolean {
   try {
-    const j = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+    const j = JSON.parse(readInputFile(file, 'checkpoint').toString('utf8')) as unknown;
     return isObject(j) && isObject(j.modelTopology);
   } catch {
     return false;
@@ -155,11 +173,11 @@ function layerClassesOf(topology: Record<string, unknown>): string[] {
 /** Reads what ordering and the architecture check need from a model.json, without loading weights. */
 export function readCheckpointHeader(file: string): CheckpointHeader {
   let json: unknown;
+  const bytes = readInputFile(file, 'checkpoint');
   try {
-    json = JSON.parse(fs.readFileSync(file, 'utf8'));
+    json = JSON.parse(bytes.toString('utf8'));
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(file, code ? `cannot be read (${code})` : `is not valid JSON (${(e as Error).message.split('\n')[0]})`);
+    throw new InputError(file, `is not valid JSON (${(e as Error).message.split('\n')[0]})`);
   }
   if (!isObject(json) || !isObject(json.modelTopology)) throw new InputError(file, 'is not a TF.js Layers model.json (no modelTopology)');
   const weights: { name: string; shape: number[] }[] = [];

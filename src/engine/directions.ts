@@ -13,7 +13,7 @@ import type { ParamGroup } from './objective';
  */
 export function randomDirection(
   theta: Float32Array,
-  groups: ParamGroup[],
+  groups: readonly ParamGroup[],
   rng: Rng,
   norm: DirectionNorm,
   bias: BiasPolicy,
@@ -28,7 +28,7 @@ export function randomDirection(
 export function normaliseDirection(
   d: Float32Array,
   theta: Float32Array,
-  groups: ParamGroup[],
+  groups: readonly ParamGroup[],
   norm: DirectionNorm,
   bias: BiasPolicy,
 ): void {
@@ -50,12 +50,15 @@ export function normaliseDirection(
       for (let k = g.offset; k < end; k++) d[k] *= s;
       continue;
     }
-    // filter: the last axis is the output axis, so element k belongs to filter k mod F.
+    // filter: with the last axis the output axis (Keras) element k belongs to filter k mod F; with
+    // the first (PyTorch [out, in, …]) to filter ⌊k / (size/F)⌋.
     const F = g.filters;
+    const per = g.size / F;
+    const filterOf = g.filterAxis === 'first' ? (k: number) => Math.floor(k / per) : (k: number) => k % F;
     const tn = new Float64Array(F);
     const dn = new Float64Array(F);
     for (let k = 0; k < g.size; k++) {
-      const f = k % F;
+      const f = filterOf(k);
       const t = theta[g.offset + k];
       const v = d[g.offset + k];
       tn[f] += t * t;
@@ -63,7 +66,7 @@ export function normaliseDirection(
     }
     const s = new Float64Array(F);
     for (let f = 0; f < F; f++) s[f] = Math.sqrt(tn[f]) / (Math.sqrt(dn[f]) + 1e-10);
-    for (let k = 0; k < g.size; k++) d[g.offset + k] *= s[k % F];
+    for (let k = 0; k < g.size; k++) d[g.offset + k] *= s[filterOf(k)];
   }
 }
 

@@ -180,7 +180,12 @@ export function makeCustomLoss(fn: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Te
     fromLogits: false,
     classification: false,
     perSample(yTrue, yPred) {
-      const out = fn(yTrue, yPred);
+      let out: unknown;
+      try {
+        out = fn(yTrue, yPred);
+      } catch (err) {
+        throw new InputError(source, `the loss function threw: ${String((err as Error)?.message ?? err).split('\n')[0]}`);
+      }
       if (!(out instanceof tf.Tensor)) throw new InputError(source, 'the loss function did not return a tensor');
       const batch = yPred.shape[0];
       if (out.rank === 0) return tf.mul(tf.ones([batch]), out) as tf.Tensor1D;

@@ -3,6 +3,7 @@ import { createMessageConnection, IPCMessageReader, IPCMessageWriter, ResponseEr
 import { CancelledError, EngineErrorCode, InputError } from '../shared/errors';
 import {
   AnalysisSpecSchema,
+  type AnalysisSpec,
   BackendPreferenceSchema,
   DidProgressNotification,
   EngineInfoRequest,
@@ -16,6 +17,8 @@ import { runAnalysis } from './analyses/registry';
 import { selectBackend } from './backend';
 import { NumericalError } from './linalg/errors';
 import { engineInfo, setEngineInfo } from './runtime';
+import { beginInputs } from './loaders/inputFile';
+import { lockOutput } from './resultWriter';
 
 /**
  * The engine process: forked by the extension host or the CLI, it speaks JSON-RPC over the
@@ -53,6 +56,13 @@ const ready = (async () => {
 
 let queue: Promise<unknown> = Promise.resolve();
 
+/** The input paths a spec names (files found while loading, such as shards, are checked as they are read). */
+function namedInputs(spec: AnalysisSpec): string[] {
+  const s = spec as Partial<Record<'model' | 'data' | 'lossModule' | 'to', string>> & { checkpoints?: string | string[] };
+  const named = [s.model, s.data, s.lossModule, s.to, ...(Array.isArray(s.checkpoints) ? s.checkpoints : [s.checkpoints])];
+  return named.filter((p): p is string => typeof p === 'string' && p !== '');
+}
+
 connection.onRequest(EngineInfoRequest, async () => {
   await ready;
   return engineInfo();
@@ -71,7 +81,8 @@ connection.onRequest(RunAnalysisRequest, async (params, token) => {
   const job = queue.then(async () => {
     let lastSent = 0;
     try {
-      const result = await runAnalysis(params.spec, {
+      beginInputs();
+      const result = await lockOutput(parsed.data.out, namedInputs(parsed.data), () => runAnalysis(params.spec, {
         stop: token,
         log,
         progress(fraction, message, partial) {
@@ -81,7 +92,7 @@ connection.onRequest(RunAnalysisRequest, async (params, token) => {
           lastSent = now;
           void connection.sendNotification(DidProgressNotification, { runId: params.runId, fraction, message, partial });
         },
-      });
+      }));
       return { out: path.resolve(parsed.data.out), result };
     } catch (err) {
       throw toResponseError(err);

@@ -1,30 +1,33 @@
-import * as tf from '@tensorflow/tfjs';
-import type { Loss } from './losses';
+import type { LinearOperator } from './linalg/operator';
 
 /**
- * The objective of DESIGN.md's numerical core: a model with its trainable parameters flattened
- * into one vector θ, a loss and a fixed set of samples. Analyses only call this and the linear
- * algebra layer, so they never know which model or backend they run on.
+ * The objective of DESIGN.md's numerical core, independent of the engine that computes it: a
+ * model with its trainable parameters flattened into one vector θ, a loss and a fixed set of
+ * samples. Every analysis is written against this interface (and the linear-algebra layer), so
+ * the same code runs on the in-process TF.js engine (`tfjs/`) and on a PyTorch worker
+ * (`torch/`). Methods are async because a remote engine answers over a pipe; anything taking k
+ * vectors (`matmat`) crosses the boundary once.
  *
- * Parameter order (stable, recorded in results through `groups`): the model's
- * `trainableWeights` in Keras order, i.e. layers in topological order and, within a layer,
- * kernel before bias (then e.g. gamma before beta); each tensor flattened in C order. A
- * "filter" of a tensor of rank ≥ 2 is one index of its last (output) axis: an output neuron of
- * a Dense kernel [in, out] or an output channel of a Conv2D kernel [h, w, in, out].
- *
- * Sums over batches are accumulated in float64 on the JS side, so the mean loss does not
- * depend on the batch size beyond float32 rounding inside a batch.
+ * Conventions: θ and parameter-space vectors are flat in the objective's parameter order (see
+ * `groups`; each engine documents its order and filter axis); sums over samples are returned in
+ * float64; outputs and cotangents are row-major [samples, output units] over the objective's
+ * samples in order. Methods taking θ leave the model's parameters at θ.
  */
 export interface ParamGroup {
-  /** Variable name, e.g. `dense_Dense1/kernel`. */
+  /** Variable name, e.g. `dense_Dense1/kernel` (TF.js) or `fc1.weight` (torch). */
   name: string;
   /** Owning layer name, for per-layer summaries. */
   layer: string;
   shape: number[];
   offset: number;
   size: number;
-  /** Size of the output axis (number of filters) for rank ≥ 2; 0 for vectors (biases, BN). */
+  /**
+   * Number of filters for rank ≥ 2 (the engine's filter axis: TF.js the last axis, torch the
+   * first); 0 for vectors (biases, BN).
+   */
   filters: number;
+  /** Which axis indexes filters for rank ≥ 2: 'last' (Keras [in, out], [h, w, in, out]) or 'first' (PyTorch [out, in], [out, in, kh, kw]). Absent: 'last'. */
+  filterAxis?: 'first' | 'last';
 }
 
 export interface Evaluation {
@@ -34,170 +37,126 @@ export interface Evaluation {
   accuracy: number | null;
 }
 
-export interface Batch {
-  x: tf.Tensor;
-  y: tf.Tensor;
-  n: number;
+export type CurvatureKind = 'hessian' | 'ggn' | 'fisher';
+
+/** A symmetric operator that also multiplies k vectors at once (one boundary crossing for a remote engine). */
+export interface BlockOperator extends LinearOperator {
+  matmat(vs: readonly Float64Array[]): Promise<Float64Array[]>;
 }
 
-export interface ObjectiveData {
-  x: Float32Array;
-  /** Per-sample shape as the model expects it (without the batch axis). */
-  sampleShape: number[];
-  y: Float32Array;
-  ySampleShape: number[];
-  n: number;
+export interface FiniteDifferenceOptions {
+  /**
+   * Freeze ReLU activation patterns at θ, so finite-difference products are those of the
+   * almost-everywhere Hessian rather than seeing kinks crossed within ±h. Default true.
+   */
+  freezeKinks?: boolean;
+  /** δ of a finite-difference Hessian product (see tfjs/curvatureOperators.ts). Default 1e-3. */
+  relativeStep?: number;
 }
 
-export class Objective {
+export interface CurvatureOptions extends FiniteDifferenceOptions {
+  /** The parameters at which the curvature is taken (default θ₀). */
+  theta?: Float32Array;
+}
+
+export interface FiniteDifferenceStats {
+  relativeStep: number;
+  products: number;
+  /** Gradient evaluations (4 per product). */
+  gradients: number;
+  /** Smallest and largest absolute step h used (for ‖v‖ = 1 these are the perturbation norms). */
+  minStep: number;
+  maxStep: number;
+  /** Per product: the estimated error ‖D(h/2) − D(h)‖ divided by ‖R‖ (R the returned product). */
+  relativeErrors: number[];
+  /** Number of ReLU sites whose patterns are frozen at θ (0: none, or freezing off). */
+  frozenSites: number;
+  /** Piecewise-linear layers whose kinks are not frozen (their crossings show in the error estimate). */
+  unfrozen: string[];
+}
+
+export interface CurvatureOperator {
+  kind: CurvatureKind;
+  op: BlockOperator;
+  /** One line: what the operator is. */
+  description: string;
+  /** Finite-difference statistics (a finite-difference Hessian only; null for exact products). */
+  fd: FiniteDifferenceStats | null;
+  /** Releases what the operator holds (tensors, worker state). */
+  dispose(): void;
+}
+
+/** The empirical NTK on the objective's samples (the probe set). */
+export interface Ntk {
+  /** K[n, m] = Σ_c ∇_θ f_c(xₙ)·∇_θ f_c(xₘ), dense n×n, row-major, float64. */
+  K: Float64Array;
+  n: number;
+  outputs: number;
+  /** How K was computed: per-layer structure of Dense layers, or explicit Jacobian rows. */
+  method: 'dense' | 'jacobian';
+}
+
+export interface Objective {
+  /** Which engine computes it (results record it in `backend`). */
+  readonly engine: 'tfjs' | 'torch';
   readonly dim: number;
-  readonly groups: ParamGroup[];
+  readonly groups: readonly ParamGroup[];
   /** The parameters the model was loaded with. */
   readonly theta0: Float32Array;
   readonly sampleCount: number;
-  /** The samples, pre-batched as tensors (owned by the objective, disposed with it). */
-  readonly batches: Batch[];
-  /** The model's trainable variables, in parameter order. */
-  readonly variables: tf.Variable[];
-
-  constructor(
-    readonly model: tf.LayersModel,
-    readonly lossFn: Loss,
-    data: ObjectiveData,
-    batchSize: number,
-  ) {
-    const weights = model.trainableWeights;
-    this.variables = weights.map((w) => w.read() as tf.Variable);
-    let offset = 0;
-    this.groups = weights.map((w) => {
-      const shape = w.shape.map((s) => s as number);
-      const size = shape.reduce((a, b) => a * b, 1);
-      const name = w.originalName ?? w.name;
-      const g: ParamGroup = {
-        name,
-        layer: name.includes('/') ? name.slice(0, name.lastIndexOf('/')) : name,
-        shape,
-        offset,
-        size,
-        filters: shape.length >= 2 ? shape[shape.length - 1] : 0,
-      };
-      offset += size;
-      return g;
-    });
-    this.dim = offset;
-    this.theta0 = this.getParams();
-    this.sampleCount = data.n;
-    const xs = data.sampleShape.reduce((a, b) => a * b, 1);
-    const ys = data.ySampleShape.reduce((a, b) => a * b, 1);
-    this.batches = [];
-    for (let start = 0; start < data.n; start += batchSize) {
-      const n = Math.min(batchSize, data.n - start);
-      this.batches.push({
-        x: tf.tensor(data.x.subarray(start * xs, (start + n) * xs), [n, ...data.sampleShape], 'float32'),
-        y: tf.tensor(data.y.subarray(start * ys, (start + n) * ys), [n, ...data.ySampleShape], 'float32'),
-        n,
-      });
-    }
-  }
+  /** Number of output units per sample (C). */
+  readonly outputUnits: number;
+  /** Whether the loss is a classification loss, i.e. evaluate() can report accuracy. */
+  readonly classification: boolean;
 
   /** The model's current parameters as one flat vector. */
-  getParams(): Float32Array {
-    const out = new Float32Array(this.dim);
-    this.variables.forEach((v, i) => out.set(v.dataSync() as Float32Array, this.groups[i].offset));
-    return out;
-  }
-
-  /** Writes θ into the model's variables (float32). */
-  setParams(theta: Float32Array | Float64Array): void {
-    if (theta.length !== this.dim) throw new Error(`parameter vector has ${theta.length} entries, expected ${this.dim}`);
-    const f32 = theta instanceof Float32Array ? theta : Float32Array.from(theta);
-    this.variables.forEach((v, i) => {
-      const g = this.groups[i];
-      tf.tidy(() => v.assign(tf.tensor(f32.subarray(g.offset, g.offset + g.size), g.shape, 'float32')));
-    });
-  }
+  getParams(): Promise<Float32Array>;
+  /** Writes θ into the model (rounded to the model's dtype). */
+  setParams(theta: Float32Array | Float64Array): Promise<void>;
+  /** Restores θ₀. */
+  reset(): Promise<void>;
 
   /** Mean loss (and accuracy for classification) at θ, or at the current parameters. */
-  async evaluate(theta?: Float32Array | Float64Array, withAccuracy = true): Promise<Evaluation> {
-    if (theta) this.setParams(theta);
-    let lossSum = 0;
-    let correctSum = 0;
-    const accuracy = withAccuracy && this.lossFn.correct !== undefined;
-    for (const b of this.batches) {
-      const [l, c] = tf.tidy(() => {
-        const pred = this.model.apply(b.x, { training: false }) as tf.Tensor;
-        const ls = this.lossFn.perSample(b.y, pred).sum();
-        return [ls, accuracy ? this.lossFn.correct!(b.y, pred).sum() : tf.scalar(0)];
-      });
-      const [lv, cv] = await Promise.all([l.data(), c.data()]);
-      tf.dispose([l, c]);
-      lossSum += lv[0];
-      correctSum += cv[0];
-    }
-    return { loss: lossSum / this.sampleCount, accuracy: accuracy ? correctSum / this.sampleCount : null };
-  }
-
-  async loss(theta?: Float32Array | Float64Array): Promise<number> {
-    return (await this.evaluate(theta, false)).loss;
-  }
-
-  /** Mean loss and its gradient at θ; the gradient is summed over batches in float64. */
-  async grad(theta?: Float32Array | Float64Array): Promise<{ loss: number; grad: Float64Array }> {
-    if (theta) this.setParams(theta);
-    const grad = new Float64Array(this.dim);
-    let lossSum = 0;
-    for (const b of this.batches) {
-      const { value, grads } = tf.variableGrads(
-        () => this.lossFn.perSample(b.y, this.model.apply(b.x, { training: false }) as tf.Tensor).sum() as tf.Scalar,
-        this.variables,
-      );
-      lossSum += (await value.data())[0];
-      for (let i = 0; i < this.variables.length; i++) {
-        const g = grads[this.variables[i].name];
-        const gv = await g.data();
-        const off = this.groups[i].offset;
-        for (let j = 0; j < gv.length; j++) grad[off + j] += gv[j];
-      }
-      tf.dispose([value, ...Object.values(grads)]);
-    }
-    const n = this.sampleCount;
-    for (let j = 0; j < grad.length; j++) grad[j] /= n;
-    return { loss: lossSum / n, grad };
-  }
-
+  evaluate(theta?: Float32Array | Float64Array, withAccuracy?: boolean): Promise<Evaluation>;
+  loss(theta?: Float32Array | Float64Array): Promise<number>;
+  /** Mean loss and its gradient at θ, summed over batches in float64. */
+  grad(theta?: Float32Array | Float64Array): Promise<{ loss: number; grad: Float64Array }>;
   /** Model outputs at θ for every sample, row-major [n, outputs]. */
-  async outputs(theta?: Float32Array | Float64Array): Promise<{ data: Float32Array; shape: number[] }> {
-    if (theta) this.setParams(theta);
-    const parts: Float32Array[] = [];
-    let outShape: number[] = [];
-    for (const b of this.batches) {
-      const pred = tf.tidy(() => this.model.apply(b.x, { training: false }) as tf.Tensor);
-      outShape = pred.shape.slice(1);
-      parts.push((await pred.data()) as Float32Array);
-      pred.dispose();
-    }
-    const per = outShape.reduce((a, c) => a * c, 1);
-    const data = new Float32Array(this.sampleCount * per);
-    let o = 0;
-    for (const p of parts) {
-      data.set(p, o);
-      o += p.length;
-    }
-    return { data, shape: [this.sampleCount, ...outShape] };
-  }
+  outputs(theta?: Float32Array | Float64Array): Promise<{ data: Float32Array; shape: number[] }>;
 
-  /** Writes a flat float64/float32 vector as one tensor per parameter group (caller disposes). */
-  splitParams(v: Float32Array | Float64Array): tf.Tensor[] {
-    return this.groups.map((g) => tf.tensor(Float32Array.from(v.subarray(g.offset, g.offset + g.size)), g.shape, 'float32'));
-  }
+  /** Per-sample losses ℓₙ at the current parameters, [n]. */
+  perSampleLosses(): Promise<Float64Array>;
+  /** Gradients of individual samples' losses, one flat float32 vector each. */
+  perSampleGradients(indices: ArrayLike<number>): Promise<Float32Array[]>;
+  /** Gradient of the mean loss over a subset of the samples (a mini-batch gradient). */
+  subsetGradient(indices: ArrayLike<number>): Promise<Float64Array>;
 
-  /** Restores the parameters the model was loaded with. */
-  reset(): void {
-    this.setParams(this.theta0);
-  }
+  /** J v for a parameter-space vector v: the directional derivative of every output, [n·C]. */
+  jvp(v: Float32Array | Float64Array): Promise<Float32Array>;
+  /** Jᵀu = Σₙ Jₙᵀ uₙ for a cotangent u on the outputs [n·C], in float64. */
+  vjp(u: Float32Array | Float64Array): Promise<Float64Array>;
+  /** Rows ∇_θ f_c(xₙ) of the output Jacobian, sample-major ([n0c0, n0c1, …, n1c0, …]). */
+  outputJacobian(indices: ArrayLike<number>): Promise<Float32Array[]>;
+  /** The empirical NTK over all the objective's samples. */
+  ntk(): Promise<Ntk>;
 
-  dispose(): void {
-    for (const b of this.batches) tf.dispose([b.x, b.y]);
-    this.batches.length = 0;
-  }
+  /** The curvature operator of `kind` at θ (default θ₀); refuses a GGN for a loss without closed form. */
+  curvature(kind: CurvatureKind, options?: CurvatureOptions): CurvatureOperator;
+
+  /** Releases the samples and whatever else the objective holds (not the model, which its loader owns). */
+  dispose(): void;
+}
+
+/** k products by k matvecs: the block form for operators without a faster one. */
+export async function matmatByColumns(op: LinearOperator, vs: readonly Float64Array[]): Promise<Float64Array[]> {
+  const out: Float64Array[] = [];
+  for (const v of vs) out.push(await op.matvec(v));
+  return out;
+}
+
+/** A LinearOperator with `matmat` by columns. */
+export function asBlockOperator<T extends LinearOperator>(op: T): T & BlockOperator {
+  const o = op as T & Partial<BlockOperator>;
+  if (typeof o.matmat !== 'function') o.matmat = (vs) => matmatByColumns(op, vs);
+  return o as T & BlockOperator;
 }

@@ -61,7 +61,7 @@ export function provenanceOf(src: ProvenanceSources, watch: Stopwatch, finished:
 export function makeProvenance(spec: Inputs, p: PreparedInputs, watch: Stopwatch, finished: boolean): Provenance {
   return provenanceOf(
     {
-      model: { path: path.resolve(spec.model), sha256: p.loaded.sha256, parameterCount: p.objective.dim },
+      model: { path: path.resolve(spec.model), sha256: p.model.sha256, parameterCount: p.objective.dim },
       dataPath: spec.data,
       dataset: p.dataset,
       samplesUsed: p.objective.sampleCount,

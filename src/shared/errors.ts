@@ -5,10 +5,12 @@
  */
 export class InputError extends Error {
   readonly source: string;
+  readonly problem: string;
   constructor(source: string, problem: string) {
     super(`${source}: ${problem}`);
     this.name = 'InputError';
     this.source = source;
+    this.problem = problem;
   }
 }
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
-import { jvp, outputJacobian, outputUnits, perSampleGradients, perSampleLosses, subsetGradient, vjp } from '../../src/engine/autodiff';
+import { jvp, outputJacobian, outputUnits, perSampleGradients, perSampleLosses, subsetGradient, vjp } from '../../src/engine/tfjs/autodiff';
 import { selectBackend } from '../../src/engine/backend';
 import { Rng } from '../../src/engine/linalg/rng';
 import { setEngineInfo } from '../../src/engine/runtime';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { selectBackend } from '../../src/engine/backend';
-import { EmpiricalFisherOperator, FiniteDifferenceHessian, GaussNewtonOperator } from '../../src/engine/curvature/operators';
+import { EmpiricalFisherOperator, FiniteDifferenceHessian, GaussNewtonOperator } from '../../src/engine/tfjs/curvatureOperators';
 import { hutchinsonDiagonal, hutchinsonTrace, hutchPlusPlus } from '../../src/engine/linalg/hutchinson';
 import { lanczosEigs } from '../../src/engine/linalg/lanczos';
 import { powerIteration } from '../../src/engine/linalg/powerIteration';

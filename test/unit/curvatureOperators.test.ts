@@ -1,18 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { selectBackend } from '../../src/engine/backend';
-import { lossCurvature } from '../../src/engine/curvature/lossHessian';
+import { lossCurvature } from '../../src/engine/tfjs/lossHessian';
 import {
   EmpiricalFisherOperator,
   FiniteDifferenceHessian,
   GaussNewtonOperator,
   curvatureOperator,
-  layerRanges,
-  restrictOperator,
-} from '../../src/engine/curvature/operators';
+} from '../../src/engine/tfjs/curvatureOperators';
+import { layerRanges, restrictOperator } from '../../src/engine/curvature/paramRanges';
 import { makeCustomLoss, makeLoss } from '../../src/engine/losses';
 import { Rng } from '../../src/engine/linalg/rng';
-import { Objective } from '../../src/engine/objective';
+import { TfjsObjective as Objective } from '../../src/engine/tfjs/objective';
 import { setEngineInfo } from '../../src/engine/runtime';
 import { InputError } from '../../src/shared/errors';
 import { blobs } from './helpers/tinyModel';
@@ -52,7 +51,7 @@ describe('curvature operators (cpu backend)', () => {
         assert.ok(fd.stats.relativeErrors.every((e) => e < 1e-3), `estimated errors ${fd.stats.relativeErrors}`);
         assert.equal(tf.memory().numTensors, before, 'tensors leaked');
         // The products leave the parameters at θ.
-        assert.deepEqual(f.obj.getParams(), f.obj.theta0);
+        assert.deepEqual(f.obj.paramsSync(), f.obj.theta0);
       } finally {
         f.dispose();
       }
@@ -174,8 +173,8 @@ describe('curvature operators (cpu backend)', () => {
       const want = R.matvec(R.hessian(ref.net, ref.loss, ref.theta, ref.data, 1e-6), v);
       for (const model of variants) {
         const obj = new Objective(model, makeLoss('categorical_crossentropy', false), { x, sampleShape: [4], y: Float32Array.from(y), ySampleShape: [], n: 80 }, 32);
-        obj.setParams(ref.obj.theta0);
-        const fd = new FiniteDifferenceHessian(obj, obj.getParams());
+        obj.assign(ref.obj.theta0);
+        const fd = new FiniteDifferenceHessian(obj, obj.paramsSync());
         assert.equal(fd.stats.frozenSites, 1);
         const err = R.relErr(await fd.matvec(v), want);
         fd.dispose();
@@ -205,8 +204,8 @@ describe('curvature operators (cpu backend)', () => {
     const { x, y } = blobs(80, 5);
     const obj = new Objective(model, makeLoss('categorical_crossentropy', false), { x, sampleShape: [4], y: Float32Array.from(y), ySampleShape: [], n: 80 }, 32);
     try {
-      obj.setParams(ref.obj.theta0);
-      const G = await denseOf(new GaussNewtonOperator(obj, obj.getParams()));
+      obj.assign(ref.obj.theta0);
+      const G = await denseOf(new GaussNewtonOperator(obj, obj.paramsSync()));
       const want = R.gaussNewton(ref.net, ref.loss, ref.theta, ref.data);
       assert.ok(frobeniusRel(G, want) < 1e-5, `${frobeniusRel(G, want)}`);
       const probs = await obj.outputs();

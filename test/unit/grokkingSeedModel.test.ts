@@ -6,7 +6,7 @@ import path from 'node:path';
 import { quietContext } from '../../src/engine/analysisContext';
 import { runGrokking } from '../../src/engine/analyses/grokking';
 import { selectBackend } from '../../src/engine/backend';
-import { denseNtk, jacobianNtk } from '../../src/engine/grokking/ntk';
+import { denseNtk, jacobianNtk } from '../../src/engine/tfjs/ntk';
 import {
   buildSeedModel,
   SEED_LAYER,
@@ -21,7 +21,7 @@ import {
 import { loadLayersModelFromFile, saveLayersModelToDir } from '../../src/engine/loaders/modelJson';
 import { encodeNpz } from '../../src/engine/loaders/npz';
 import { makeLoss } from '../../src/engine/losses';
-import { Objective } from '../../src/engine/objective';
+import { TfjsObjective as Objective } from '../../src/engine/tfjs/objective';
 import { setEngineInfo } from '../../src/engine/runtime';
 
 describe('seed-paper model (Kumar et al. 2023)', function () {

@@ -10,7 +10,7 @@ import { prepareInputs } from '../../src/engine/inputs';
 import { loadLayersModelFromFile, saveLayersModelToDir } from '../../src/engine/loaders/modelJson';
 import { encodeNpz } from '../../src/engine/loaders/npz';
 import { setEngineInfo } from '../../src/engine/runtime';
-import { sidecarPath } from '../../src/engine/resultWriter';
+import { sidecarFile } from '../../src/engine/resultWriter';
 import { CancelledError } from '../../src/shared/errors';
 import { parseResult } from '../../src/shared/result';
 import { readSidecarArray } from '../../src/shared/sidecar';
@@ -70,7 +70,7 @@ describe('landscape analysis (in process)', function () {
     // The centre grid point is θ itself.
     assert.ok(Math.abs(l.loss[4][4]! - l.centerLoss) <= 1e-7 * l.centerLoss);
     // Recompute points from the sidecar with an independently loaded model.
-    const bin = readFileSync(sidecarPath(out));
+    const bin = readFileSync(sidecarFile(out, l.directions.center));
     const centre = readSidecarArray(bin, l.directions.center);
     const [d1, d2] = l.directions.vectors.map((v) => readSidecarArray(bin, v));
     const prepared = await prepareInputs({ model: ws.model, data: ws.data, loss: 'sparse_categorical_crossentropy', out, batchSize: 64, seed: 42 });

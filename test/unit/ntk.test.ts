@@ -3,16 +3,14 @@ import assert from 'node:assert/strict';
 import { selectBackend } from '../../src/engine/backend';
 import {
   centreKernel,
-  denseNtk,
   effectiveRank,
-  empiricalNtk,
-  jacobianNtk,
   kernelAlignment,
   kernelDistance,
   kernelMovement,
 } from '../../src/engine/grokking/ntk';
+import { denseNtk, empiricalNtk, jacobianNtk } from '../../src/engine/tfjs/ntk';
 import { makeLoss } from '../../src/engine/losses';
-import { Objective } from '../../src/engine/objective';
+import { TfjsObjective as Objective } from '../../src/engine/tfjs/objective';
 import { Rng } from '../../src/engine/linalg/rng';
 import { setEngineInfo } from '../../src/engine/runtime';
 import { blobs, buildTinyModel } from './helpers/tinyModel';

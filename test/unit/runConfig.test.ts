@@ -148,6 +148,10 @@ describe('run configurations (.vscode/losscape.json)', () => {
     const grok = toSpec({ ...series, analysis: 'grokking', checkpoints: 'checkpoints', probe: 16, lag: 2, sharpness: 'ggn' }, ctx('/o'));
     assert.ok(grok.ok);
     assert.deepEqual(grok.spec, { kind: 'grokking', checkpoints: '/w/checkpoints', data: '/w/data/tiny.npz', out: '/o', probe: 16, lag: 2, sharpness: 'ggn' });
+    // An α sweep: the {alpha} placeholder survives path resolution; sweepAlpha/mainAlpha pass through.
+    const sweep = toSpec({ ...series, analysis: 'grokking', checkpoints: 'runs/alpha-{alpha}', sweepAlpha: [0.5, 1, 2], mainAlpha: 1 }, ctx('/o'));
+    assert.ok(sweep.ok);
+    assert.deepEqual(sweep.spec, { kind: 'grokking', checkpoints: '/w/runs/alpha-{alpha}', data: '/w/data/tiny.npz', out: '/o', sweepAlpha: [0.5, 1, 2], mainAlpha: 1 });
     const glob = toSpec({ ...series, analysis: 'trajectory', checkpoints: '${workspaceFolder}/run/step-*/model.json', mode: 'line', from: 0, to: 30, points: 11 }, ctx('/o'));
     assert.ok(glob.ok);
     assert.deepEqual(glob.spec, { kind: 'trajectory', checkpoints: '/w/run/step-*/model.json', data: '/w/data/tiny.npz', out: '/o', mode: 'line', from: 0, to: 30, points: 11 });

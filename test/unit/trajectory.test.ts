@@ -7,7 +7,7 @@ import { runTrajectory } from '../../src/engine/analyses/trajectory';
 import { selectBackend } from '../../src/engine/backend';
 import { pointOnPlane } from '../../src/engine/directions';
 import { prepareInputs } from '../../src/engine/inputs';
-import { sidecarPath } from '../../src/engine/resultWriter';
+import { sidecarFile } from '../../src/engine/resultWriter';
 import { setEngineInfo } from '../../src/engine/runtime';
 import { trajectoryPca } from '../../src/engine/trajectory/pca';
 import { parseResult } from '../../src/shared/result';
@@ -59,7 +59,7 @@ describe('trajectory landscapes (in process)', function () {
     // The grid covers the path.
     for (const p of l.path) assert.ok(p.x >= l.x[0] && p.x <= l.x[6] && p.y >= l.y[0] && p.y <= l.y[6]);
     // Every grid point recomputes from the sidecar: θ_final + x·d₁ + y·d₂.
-    const bin = readFileSync(sidecarPath(out));
+    const bin = readFileSync(sidecarFile(out, l.directions.center));
     const centre = readSidecarArray(bin, l.directions.center);
     const dirs = l.directions.vectors.map((v) => readSidecarArray(bin, v));
     const fin = await prepareInputs({ model: files[5], data: ws.data, out, batchSize: 512, seed: 0 });

@@ -160,7 +160,10 @@ export function saliencyCells(p: SaliencyPayload, theme: Theme, sparsity: number
 
 function metaItems(p: SaliencyPayload): MetaItem[] {
   return [
-    ['Fisher', `F̂ = λI + (1/m)Σ gᵢgᵢᵀ · m = ${p.gradients} · batch ${p.gradientBatch} · λ = ${formatValue(p.lambda, 2)}`],
+    ['Fisher', `F̂ = λI + (1/m)Σ gᵢgᵢᵀ · m = ${p.gradients} · batch ${p.gradientBatch} · λ = ${formatValue(p.lambda, 2)}${p.blockSize === undefined ? '' : p.blocks === 1 ? ' · full' : ` · ${p.blocks} blocks of ${p.blockSize}`}`],
+    ...(p.spearmanVsMagnitude == null
+      ? []
+      : ([['vs magnitude', `Spearman ρ(saliency, |θ|) = ${p.spearmanVsMagnitude.toFixed(3)}${p.thresholds.some((t) => t.magnitudeOverlap !== undefined) ? ` · same pruned set ${p.thresholds.map((t) => `${pct(t.magnitudeOverlap ?? Number.NaN)} at ${pct(t.sparsity)}`).join(', ')}` : ''}`]] as MetaItem[])),
     ['At θ', `loss ${formatValue(p.loss)} · d = ${p.dim.toLocaleString('en-US')}`],
     ['Layers', `${p.layers.length} · sparsities ${p.thresholds.map((t) => pct(t.sparsity)).join(', ') || '—'}`],
   ];

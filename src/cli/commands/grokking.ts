@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { BackendPreference } from '../../shared/protocol';
 import type { GrokkingPayload } from '../../shared/results/grokking';
 import type { GrokkingSpecInput } from '../../shared/specs/grokking';
-import { addInputOptions, floatArg, inputsFromFlags, intArg, type InputFlags } from '../options';
+import { addInputOptions, floatArg, floatListArg, inputsFromFlags, intArg, type InputFlags } from '../options';
 import { describeFailure, runInEngine } from '../runEngine';
 
 interface GrokkingFlags extends Omit<InputFlags, 'model'> {
@@ -18,6 +18,8 @@ interface GrokkingFlags extends Omit<InputFlags, 'model'> {
   sharpness?: 'ggn' | 'hessian';
   sharpnessSamples: number;
   learningRate?: number;
+  sweepAlpha?: number[];
+  mainAlpha?: number;
 }
 
 function positive(name: string) {
@@ -45,6 +47,9 @@ export function summariseGrokking(g: GrokkingPayload): string {
     const lm = g.sharpness.lambdaMax;
     lines.push(`λ_max (${g.sharpness.operator}): ${fmt(lm[0])} → ${fmt(lm[last])}${g.sharpness.twoOverEta !== null ? ` (2/η = ${fmt(g.sharpness.twoOverEta)})` : ''}`);
   }
+  if (g.sweep) {
+    lines.push(`${g.sweep.parameter} sweep (train loss ≤ ${fmt(g.sweep.trainThreshold)}, test loss ≤ ${fmt(g.sweep.testThreshold)}): ${g.sweep.runs.map((r) => `${r.label}: delay ${r.delay ?? (r.trainStep === null ? 'n/a' : '∞')}`).join(', ')}`);
+  }
   if (g.seedModel) lines.push(`seed model (α ${g.seedModel.alpha}, ε ${g.seedModel.epsilon}): predicted test loss ${fmt(g.seedModel.predictedTestLoss[0])} → ${fmt(g.seedModel.predictedTestLoss[last])}`);
   return lines.join('\n');
 }
@@ -63,7 +68,17 @@ export function grokkingCommand(): Command {
     .option('--test-accuracy-above <v>', 'test-accuracy event threshold, e.g. 0.95', floatArg('--test-accuracy-above'))
     .addOption(new Option('--sharpness <operator>', 'also λ_max of the curvature at every checkpoint (Lanczos)').choices(['ggn', 'hessian']))
     .option('--sharpness-samples <k>', 'train samples for λ_max (seeded subset)', intArg('--sharpness-samples'), 256)
-    .option('--learning-rate <eta>', 'the training step η, to draw 2/η beside λ_max', positive('--learning-rate'));
+    .option('--learning-rate <eta>', 'the training step η, to draw 2/η beside λ_max', positive('--learning-rate'))
+    .option(
+      '--sweep-alpha <a,b,…>',
+      "α sweep: one series per value, put into the '{alpha}' of --checkpoints (e.g. 'runs/alpha-{alpha}'); each run is written beside --out as <out>-alpha-<α>.losscape.json and the main run's result gets the sweep",
+      (v: string) => {
+        const xs = floatListArg('--sweep-alpha')(v);
+        if (xs.length < 2 || xs.some((x) => !(x > 0))) throw new InvalidArgumentError(`--sweep-alpha needs two or more positive values, got '${v}'`);
+        return xs;
+      },
+    )
+    .option('--main-alpha <α>', 'the swept α whose full result carries the sweep (default 1 if swept, else the first)', positive('--main-alpha'));
   addInputOptions(cmd, { model: false });
   cmd.action(async (f: GrokkingFlags) => {
     const { model: _model, ...inputs } = inputsFromFlags({ ...f, model: undefined });
@@ -82,6 +97,8 @@ export function grokkingCommand(): Command {
       sharpness: f.sharpness,
       sharpnessSamples: f.sharpnessSamples,
       learningRate: f.learningRate,
+      sweepAlpha: f.sweepAlpha,
+      mainAlpha: f.mainAlpha,
     };
     try {
       const { out, result } = await runInEngine(spec, f.backend as BackendPreference);

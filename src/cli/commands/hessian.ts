@@ -38,7 +38,7 @@ export function hessianCommand(): Command {
     .option('--top <k>', 'largest eigenvalues (0: none)', intArg('--top', 0), 5)
     .option('--bottom <k>', 'smallest eigenvalues (Lanczos)', intArg('--bottom', 0), 0)
     .addOption(new Option('--method <m>', 'eigenvalue method').choices(['lanczos', 'power']).default('lanczos'))
-    .option('--max-iter <n>', 'Lanczos steps (default max(2k+20, 30)) or power iterations per pair (default 100)', intArg('--max-iter'))
+    .option('--max-iter <n>', 'Lanczos: most products, stopping earlier on convergence (default max(40k, 300)); power: iterations per pair (default 100)', intArg('--max-iter'))
     .option('--tol <t>', 'Lanczos Ritz-residual tolerance (1e-4) or power-iteration relative change (1e-3)', floatArg('--tol'))
     .option('--trace', 'estimate the trace')
     .addOption(new Option('--trace-method <m>', 'trace estimator').choices(['hutchinson', 'hutch++']).default('hutchinson'))
@@ -77,6 +77,7 @@ export function hessianCommand(): Command {
     try {
       const { out, result } = await runInEngine(spec, f.backend as BackendPreference);
       process.stdout.write(`${summarise(result)}\nwrote ${out}\n`);
+      if (result.kind === 'hessian') for (const w of result.result.eigen?.warnings ?? []) process.stderr.write(`losscape hessian: warning: ${w}\n`);
     } catch (err) {
       const { message, code } = describeFailure(err, f.out);
       process.stderr.write(`losscape hessian: ${message}\n`);

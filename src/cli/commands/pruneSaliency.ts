@@ -9,6 +9,7 @@ interface SaliencyFlags extends InputFlags {
   gradients: number;
   gradientBatch: number;
   lambda: number;
+  blockSize: number | 'full';
   top: number;
   sparsities: number[];
 }
@@ -27,6 +28,12 @@ export function pruneSaliencyCommand(): Command {
         return x;
       },
       1e-5,
+    )
+    .option(
+      '--block-size <B|full>',
+      'coordinates per diagonal block of F̂, as M-FAC prunes (default 128); full: the whole F̂',
+      (v: string) => (v === 'full' ? 'full' : intArg('--block-size', 1)(v)),
+      128,
     )
     .option('--top <n>', 'most and least salient weights to list', intArg('--top', 0), 20)
     .option(
@@ -47,6 +54,7 @@ export function pruneSaliencyCommand(): Command {
       gradients: f.gradients,
       gradientBatch: f.gradientBatch,
       lambda: f.lambda,
+      blockSize: f.blockSize,
       top: f.top,
       sparsities: f.sparsities,
     };

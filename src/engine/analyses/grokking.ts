@@ -4,15 +4,13 @@ import { SCHEMA_ID, type ResultOf } from '../../shared/result';
 import type { GrokkingPayload, SeedModelStats } from '../../shared/results/grokking';
 import { GrokkingSpecSchema, type GrokkingSpec, type GrokkingSpecInput } from '../../shared/specs/grokking';
 import { checkpoint, type AnalysisContext } from '../analysisContext';
-import { outputUnits } from '../autodiff';
-import { curvatureOperator } from '../curvature/operators';
 import { defaultLossThreshold, detectGrokkingEvents } from '../grokking/events';
-import { effectiveRank, empiricalNtk, kernelAlignment, kernelDistance, kernelMovement, kernelTrace } from '../grokking/ntk';
-import { seedKernels, seedMetadataOf, seedStatistics, type SeedModelMetadata } from '../grokking/seedModel';
-import { labelMatrix, normStats, outputChange, trajectoryKL, type OutputKind } from '../grokking/stats';
+import { effectiveRank, kernelAlignment, kernelDistance, kernelMovement, kernelTrace } from '../grokking/ntk';
+import { runGrokkingSweep } from './grokkingSweep';
+import { seedMetadataOf, seedStatistics, type SeedModelMetadata } from '../grokking/seedModel';
+import { labelMatrix, normStats, outputChange, trajectoryKL } from '../grokking/stats';
 import { lanczosEigs } from '../linalg/lanczos';
 import { Rng } from '../linalg/rng';
-import type { Loss } from '../losses';
 import type { Objective } from '../objective';
 import { Stopwatch } from '../provenance';
 import { writeResult } from '../resultWriter';
@@ -40,12 +38,6 @@ export const GROKKING_DEFINITIONS: Record<string, string> = {
   sweep: 'Sibling runs of the same model with one option changed (e.g. α); each run’s trainStep/testStep are its first checkpoints with train/test loss ≤ the sweep’s thresholds, delay = testStep − trainStep.',
 };
 
-function outputKindOf(loss: Loss): OutputKind {
-  if (loss.name === 'categorical_crossentropy') return loss.fromLogits ? 'softmax-logits' : 'softmax-probabilities';
-  if (loss.name === 'binary_crossentropy') return loss.fromLogits ? 'sigmoid-logits' : 'sigmoid-probabilities';
-  return 'none';
-}
-
 /** The seed-model metadata shared by every checkpoint, or null. */
 function seedModelOf(series: PreparedSeries): SeedModelMetadata | null {
   const metas = series.headers.map((h) => seedMetadataOf(h.metadata));
@@ -57,6 +49,7 @@ function seedModelOf(series: PreparedSeries): SeedModelMetadata | null {
 
 export async function runGrokking(input: GrokkingSpecInput, ctx: AnalysisContext): Promise<GrokkingResult> {
   const spec: GrokkingSpec = GrokkingSpecSchema.parse(input);
+  if (spec.sweepAlpha) return runGrokkingSweep(spec, ctx, (one, c) => runGrokking(one, c));
   const watch = new Stopwatch();
   const series = await prepareSeries(spec, { testSamples: spec.testSamples });
   try {
@@ -71,19 +64,19 @@ const nulls = (n: number): (number | null)[] => Array.from({ length: n }, () => 
 const finite = (v: number | null | undefined): number | null => (v === null || v === undefined || !Number.isFinite(v) ? null : v);
 
 async function computeGrokking(spec: GrokkingSpec, series: PreparedSeries, watch: Stopwatch, ctx: AnalysisContext): Promise<GrokkingResult> {
-  const { headers, train, test, loss } = series;
+  const { headers, train, test } = series;
   const T = headers.length;
   const steps = headers.map((h) => h.step);
-  const C = outputUnits(train);
-  const classification = train.lossFn.correct !== undefined;
-  const kind = outputKindOf(loss);
+  const C = train.outputUnits;
+  const classification = train.classification;
+  const kind = series.outputKind;
   const seed = seedModelOf(series);
   if (!test) ctx.log('warn', `${path.basename(spec.data)} has no test split (x_test, y_test): test loss and the grokking delay are not available`);
 
   let probe: { objective: Objective; Y: Float64Array } | null = null;
   if (spec.probe > 0) {
     const { objective, split } = series.subset(spec.probe, spec.seed);
-    const indices = series.dataset.labelsAreIndices && loss.name === 'categorical_crossentropy';
+    const indices = series.classIndexLabels;
     probe = { objective, Y: labelMatrix(split.y, objective.sampleCount, C, indices) };
   }
   const sharpObj = spec.sharpness ? series.subset(spec.sharpnessSamples, spec.seed + 17).objective : null;
@@ -188,7 +181,7 @@ async function computeGrokking(spec: GrokkingSpec, series: PreparedSeries, watch
 
       if (probe) {
         await checkpoint(ctx.stop);
-        const { K, n, method } = await empiricalNtk(probe.objective);
+        const { K, n, method } = await probe.objective.ntk();
         payload.probe.method = method;
         K0 ??= K;
         payload.ntkAlignment[i] = finite(kernelAlignment(K, n, probe.Y, C));
@@ -199,8 +192,9 @@ async function computeGrokking(spec: GrokkingSpec, series: PreparedSeries, watch
         watch.lap('ntk');
       }
 
-      if (seed && payload.seedModel) {
-        const { W, W0 } = seedKernels(series.working.model, seed.centred);
+      const kernels = seed && payload.seedModel ? series.seedKernels(seed.centred) : null;
+      if (seed && payload.seedModel && kernels) {
+        const { W, W0 } = kernels;
         const s = seedStatistics(seed, seed.beta, W, W0);
         const sm: SeedModelStats = payload.seedModel;
         sm.mNorm2[i] = s.mNorm2;
@@ -213,9 +207,9 @@ async function computeGrokking(spec: GrokkingSpec, series: PreparedSeries, watch
 
       if (sharpObj && payload.sharpness) {
         await checkpoint(ctx.stop);
-        const curv = curvatureOperator(sharpObj, payload.sharpness.operator === 'hessian' ? 'hessian' : 'ggn', { theta });
+        const curv = sharpObj.curvature(payload.sharpness.operator === 'hessian' ? 'hessian' : 'ggn', { theta });
         try {
-          const r = await lanczosEigs(curv.op, { k: 1, which: 'largest', maxIter: Math.min(30, sharpObj.dim), rng: new Rng(spec.seed + 31), stop: ctx.stop });
+          const r = await lanczosEigs(curv.op, { k: 1, which: 'largest', rng: new Rng(spec.seed + 31), stop: ctx.stop });
           payload.sharpness.lambdaMax[i] = finite(r.eigenvalues[0]);
         } finally {
           curv.dispose();

@@ -5,7 +5,7 @@ import type { HessianPayload } from '../../shared/results/hessian';
 import { HessianSpecSchema, type HessianSpec, type HessianSpecInput } from '../../shared/specs/hessian';
 import type { AnalysisContext } from '../analysisContext';
 import { assertFiniteStart, monitored, vectorMegabytes } from '../curvature/guard';
-import { curvatureOperator, layerRanges, restrictOperator, type ParamRange } from '../curvature/operators';
+import { layerRanges, restrictOperator, type ParamRange } from '../curvature/paramRanges';
 import { withPreparedInputs, type PreparedInputs } from '../inputs';
 import { hutchinsonDiagonal, hutchinsonTrace, hutchPlusPlus } from '../linalg/hutchinson';
 import { lanczosEigs } from '../linalg/lanczos';
@@ -14,7 +14,7 @@ import { powerIteration } from '../linalg/powerIteration';
 import { Rng } from '../linalg/rng';
 import { smoothDensity, spectralDensity } from '../linalg/slq';
 import { makeProvenance, type Stopwatch } from '../provenance';
-import { SidecarWriter, sidecarPath, writeResult } from '../resultWriter';
+import { SidecarWriter, freshSidecarPath, writeResult } from '../resultWriter';
 import { engineInfo } from '../runtime';
 
 type HessianResult = ResultOf<'hessian'>;
@@ -24,7 +24,7 @@ export const HESSIAN_DEFINITIONS: Record<string, string> = {
   finiteDifference: 'relativeStep is δ; frozenSites counts the ReLU layers whose patterns were frozen, unfrozen lists piecewise-linear layers that were not (max-pooling, leaky/capped ReLU): their kinks remain and inflate the error estimate; the estimated relative error of a product is ‖D(h/2) − D(h)‖/‖R‖ (three times the truncation error of D(h/2), an upper estimate for R’s, and about the size of R’s float32 rounding noise). On ReLU/max-pool models it also contains kinks crossed within ±h.',
   ggn: 'generalised Gauss–Newton G = (1/n) Σₙ Jₙᵀ H_ℓ,ₙ Jₙ, Jₙ the Jacobian of the model output (the logits for cross-entropies) for sample n and H_ℓ the loss Hessian in closed form: softmax cross-entropy diag(p) − ppᵀ, sigmoid BCE diag(p(1−p))/C, MSE 2I/C, Huber diag(1[|r| ≤ 1])/C. Exact up to float32 rounding (J v by differentiating a VJP with respect to its cotangent).',
   fisher: 'empirical Fisher F = (1/n) Σₙ ∇ℓₙ ∇ℓₙᵀ, ℓₙ the loss of sample n (gradients of the observed labels, not sampled ones).',
-  eigenvalues: 'largest eigenvalues of the operator, descending; residuals[i] = ‖A·vᵢ − λᵢ·vᵢ‖₂ for the unit eigenvector vᵢ (recomputed with one product each). Lanczos with full reorthogonalisation, or PyHessian’s power iteration with deflation (pairs found by decreasing |λ|, then sorted).',
+  eigenvalues: 'largest eigenvalues of the operator, descending; residuals[i] = ‖A·vᵢ − λᵢ·vᵢ‖₂ for the unit eigenvector vᵢ (recomputed with one product each). Lanczos: block Lanczos (2 vectors per block) with full reorthogonalisation and thick restarts, run until every wanted pair has ‖A·v − θ·v‖ ≤ ½·tol·|θ| (so each θ lies within tol·|θ| of an eigenvalue, Krylov–Bogoliubov), then a deflated Lanczos from a second random start on (I − VVᵀ)A(I − VVᵀ) checks that no eigenvalue beyond the k-th was missed (anything found is added and the iteration re-converges); eigen.converged is false, with eigen.warnings saying why, when the budget ran out or the true residuals exceed tol·|θ|. Or PyHessian’s power iteration with deflation (pairs found by decreasing |λ|, then sorted).',
   trace: 'Hutchinson: tr A ≈ (1/N) Σ zᵢᵀA·zᵢ, zᵢ Rademacher; stderr = sample std/√N; samples are the raw zᵢᵀA·zᵢ. Hutch++ (Meyer et al. 2021): exact trace on a sketched subspace plus Hutchinson on the rest; stderr of that part.',
   lambdaMaxOverTrace: 'eigenvalues[0] / trace.estimate.',
   diagonal: 'diag(A) ≈ (1/N) Σ zᵢ ⊙ A·zᵢ (Bekas et al. 2007), per-entry values and standard errors in the sidecar; perLayer summarises them (meanStderr: stderr of the layer mean).',
@@ -54,7 +54,8 @@ function plan(spec: HessianSpec, dim: number): Plan {
   const k = which === 'both' ? Math.max(top, bottom) : top || bottom;
   if (which === 'both' && 2 * k > dim) throw new InputError('--top', `${k} eigenvalues at both ends need 2k ≤ the ${dim} parameters`);
   const wanted = which === 'both' ? 2 * k : k;
-  const lanczosIter = Math.min(spec.maxIter ?? Math.max(2 * wanted + 20, 30), dim);
+  // Lanczos keeps at most this many basis vectors (thick restarts beyond); --max-iter caps products.
+  const lanczosIter = Math.min(Math.max(2 * wanted + 20, 30), dim);
   const limit = spec.memoryLimitMb;
   const need = (vectors: number) => vectorMegabytes(vectors, dim);
   if (which && spec.method === 'lanczos' && need(lanczosIter + wanted) > limit) {
@@ -104,12 +105,12 @@ async function computeHessian(spec: HessianSpec, prepared: PreparedInputs, watch
   const start = await obj.evaluate(obj.theta0);
   const { loss, grad } = await obj.grad(obj.theta0);
   assertFiniteStart(spec, prepared, loss, grad);
-  const curv = curvatureOperator(obj, spec.operator, { relativeStep: spec.fdStep });
+  const curv = obj.curvature(spec.operator, { relativeStep: spec.fdStep });
   watch.lap('start');
 
   const layers = layerRanges(obj);
   const out = path.resolve(spec.out);
-  const sidecar = new SidecarWriter(sidecarPath(out));
+  const sidecar = new SidecarWriter(freshSidecarPath(out));
   const payload: HessianPayload = {
     operator: spec.operator,
     operatorDescription: curv.description,
@@ -175,7 +176,8 @@ async function computeHessian(spec: HessianSpec, prepared: PreparedInputs, watch
   const tapTrace = wantPerLayer && spec.trace && spec.traceMethod === 'hutchinson';
   const tapDiagonal = wantPerLayer && !tapTrace && spec.diagonal;
   const extraTrace = wantPerLayer && !tapTrace && !tapDiagonal;
-  const eigenProducts = p.which === null ? 0 : spec.method === 'lanczos' ? p.lanczosIter + (p.which === 'both' ? 2 * p.k : p.k) : p.k * (spec.maxIter ?? 100);
+  // Lanczos stops on convergence; about two bases' worth of products (main run and check) is the usual cost.
+  const eigenProducts = p.which === null ? 0 : spec.method === 'lanczos' ? Math.min(2 * p.lanczosIter, spec.maxIter ?? Infinity) + (p.which === 'both' ? 2 * p.k : p.k) : p.k * (spec.maxIter ?? 100);
   const total =
     eigenProducts +
     (spec.trace ? spec.probes : 0) +
@@ -203,7 +205,7 @@ async function computeHessian(spec: HessianSpec, prepared: PreparedInputs, watch
     if (p.which !== null) {
       phase = 'eigen';
       if (spec.method === 'lanczos') {
-        const r = await lanczosEigs(op, { k: p.k, which: p.which, maxIter: p.lanczosIter, tol: spec.tol, rng: rng(1), stop: ctx.stop });
+        const r = await lanczosEigs(op, { k: p.k, which: p.which, maxIter: spec.maxIter, maxBasis: p.lanczosIter, tol: spec.tol, rng: rng(1), stop: ctx.stop });
         const nTop = p.which === 'smallest' ? 0 : p.k;
         const topIdx = Array.from({ length: Math.min(spec.top, nTop) }, (_, i) => i);
         const botIdx = p.which === 'largest' ? [] : Array.from({ length: spec.bottom }, (_, i) => nTop + i);
@@ -215,6 +217,11 @@ async function computeHessian(spec: HessianSpec, prepared: PreparedInputs, watch
           iterations: r.iterations,
           matvecs: r.matvecs,
           converged: r.converged,
+          blockSize: r.blockSize,
+          restarts: r.restarts,
+          checkMatvecs: r.checkMatvecs,
+          missedFound: r.missedFound,
+          warnings: r.warnings,
           vectors: spec.vectors ? topIdx.map((i) => toSidecar(r.eigenvectors[i])) : [],
         };
         if (botIdx.length) {
@@ -318,7 +325,7 @@ async function computeHessian(spec: HessianSpec, prepared: PreparedInputs, watch
       for (let i = 0; i < layers.length; i++) {
         const l = layers[i];
         const sub = restrictOperator(op, l.ranges);
-        const r = await lanczosEigs(sub, { k: 1, maxIter: Math.min(30, l.size), tol: spec.tol, rng: rng(10 + i), stop: ctx.stop });
+        const r = await lanczosEigs(sub, { k: 1, tol: spec.tol, rng: rng(10 + i), stop: ctx.stop });
         const t = layerSamples ? meanStderr(layerSamples[i]) : null;
         payload.layers.push({
           layer: l.layer,
@@ -339,7 +346,7 @@ async function computeHessian(spec: HessianSpec, prepared: PreparedInputs, watch
     throw err;
   } finally {
     curv.dispose();
-    obj.setParams(obj.theta0);
+    await obj.setParams(obj.theta0);
   }
   const result = save(true);
   ctx.progress(1, 'done', result);

@@ -7,11 +7,10 @@ import type { AnalysisContext } from '../analysisContext';
 import { cosine, linspace, norm2, randomDirection } from '../directions';
 import { withPreparedInputs, type PreparedInputs } from '../inputs';
 import { hessianDirections } from '../curvature/hessianDirections';
-import { loadModel } from '../loaders/model';
 import { Rng } from '../linalg/rng';
 import { makeProvenance, type Stopwatch } from '../provenance';
 import { evaluateGrid } from '../landscapeGrid';
-import { SidecarWriter, sidecarPath, writeResult } from '../resultWriter';
+import { SidecarWriter, freshSidecarPath, writeResult } from '../resultWriter';
 import { engineInfo } from '../runtime';
 
 type LandscapeResult = ResultOf<'landscape'>;
@@ -32,29 +31,13 @@ export async function runLandscape(input: LandscapeSpecInput, ctx: AnalysisConte
   return withPreparedInputs(spec, (prepared, watch) => computeLandscape(spec, prepared, watch, ctx));
 }
 
+/** θ₂ − θ₁ for the line to a second model of the same architecture. */
 async function secondModelDirection(spec: LandscapeSpec, prepared: PreparedInputs): Promise<Float32Array> {
-  const other = await loadModel(path.resolve(spec.to!));
-  try {
-    const weights = other.model.trainableWeights;
-    const groups = prepared.objective.groups;
-    const mismatch =
-      weights.length !== groups.length
-        ? `has ${weights.length} trainable tensors, ${path.basename(spec.model)} has ${groups.length}`
-        : weights
-            .map((w, i) => (w.shape.join() === groups[i].shape.join() ? null : `${w.name} has shape [${w.shape}], expected [${groups[i].shape}]`))
-            .find((m) => m !== null);
-    if (mismatch) throw new InputError(spec.to!, `is not the same architecture as the first model: ${mismatch}`);
-    const theta1 = prepared.objective.theta0;
-    const d = new Float32Array(theta1.length);
-    for (let i = 0; i < weights.length; i++) {
-      const v = weights[i].read().dataSync() as Float32Array;
-      const off = groups[i].offset;
-      for (let k = 0; k < v.length; k++) d[off + k] = v[k] - theta1[off + k];
-    }
-    return d;
-  } finally {
-    other.model.dispose();
-  }
+  const theta2 = await prepared.paramsOf(spec.to!);
+  const theta1 = prepared.objective.theta0;
+  const d = new Float32Array(theta1.length);
+  for (let k = 0; k < d.length; k++) d[k] = theta2[k] - theta1[k];
+  return d;
 }
 
 async function computeLandscape(spec: LandscapeSpec, prepared: PreparedInputs, watch: Stopwatch, ctx: AnalysisContext): Promise<LandscapeResult> {
@@ -76,7 +59,7 @@ async function computeLandscape(spec: LandscapeSpec, prepared: PreparedInputs, w
   watch.lap('directions');
 
   const out = path.resolve(spec.out);
-  const sidecar = new SidecarWriter(sidecarPath(out));
+  const sidecar = new SidecarWriter(freshSidecarPath(out));
   const directions: DirectionsInfo = {
     kind: line ? 'interpolation' : eigen ? 'hessian' : 'random',
     norm: line || eigen ? 'none' : spec.norm,

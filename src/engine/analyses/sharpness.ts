@@ -143,7 +143,7 @@ async function computeSharpness(spec: SharpnessSpec, prepared: PreparedInputs, w
     save(false, reason);
     throw err;
   } finally {
-    obj.setParams(theta);
+    await obj.setParams(theta);
   }
   const result = save(true);
   ctx.progress(1, 'done', result);

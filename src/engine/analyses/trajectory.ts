@@ -8,7 +8,7 @@ import { checkpoint, type AnalysisContext } from '../analysisContext';
 import { linspace } from '../directions';
 import { Stopwatch } from '../provenance';
 import { evaluateGrid } from '../landscapeGrid';
-import { SidecarWriter, sidecarPath, writeResult } from '../resultWriter';
+import { SidecarWriter, freshSidecarPath, writeResult } from '../resultWriter';
 import { engineInfo } from '../runtime';
 import { lineThrough, planeThrough, projectOnto, trajectoryPca, type PlaneProjection } from '../trajectory/pca';
 import { prepareSeries, seriesProvenance, type PreparedSeries } from '../trajectory/series';
@@ -97,7 +97,7 @@ async function computeTrajectory(spec: TrajectorySpec, series: PreparedSeries, w
   await series.load(centreIndex);
   const centre = thetas[centreIndex];
   const out = path.resolve(spec.out);
-  const sidecar = new SidecarWriter(sidecarPath(out));
+  const sidecar = new SidecarWriter(freshSidecarPath(out));
   let dirs: Float32Array[];
   if (spec.mode === 'line') {
     const to = thetas[headers.findIndex((h) => h.step === anchors[1])];

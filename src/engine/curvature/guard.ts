@@ -4,16 +4,12 @@ import type { Inputs } from '../../shared/specs/common';
 import type { PreparedInputs } from '../inputs';
 import type { LinearOperator, StopSignal } from '../linalg/operator';
 import { checkpoint } from '../analysisContext';
+import { firstNonFinite } from '../loaders/finite';
 
 /**
  * Checks shared by the curvature and sharpness analyses, run before any expensive work so a
  * bad input fails at once, with a message that says where the NaN comes from.
  */
-
-function firstNonFinite(a: ArrayLike<number>): number {
-  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return i;
-  return -1;
-}
 
 /** Throws an InputError if the loss or gradient at θ is NaN/Inf, naming the likely cause. */
 export function assertFiniteStart(spec: Pick<Inputs, 'model' | 'data'>, p: PreparedInputs, loss: number, grad: Float64Array): void {
@@ -21,7 +17,7 @@ export function assertFiniteStart(spec: Pick<Inputs, 'model' | 'data'>, p: Prepa
   const gradAt = firstNonFinite(grad);
   if (lossOk && gradAt < 0) return;
   const what = !lossOk ? `the mean loss at the model's parameters is ${loss}` : `the gradient at the model's parameters has a non-finite entry (parameter ${gradAt})`;
-  const xAt = firstNonFinite(p.objective.batches.length ? p.dataset.train.x : []);
+  const xAt = firstNonFinite(p.objective.sampleCount ? p.dataset.train.x : []);
   if (xAt >= 0) throw new InputError(path.basename(spec.data), `${what}: x holds a non-finite value (element ${xAt})`);
   const yAt = firstNonFinite(p.dataset.train.y);
   if (yAt >= 0) throw new InputError(path.basename(spec.data), `${what}: y holds a non-finite value (element ${yAt})`);

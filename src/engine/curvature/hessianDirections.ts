@@ -3,12 +3,11 @@ import { lanczosEigs } from '../linalg/lanczos';
 import { Rng } from '../linalg/rng';
 import type { Objective } from '../objective';
 import { monitored } from './guard';
-import { FiniteDifferenceHessian } from './operators';
 
 /**
  * Landscape directions along the top Hessian eigenvectors (the `hessian` direction kind): the
  * unit eigenvectors of the `dims` largest eigenvalues of ∇²L(θ) (Lanczos on the
- * finite-difference Hessian of curvature/operators.ts), so f(α, β) = L(θ + αv₁ + βv₂) ≈
+ * objective's Hessian operator), so f(α, β) = L(θ + αv₁ + βv₂) ≈
  * L(θ) + ½(λ₁α² + λ₂β²) near the centre. Not filter-normalised: that would destroy the
  * eigenvector property. Each vector's sign is fixed so that its largest-magnitude entry is positive.
  */
@@ -19,13 +18,13 @@ export async function hessianDirections(
   stop: StopSignal,
   relativeStep = 1e-3,
 ): Promise<{ vectors: Float32Array[]; eigenvalues: number[]; residuals: number[]; note: string }> {
-  const op = new FiniteDifferenceHessian(obj, obj.theta0, { relativeStep });
+  const curv = obj.curvature('hessian', { theta: obj.theta0, relativeStep });
   let r: Awaited<ReturnType<typeof lanczosEigs>>;
   try {
-    r = await lanczosEigs(monitored(op, stop, () => undefined), { k: dims, rng: new Rng(seed), stop });
+    r = await lanczosEigs(monitored(curv.op, stop, () => undefined), { k: dims, rng: new Rng(seed), stop });
   } finally {
-    op.dispose();
-    obj.setParams(obj.theta0);
+    curv.dispose();
+    await obj.setParams(obj.theta0);
   }
   const vectors = r.eigenvectors.map((v) => {
     let at = 0;
@@ -33,10 +32,10 @@ export async function hessianDirections(
     const s = v[at] < 0 ? -1 : 1;
     return Float32Array.from(v, (x) => s * x);
   });
-  const errs = [...op.stats.relativeErrors].sort((a, b) => a - b);
+  const errs = [...(curv.fd?.relativeErrors ?? [])].sort((a, b) => a - b);
   const fmt = (x: number) => x.toPrecision(4);
   const note =
     `unit eigenvectors of the top ${dims} Hessian eigenvalues (${r.eigenvalues.map((l, i) => `λ${i + 1} = ${fmt(l)}, residual ${fmt(r.residuals[i])}`).join('; ')}); ` +
-    `finite-difference products with δ = ${relativeStep}, median estimated error ${errs.length ? fmt(errs[Math.floor(errs.length / 2)]) : 'n/a'}`;
+    (curv.fd ? `finite-difference products with δ = ${relativeStep}, median estimated error ${errs.length ? fmt(errs[Math.floor(errs.length / 2)]) : 'n/a'}` : curv.description);
   return { vectors, eigenvalues: r.eigenvalues, residuals: r.residuals, note };
 }

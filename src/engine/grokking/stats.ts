@@ -13,7 +13,7 @@ export interface NormStats {
 }
 
 /** The layers of the parameter groups, in order (a layer owns its kernel, bias, …). */
-export function layersOf(groups: ParamGroup[]): { name: string; groups: ParamGroup[] }[] {
+export function layersOf(groups: readonly ParamGroup[]): { name: string; groups: ParamGroup[] }[] {
   const out: { name: string; groups: ParamGroup[] }[] = [];
   for (const g of groups) {
     const last = out[out.length - 1];
@@ -24,7 +24,7 @@ export function layersOf(groups: ParamGroup[]): { name: string; groups: ParamGro
 }
 
 /** ‖θ‖ and ‖θ − θ₀‖/‖θ₀‖, whole and per layer, accumulated in float64. */
-export function normStats(theta: ArrayLike<number>, theta0: ArrayLike<number>, groups: ParamGroup[]): NormStats {
+export function normStats(theta: ArrayLike<number>, theta0: ArrayLike<number>, groups: readonly ParamGroup[]): NormStats {
   let tt = 0;
   let dd = 0;
   let t0 = 0;

@@ -22,6 +22,8 @@ import { InputError } from '../../shared/errors';
 import { parseCsv } from './csv';
 import { parseNpy, toFloat32, type NdArray } from './npy';
 import { parseNpz } from './npz';
+import { checkSize, readInputFile, statInput } from './inputFile';
+import { assertFiniteRows } from './finite';
 
 export interface Split {
   x: Float32Array;
@@ -51,14 +53,7 @@ const SUPPORTED =
 const INTEGER_DTYPES = new Set(['int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'bool']);
 
 async function readExisting(file: string, what = 'file'): Promise<Uint8Array> {
-  try {
-    return await fs.promises.readFile(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new InputError(file, `${what} not found`);
-    if (code === 'EISDIR') throw new InputError(file, `is a folder, expected a ${what}`);
-    throw new InputError(file, `cannot be read (${code ?? (e as Error).message})`);
-  }
+  return readInputFile(file, what);
 }
 
 /** The sibling named by replacing the last stem part equal to `from` (case kept), or null. */
@@ -85,8 +80,12 @@ function checkSplit(x: NdArray, y: NdArray, xName: string, yName: string, source
   if (x.shape[0] === 0) throw new InputError(source, `${xName} holds no samples`);
 }
 
-function toSplit(x: NdArray, y: NdArray, xName: string, yName: string): Split {
-  return { x: toFloat32(x, xName), xShape: [...x.shape], y: toFloat32(y, yName), yShape: [...y.shape] };
+function toSplit(x: NdArray, y: NdArray, xName: string, yName: string, source: string): Split {
+  const split = { x: toFloat32(x, xName), xShape: [...x.shape], y: toFloat32(y, yName), yShape: [...y.shape] };
+  // Every sample, not only a --samples subset: the file is the input, whatever part is used.
+  assertFiniteRows(split.x, split.xShape, source, xName);
+  assertFiniteRows(split.y, split.yShape, source, yName);
+  return split;
 }
 
 function areIndices(y: NdArray): boolean {
@@ -103,7 +102,7 @@ function assemble(
   sha256: string,
 ): Dataset {
   checkSplit(a.x, a.y, names.x, names.y, source);
-  const train = toSplit(a.x, a.y, names.x, names.y);
+  const train = toSplit(a.x, a.y, names.x, names.y, source);
   let labelsAreIndices = areIndices(a.y);
   let test: Split | undefined;
   if (a.xTest && a.yTest) {
@@ -115,7 +114,7 @@ function assemble(
         `test split shapes x (${a.xTest.shape.join(', ')}), y (${a.yTest.shape.join(', ')}) do not match the training split's x (${a.x.shape.join(', ')}), y (${a.y.shape.join(', ')}) beyond the first dimension`,
       );
     }
-    test = toSplit(a.xTest, a.yTest, names.xTest, names.yTest);
+    test = toSplit(a.xTest, a.yTest, names.xTest, names.yTest, source);
     labelsAreIndices = labelsAreIndices && areIndices(a.yTest);
   }
   return { train, test, labelsAreIndices, source, sha256 };
@@ -221,6 +220,8 @@ export async function loadDataset(file: string, opts: DatasetOptions = {}): Prom
     return loadNpyPair(file, yFile);
   }
   if (ext === '.csv') {
+    // csv-parse holds every cell as a string: about 16 bytes of memory per byte of text.
+    checkSize(file, statInput(file, 'data file').size * 16, 'needs about 16× its size to parse as CSV:');
     const bytes = await readExisting(file);
     const csv = parseCsv(new TextDecoder('utf-8').decode(bytes), file, opts.labelColumn ?? 'label');
     return {

@@ -13,11 +13,29 @@ export type H5Dataset = InstanceType<H5['Dataset']>;
 
 let loading: Promise<H5> | undefined;
 
+/** While above 0, HDF5's own printing is dropped: the InputError we throw says what is wrong. */
+let quiet = 0;
+
+/**
+ * h5wasm's Emscripten runtime binds its stderr printer to `console.error` once, when the module
+ * is instantiated, and HDF5 prints its whole error stack through it on every failed call (a
+ * truncated file gives dozens of lines). So console.error is wrapped for that moment only: the
+ * runtime keeps the wrapper, which forwards everything except while `quiet`.
+ */
 export function h5wasm(): Promise<H5> {
-  loading ??= import('h5wasm/node').then(async (m) => {
-    await m.ready;
-    return m as unknown as H5;
-  });
+  loading ??= (async () => {
+    const real = console.error;
+    console.error = (...args: unknown[]): void => {
+      if (quiet === 0) real.apply(console, args);
+    };
+    try {
+      const m = await import('h5wasm/node');
+      await m.ready;
+      return m as unknown as H5;
+    } finally {
+      console.error = real;
+    }
+  })();
   return loading;
 }
 
@@ -42,6 +60,7 @@ export async function withH5File<T>(bytes: Uint8Array, source: string, what: str
   const name = `/losscape-${process.pid}-${++serial}.h5`;
   fs.writeFile(name, bytes);
   let file: H5File | undefined;
+  quiet++;
   try {
     try {
       file = new m.File(name, 'r');
@@ -49,9 +68,19 @@ export async function withH5File<T>(bytes: Uint8Array, source: string, what: str
       throw new InputError(source, `${subject}cannot be opened as HDF5 (truncated or corrupt? ${String(e instanceof Error ? e.message : e)})`);
     }
     return read(file);
+  } catch (e) {
+    // Anything h5wasm throws while reading (a corrupt object header, an unsupported type) is
+    // the file's fault: one line naming it.
+    if (e instanceof InputError) throw e;
+    throw new InputError(source, `${subject}cannot be read as HDF5 (${String(e instanceof Error ? e.message : e).split('\n')[0]})`);
   } finally {
-    file?.close();
+    try {
+      file?.close();
+    } catch {
+      // a file that failed half way may not close cleanly; its memory is freed with the unlink
+    }
     fs.unlink(name);
+    quiet--;
   }
 }
 

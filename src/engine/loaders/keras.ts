@@ -7,12 +7,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { unzipSync } from 'fflate';
 import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InputError } from '../../shared/errors';
 import { isDataset, isGroup, isHdf5, lookup, readFloat32, stringAttr, stringListAttr, withH5File, type H5Group } from './h5';
 import { convertModel, isObject, kerasWeightPaths, trainingConfigFrom, type Json, type WeightPath } from './kerasConfig';
 import type { LoadedModel } from './modelJson';
+import { checkSize, readInputFile } from './inputFile';
+import { checkLoadedModel } from './modelChecks';
 
 interface Values {
   shape: number[];
@@ -24,13 +25,7 @@ const isZip = (b: Uint8Array): boolean => b[0] === 0x50 && b[1] === 0x4b && b[2]
 const message = (e: unknown): string => String(e instanceof Error ? e.message : e).split('\n')[0];
 
 function readModelFile(file: string): Uint8Array {
-  try {
-    return fs.readFileSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EISDIR') throw new InputError(file, 'is a folder; expected a Keras .keras or .h5 file');
-    throw new InputError(file, code === 'ENOENT' ? `model file not found (looked for ${path.resolve(file)})` : `cannot be read (${code ?? message(e)})`);
-  }
+  return readInputFile(file, 'model file');
 }
 
 function parseJson(text: string, source: string, what: string): Json {
@@ -86,11 +81,12 @@ async function buildAndFill(entry: Json, source: string, fill: (model: tf.Layers
   const model = await buildModel(entry, source);
   try {
     await fill(model);
-    return model;
   } catch (e) {
     model.dispose();
     throw e;
   }
+  checkLoadedModel(model, source);
+  return model;
 }
 
 // ---- Keras 3 .keras ----------------------------------------------------------------------
@@ -135,8 +131,18 @@ export async function loadKerasArchive(file: string): Promise<LoadedModel> {
   let members: Record<string, Uint8Array>;
   try {
     // Only the members Losscape reads are inflated: assets can be large.
-    members = unzipSync(bytes, { filter: (f) => ['config.json', 'metadata.json', WEIGHTS_H5, 'model.weights.npz'].includes(f.name) });
+    // Sizes from the central directory, checked before inflating (fflate inflates into a buffer of that size).
+    let inflated = 0;
+    members = unzipSync(bytes, {
+      filter: (f) => {
+        if (!['config.json', 'metadata.json', WEIGHTS_H5, 'model.weights.npz'].includes(f.name)) return false;
+        inflated += f.originalSize;
+        checkSize(source, inflated, `has ${f.name} inflating to`);
+        return true;
+      },
+    });
   } catch (e) {
+    if (e instanceof InputError) throw e;
     throw new InputError(source, `is not a readable zip archive (${message(e)})`);
   }
   if (!members['config.json']) throw new InputError(source, 'has no config.json; expected a Keras 3 .keras archive');

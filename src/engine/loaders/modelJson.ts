@@ -9,6 +9,8 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InputError } from '../../shared/errors';
+import { checkSize, readInputFile, statInput } from './inputFile';
+import { checkLoadedModel } from './modelChecks';
 
 export interface LoadedModel {
   model: tf.LayersModel;
@@ -126,12 +128,7 @@ async function explainLoadError(e: unknown, source: string, modelTopology: objec
 
 export async function loadLayersModelFromFile(modelJsonPath: string): Promise<LoadedModel> {
   const source = modelJsonPath;
-  let jsonBytes: Buffer;
-  try {
-    jsonBytes = fs.readFileSync(modelJsonPath);
-  } catch {
-    throw new InputError(source, `model file not found (looked for ${path.resolve(modelJsonPath)})`);
-  }
+  const jsonBytes = readInputFile(modelJsonPath, 'model file');
   let json: unknown;
   try {
     json = JSON.parse(jsonBytes.toString('utf-8'));
@@ -153,6 +150,7 @@ export async function loadLayersModelFromFile(modelJsonPath: string): Promise<Lo
   const dirReal = fs.realpathSync(path.dirname(path.resolve(modelJsonPath)));
   const specs: WeightSpec[] = [];
   const shards: Uint8Array[] = [];
+  let totalBytes = 0;
   manifest.forEach((group: unknown, gi: number) => {
     const where = `weightsManifest[${gi}]`;
     if (!isObject(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights) || !group.paths.every((p) => typeof p === 'string')) {
@@ -160,22 +158,25 @@ export async function loadLayersModelFromFile(modelJsonPath: string): Promise<Lo
     }
     const groupSpecs = group.weights.map((s, i) => checkSpec(s, source, `${where}.weights[${i}]`));
     const need = groupSpecs.reduce((sum, s) => sum + specBytes(s, source), 0);
+    // Sizes first (stat), so a wrong or huge shard is refused before a byte of it is read.
     const groupShards = (group.paths as string[]).map((p) => {
       const file = resolveShard(p, dirReal, source);
       try {
-        return { p, bytes: fs.readFileSync(file) };
+        return { p, file, size: statInput(file, 'weight shard').size };
       } catch (e) {
-        throw new InputError(source, `weight shard '${p}' cannot be read (${(e as NodeJS.ErrnoException).code ?? firstLine(e)})`);
+        throw e instanceof InputError ? new InputError(source, `weight shard '${p}' ${e.problem}`) : e;
       }
     });
-    const have = groupShards.reduce((sum, s) => sum + s.bytes.length, 0);
+    const have = groupShards.reduce((sum, s) => sum + s.size, 0);
     if (have !== need) {
-      const files = groupShards.map((s) => `'${s.p}' (${s.bytes.length} bytes)`).join(', ');
+      const files = groupShards.map((s) => `'${s.p}' (${s.size} bytes)`).join(', ');
       const problem = have < need ? 'is too short (truncated or from another model)' : 'is longer than its weights need (from another model?)';
       throw new InputError(source, `weight shard ${files} ${problem}: weightsManifest[${gi}] needs ${need} bytes, the shards hold ${have}`);
     }
+    totalBytes += need;
+    checkSize(source, totalBytes, 'has weights of');
     specs.push(...groupSpecs);
-    for (const s of groupShards) shards.push(s.bytes);
+    for (const s of groupShards) shards.push(readInputFile(s.file, 'weight shard'));
   });
 
   const hash = createHash('sha256').update(jsonBytes);
@@ -203,6 +204,7 @@ export async function loadLayersModelFromFile(modelJsonPath: string): Promise<Lo
     for (const [name, v] of Object.entries(tf.engine().registeredVariables)) if (!varsBefore.has(name)) v.dispose();
     throw await explainLoadError(e, source, modelTopology, specs);
   }
+  checkLoadedModel(model, source);
   const trainingConfig = (isObject(json.trainingConfig) ? json.trainingConfig : undefined) ??
     (isObject(modelTopology.training_config) ? modelTopology.training_config : undefined);
   return { model, path: path.resolve(modelJsonPath), sha256, trainingConfig, format: 'tfjs-layers' };

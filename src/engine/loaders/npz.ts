@@ -6,6 +6,7 @@
 import { unzipSync, zipSync, type Zippable } from 'fflate';
 import { InputError } from '../../shared/errors';
 import { encodeNpy, parseNpy, type NdArray } from './npy';
+import { checkSize } from './inputFile';
 
 export function parseNpz(bytes: Uint8Array, source: string): Record<string, NdArray> {
   // Zip local-file signature PK\x03\x04 (an empty archive starts with the end record PK\x05\x06).
@@ -14,9 +15,21 @@ export function parseNpz(bytes: Uint8Array, source: string): Record<string, NdAr
     throw new InputError(source, 'is not an .npz archive (not a zip file); save arrays with np.savez or np.savez_compressed');
   }
   let members: Record<string, Uint8Array>;
+  // The central directory states each member's inflated size; fflate inflates into a buffer of
+  // exactly that size, so checking it first bounds memory even for a zip bomb.
+  let inflated = 0;
   try {
-    members = unzipSync(bytes);
+    members = unzipSync(bytes, {
+      filter: (f) => {
+        if (!f.name.endsWith('.npy')) return false;
+        checkSize(`${source}[${f.name.slice(0, -'.npy'.length)}]`, f.originalSize, 'inflates to');
+        inflated += f.originalSize;
+        checkSize(source, inflated, 'has members that inflate to');
+        return true;
+      },
+    });
   } catch (e) {
+    if (e instanceof InputError) throw e;
     throw new InputError(source, `is a damaged .npz archive (${(e as Error).message}); re-save it with np.savez`);
   }
   const out: Record<string, NdArray> = {};

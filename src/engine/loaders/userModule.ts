@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import vm from 'node:vm';
 import { InputError } from '../../shared/errors';
+import { readInputFile, recordInput, statInput } from './inputFile';
 
 /**
  * Loads a user's JS/TS module from the workspace (a custom loss function). The caller is
@@ -16,7 +16,7 @@ import { InputError } from '../../shared/errors';
 const TF_NAMES = new Set(['@tensorflow/tfjs', '@tensorflow/tfjs-core', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-layers']);
 
 interface EsbuildLike {
-  buildSync(opts: Record<string, unknown>): { outputFiles: { text: string }[] };
+  buildSync(opts: Record<string, unknown>): unknown;
 }
 
 function findEsbuild(from: string): EsbuildLike | null {
@@ -31,8 +31,9 @@ function findEsbuild(from: string): EsbuildLike | null {
 }
 
 function compile(file: string): string {
-  const isPlainCjs = /\.c?js$/.test(file) && !/^\s*(import|export)\s/m.test(readFileSync(file, 'utf8'));
-  if (isPlainCjs) return readFileSync(file, 'utf8');
+  const source = readInputFile(file, 'loss module').toString('utf8');
+  const isPlainCjs = /\.c?js$/.test(file) && !/^\s*(import|export)\s/m.test(source);
+  if (isPlainCjs) return source;
   const esbuild = findEsbuild(file);
   if (!esbuild) {
     throw new InputError(file, 'is TypeScript or an ES module, and esbuild is not available to bundle it here; compile it to CommonJS .js, or run it with the losscape CLI from a checkout with its dependencies installed');
@@ -47,7 +48,10 @@ function compile(file: string): string {
       target: 'node20',
       external: [...TF_NAMES],
       logLevel: 'silent',
-    });
+      metafile: true,
+    }) as { outputFiles: { text: string }[]; metafile?: { inputs: Record<string, unknown> } };
+    // Every file bundled is an input too: the result writer must not write over one.
+    for (const f of Object.keys(r.metafile?.inputs ?? {})) recordInput(path.resolve(f));
     return r.outputFiles[0].text;
   } catch (err) {
     const first = ((err as { errors?: { text: string; location?: { line: number } }[] }).errors ?? [])[0];
@@ -59,23 +63,27 @@ function compile(file: string): string {
 /** Evaluates the module and returns its exports. */
 export function loadUserModule(file: string): Record<string, unknown> {
   const abs = path.resolve(file);
-  if (!existsSync(abs)) throw new InputError(file, 'not found');
+  statInput(file, 'loss module');
   const code = compile(abs);
   const req = createRequire(abs);
   const mod = { exports: {} as Record<string, unknown> };
-  const wrapper = vm.runInThisContext(`(function (exports, require, module, __filename, __dirname) {${code}\n})`, { filename: abs }) as (
-    e: unknown,
-    r: (id: string) => unknown,
-    m: unknown,
-    f: string,
-    d: string,
-  ) => void;
+  type Wrapper = (e: unknown, r: (id: string) => unknown, m: unknown, f: string, d: string) => void;
+  let wrapper: Wrapper;
+  try {
+    wrapper = vm.runInThisContext(`(function (exports, require, module, __filename, __dirname) {${code}\n})`, { filename: abs }) as Wrapper;
+  } catch (err) {
+    throw new InputError(file, `does not parse as JavaScript: ${String((err as Error)?.message ?? err).split('\n')[0]}`);
+  }
   try {
     wrapper(mod.exports, (id: string) => (TF_NAMES.has(id) ? tf : req(id)), mod, abs, path.dirname(abs));
   } catch (err) {
-    throw new InputError(file, `threw while loading: ${(err as Error).message}`);
+    throw new InputError(file, `threw while loading: ${String((err as Error)?.message ?? err).split('\n')[0]}`);
   }
-  return mod.exports;
+  // `module.exports = function (yTrue, yPred) {…}`: the module itself is the function.
+  const exported: unknown = mod.exports;
+  if (typeof exported === 'function') return { default: exported, ...(exported as unknown as Record<string, unknown>) };
+  if (exported === null || typeof exported !== 'object') return {};
+  return exported as Record<string, unknown>;
 }
 
 /** A loss function from a user module: (yTrue, yPred) → per-sample losses [batch] (or their mean). */

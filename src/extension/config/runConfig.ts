@@ -113,6 +113,7 @@ export const RunConfigurationObject = z
     gradients: option(sal.gradients),
     gradientBatch: option(sal.gradientBatch),
     lambda: option(sal.lambda),
+    blockSize: option(sal.blockSize),
     sparsities: option(sal.sparsities),
     // grokking
     probe: option(grok.probe),
@@ -127,6 +128,8 @@ export const RunConfigurationObject = z
     sharpness: option(grok.sharpness),
     sharpnessSamples: option(grok.sharpnessSamples),
     learningRate: option(grok.learningRate),
+    sweepAlpha: option(grok.sweepAlpha),
+    mainAlpha: option(grok.mainAlpha),
     // trajectory
     mode: option(traj.mode),
     from: option(traj.from),
@@ -156,10 +159,10 @@ export const FIELDS: Record<AnalysisName, readonly Field[]> = {
     'model', 'operator', 'top', 'bottom', 'method', 'maxIter', 'tol', 'trace', 'traceMethod', 'probes', 'diagonal', 'density', 'densitySteps',
     'densityStarts', 'perLayer', 'fdStep', 'memoryLimitMb', 'vectors',
   ],
-  saliency: ['model', 'gradients', 'gradientBatch', 'lambda', 'top', 'sparsities'],
+  saliency: ['model', 'gradients', 'gradientBatch', 'lambda', 'blockSize', 'top', 'sparsities'],
   grokking: [
     'checkpoints', 'probe', 'testSamples', 'lag', 'temperature', 'trainLossBelow', 'testLossBelow', 'trainAccuracyAbove', 'testAccuracyAbove',
-    'sharpness', 'sharpnessSamples', 'learningRate',
+    'sharpness', 'sharpnessSamples', 'learningRate', 'sweepAlpha', 'mainAlpha',
   ],
   trajectory: ['checkpoints', 'mode', 'from', 'to', 'through', 'points', 'margin', 'range', 'accuracy'],
 };

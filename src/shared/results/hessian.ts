@@ -13,6 +13,13 @@ export const EigenInfoSchema = z.object({
   /** Operator products spent, residual checks included. */
   matvecs: z.number().int().nonnegative(),
   converged: z.boolean(),
+  /** Lanczos: vectors per block, thick restarts, products of the deflated second start, eigenvalues it found that the first start had missed. */
+  blockSize: z.number().int().positive().optional(),
+  restarts: z.number().int().nonnegative().optional(),
+  checkMatvecs: z.number().int().nonnegative().optional(),
+  missedFound: z.number().int().nonnegative().optional(),
+  /** Why `converged` is false, or what the check corrected. */
+  warnings: z.array(z.string()).optional(),
   /** Unit eigenvectors (float32, objective's parameter order) in the sidecar, in the order of `eigenvalues`. */
   vectors: z.array(SidecarArraySchema),
 });

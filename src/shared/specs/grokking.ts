@@ -27,6 +27,14 @@ export const GrokkingSpecSchema = InputsSchema.omit({ model: true }).extend({
   sharpnessSamples: z.number().int().positive().default(256),
   /** The training learning rate η, to draw 2/η beside λ_max. */
   learningRate: z.number().positive().optional(),
+  /**
+   * An α sweep: one checkpoint series per value, found by putting each α into the `{alpha}`
+   * placeholder of `checkpoints` (e.g. 'runs/alpha-{alpha}'); each is analysed and summarised
+   * into the main run's `sweep` (events at the sweep's thresholds, grokking delays).
+   */
+  sweepAlpha: z.array(z.number().positive()).min(2).optional(),
+  /** The α whose full result carries the sweep; default 1 when swept, else the first value. */
+  mainAlpha: z.number().positive().optional(),
 });
 export type GrokkingSpec = z.infer<typeof GrokkingSpecSchema>;
 export type GrokkingSpecInput = z.input<typeof GrokkingSpecSchema>;

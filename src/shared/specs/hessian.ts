@@ -15,7 +15,7 @@ export const HessianSpecSchema = InputsSchema.extend({
   bottom: z.number().int().min(0).default(0),
   /** lanczos (full reorthogonalisation) or power (PyHessian's power iteration with deflation). */
   method: z.enum(['lanczos', 'power']).default('lanczos'),
-  /** Lanczos steps, or power iterations per eigenpair (default: Lanczos max(2k+20, 30); power 100). */
+  /** Lanczos: most operator products for the Krylov bases (default max(40k, 300); it stops on convergence); power: iterations per eigenpair (default 100). */
   maxIter: z.number().int().positive().optional(),
   /** Lanczos relative Ritz-residual tolerance (default 1e-4) or power-iteration relative change (default 1e-3). */
   tol: z.number().positive().optional(),

@@ -8,6 +8,11 @@ export const SaliencySpecSchema = InputsSchema.extend({
   gradients: z.number().int().positive().default(64),
   /** Samples per gradient: 1 = per-sample gradients, b > 1 = disjoint mini-batches of b. */
   gradientBatch: z.number().int().positive().default(1),
+  /**
+   * Coordinates per diagonal block of F̂, cut from the flat parameter vector as M-FAC's pruner
+   * does (its default 128); 'full' inverts the whole d×d F̂ (≈ magnitude pruning when d ≫ m).
+   */
+  blockSize: z.union([z.literal('full'), z.number().int().positive()]).default(128),
   /** Dampening λ (M-FAC's default for pruning). */
   lambda: z.number().positive().default(1e-5),
   /** How many most and least salient parameters to list. */

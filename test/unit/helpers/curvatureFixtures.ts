@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { makeLoss, type LossName } from '../../../src/engine/losses';
 import type { LinearOperator } from '../../../src/engine/linalg/operator';
 import { Rng } from '../../../src/engine/linalg/rng';
-import { Objective } from '../../../src/engine/objective';
+import { TfjsObjective as Objective } from '../../../src/engine/tfjs/objective';
 import type { Data64, Mlp64, RefLoss } from './mlp64';
 import { blobs, buildTinyModel } from './tinyModel';
 

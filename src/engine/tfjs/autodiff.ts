@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Batch, Objective } from './objective';
+import type { Batch, TfjsObjective as Objective } from './objective';
 
 /**
  * First-order automatic-differentiation products of the objective's model, the building

@@ -1,9 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { accumulateGrads, batchGrads, batchJvp, batchOutputs, batchVjp, outputUnits } from '../autodiff';
+import { accumulateGrads, batchGrads, batchJvp, batchOutputs, batchVjp, outputUnits } from './autodiff';
 import { FrozenKinks } from './frozenKinks';
 import type { LinearOperator } from '../linalg/operator';
-import type { Objective } from '../objective';
+import { asBlockOperator, type CurvatureKind, type CurvatureOperator, type FiniteDifferenceOptions, type FiniteDifferenceStats } from '../objective';
+import type { TfjsObjective as Objective } from './objective';
 import { lossCurvature, type LossCurvature } from './lossHessian';
+
+export type { CurvatureKind, CurvatureOperator, FiniteDifferenceOptions, FiniteDifferenceStats } from '../objective';
 
 /**
  * Curvature-vector products of the objective as LinearOperators (the matrix-free pattern of
@@ -19,7 +22,6 @@ import { lossCurvature, type LossCurvature } from './lossHessian';
  * differentiated with respect to its linear cotangent), which needs first-order links only.
  * Products leave the model's parameters at θ.
  */
-export type CurvatureKind = 'hessian' | 'ggn' | 'fisher';
 
 /** The model's per-sample losses on a batch, [rows]. */
 function batchLosses(obj: Objective, b: Objective['batches'][number]): tf.Tensor1D {
@@ -28,7 +30,7 @@ function batchLosses(obj: Objective, b: Objective['batches'][number]): tf.Tensor
 
 /** Runs `f` with the parameters set to θ (and leaves them there). */
 function atTheta(obj: Objective, theta: Float32Array): void {
-  obj.setParams(theta);
+  obj.assign(theta);
 }
 
 /** G v = (1/n) Σ Jₙᵀ H_ℓ Jₙ v with H_ℓ in closed form (see lossHessian.ts). */
@@ -104,36 +106,6 @@ export class EmpiricalFisherOperator implements LinearOperator {
   }
 }
 
-export interface FiniteDifferenceOptions {
-  /**
-   * Freeze ReLU activation patterns at θ (see frozenKinks.ts), so the products are those of the
-   * almost-everywhere Hessian rather than seeing kinks crossed within ±h. Default true.
-   */
-  freezeKinks?: boolean;
-  /**
-   * δ: the perturbation h·v has norm δ·‖θ_S‖, θ_S the parameters on v's support, floored at
-   * rms(θ)·√|S| (so a direction along a few small or zero parameters still gets a step on the
-   * scale of the model's weights). Default 1e-3.
-   */
-  relativeStep?: number;
-}
-
-export interface FiniteDifferenceStats {
-  relativeStep: number;
-  products: number;
-  /** Gradient evaluations (4 per product). */
-  gradients: number;
-  /** Smallest and largest absolute step h used (for ‖v‖ = 1 these are the perturbation norms). */
-  minStep: number;
-  maxStep: number;
-  /** Per product: the estimated error ‖D(h/2) − D(h)‖ divided by ‖R‖ (R the returned product). */
-  relativeErrors: number[];
-  /** Number of ReLU sites whose patterns are frozen at θ (0: none, or freezing off). */
-  frozenSites: number;
-  /** Piecewise-linear layers whose kinks are not frozen (their crossings show in the error estimate). */
-  unfrozen: string[];
-}
-
 /**
  * H v ≈ R = (4·D(h/2) − D(h)) / 3 with D(h) = [∇L(θ + hv) − ∇L(θ − hv)] / (2h): central
  * differences (error c₂h² + c₄h⁴ + …) extrapolated once (Richardson), leaving O(h⁴). The step
@@ -186,11 +158,11 @@ export class FiniteDifferenceHessian implements LinearOperator {
     const kinks = this.kinks?.active ? this.kinks : null;
     if (!kinks) return (await obj.grad(p)).grad;
     if (!this.recorded) {
-      obj.setParams(this.theta);
+      obj.assign(this.theta);
       kinks.record(obj);
       this.recorded = true;
     }
-    obj.setParams(p);
+    obj.assign(p);
     const out = new Float64Array(this.dim);
     for (let i = 0; i < obj.batches.length; i++) {
       const b = obj.batches[i];
@@ -260,78 +232,20 @@ export class FiniteDifferenceHessian implements LinearOperator {
   }
 }
 
-/** A contiguous block of parameters (a variable, or a layer's kernel and bias). */
-export interface ParamRange {
-  offset: number;
-  size: number;
-}
-
-/**
- * P A Pᵀ for the coordinate selection P onto `ranges`: v is embedded into the full space (zeros
- * elsewhere), multiplied, and the same coordinates read back. Its eigenvalues and trace are
- * those of A's diagonal block for one layer (PyHessian's per-layer requests).
- */
-export function restrictOperator(op: LinearOperator, ranges: readonly ParamRange[]): LinearOperator {
-  const dim = ranges.reduce((a, r) => a + r.size, 0);
-  return {
-    dim,
-    async matvec(v: Float64Array): Promise<Float64Array> {
-      const full = new Float64Array(op.dim);
-      let o = 0;
-      for (const r of ranges) {
-        full.set(v.subarray(o, o + r.size), r.offset);
-        o += r.size;
-      }
-      const y = await op.matvec(full);
-      const out = new Float64Array(dim);
-      o = 0;
-      for (const r of ranges) {
-        out.set(y.subarray(r.offset, r.offset + r.size), o);
-        o += r.size;
-      }
-      return out;
-    },
-  };
-}
-
-/** One range per layer (its variables are adjacent in the objective's order), in order. */
-export function layerRanges(obj: Objective): { layer: string; ranges: ParamRange[]; size: number }[] {
-  const out: { layer: string; ranges: ParamRange[]; size: number }[] = [];
-  for (const g of obj.groups) {
-    const last = out[out.length - 1];
-    if (last && last.layer === g.layer) {
-      last.ranges.push({ offset: g.offset, size: g.size });
-      last.size += g.size;
-    } else out.push({ layer: g.layer, ranges: [{ offset: g.offset, size: g.size }], size: g.size });
-  }
-  return out;
-}
-
-export interface CurvatureOperator {
-  kind: CurvatureKind;
-  op: LinearOperator;
-  /** One line: what the operator is. */
-  description: string;
-  /** Finite-difference statistics (hessian only). */
-  fd: FiniteDifferenceStats | null;
-  /** Releases tensors the operator holds (frozen activation patterns). */
-  dispose(): void;
-}
-
 /** The operator of `kind` for the objective at θ; refuses a GGN for a loss without closed form. */
 export function curvatureOperator(obj: Objective, kind: CurvatureKind, options: FiniteDifferenceOptions & { theta?: Float32Array } = {}): CurvatureOperator {
   const theta = options.theta ?? obj.theta0;
   switch (kind) {
     case 'ggn': {
       const g = new GaussNewtonOperator(obj, theta);
-      return { kind, op: g, description: `generalised Gauss–Newton, ${g.curvature.description}`, fd: null, dispose: () => undefined };
+      return { kind, op: asBlockOperator(g), description: `generalised Gauss–Newton, ${g.curvature.description}`, fd: null, dispose: () => undefined };
     }
     case 'fisher':
-      return { kind, op: new EmpiricalFisherOperator(obj, theta), description: 'empirical Fisher (1/n) Σ ∇ℓₙ∇ℓₙᵀ', fd: null, dispose: () => undefined };
+      return { kind, op: asBlockOperator(new EmpiricalFisherOperator(obj, theta)), description: 'empirical Fisher (1/n) Σ ∇ℓₙ∇ℓₙᵀ', fd: null, dispose: () => undefined };
     case 'hessian': {
       const h = new FiniteDifferenceHessian(obj, theta, options);
       const frozen = h.stats.frozenSites > 0 ? `, ReLU patterns frozen at θ (${h.stats.frozenSites} layer${h.stats.frozenSites > 1 ? 's' : ''})` : '';
-      return { kind, op: h, description: `Hessian of the mean loss, by Richardson-extrapolated central differences of gradients${frozen}`, fd: h.stats, dispose: () => h.dispose() };
+      return { kind, op: asBlockOperator(h), description: `Hessian of the mean loss, by Richardson-extrapolated central differences of gradients${frozen}`, fd: h.stats, dispose: () => h.dispose() };
     }
   }
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Objective } from '../objective';
+import type { TfjsObjective as Objective } from './objective';
 
 /**
  * ReLU activation patterns frozen at θ, for finite-difference Hessian products of

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../../shared/errors';
-import { lastActivation } from '../inputs';
+import { lastActivation } from './inputs';
 import type { Loss } from '../losses';
 
 /**

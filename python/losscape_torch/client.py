@@ -1,0 +1,96 @@
+"""A Python client of the worker (tests, the bench's boundary measurements): starts
+`python -m losscape_torch` and sends requests in the protocol's framing."""
+
+import os
+import subprocess
+import sys
+import threading
+
+import numpy as np
+
+from .framing import read_message, write_message
+
+PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class WorkerFailed(Exception):
+    def __init__(self, error):
+        super().__init__(error.get("message"))
+        self.error = error
+        self.kind = error.get("kind")
+
+
+class Client:
+    def __init__(self, python=None, threads=None, env=None):
+        cmd = [python or sys.executable, "-u", "-m", "losscape_torch"]
+        if threads:
+            cmd += ["--threads", str(threads)]
+        e = dict(os.environ if env is None else env)
+        e["PYTHONPATH"] = PACKAGE_ROOT + (os.pathsep + e["PYTHONPATH"] if e.get("PYTHONPATH") else "")
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e)
+        self.next_id = 1
+        self.notifications = []
+        self.stderr_lines = []
+        threading.Thread(target=self._drain_stderr, daemon=True).start()
+
+    def _drain_stderr(self):
+        for line in self.proc.stderr:
+            self.stderr_lines.append(line.decode("utf-8", "replace"))
+
+    def send(self, method, params=None, frames=(), rid=None):
+        rid = self.next_id if rid is None else rid
+        self.next_id = rid + 1
+        write_message(self.proc.stdin, {"id": rid, "method": method, "params": params or {}}, frames)
+        return rid
+
+    def cancel(self, rid=None):
+        write_message(self.proc.stdin, {"method": "cancel", "params": {} if rid is None else {"id": rid}})
+
+    def receive(self, rid):
+        while True:
+            msg = read_message(self.proc.stdout)
+            if msg is None:
+                raise EOFError(f"the worker exited ({self.proc.wait()}); stderr: {''.join(self.stderr_lines[-5:])}")
+            header, frames = msg
+            if "id" not in header:
+                self.notifications.append(header)
+                continue
+            if header["id"] != rid:
+                continue
+            if "error" in header:
+                raise WorkerFailed(header["error"])
+            return header["result"], frames
+
+    def call(self, method, params=None, frames=()):
+        return self.receive(self.send(method, params, frames))
+
+    def close(self):
+        try:
+            if self.proc.poll() is None:
+                self.call("shutdown")
+        except (EOFError, BrokenPipeError, OSError):
+            pass
+        for s in (self.proc.stdin, self.proc.stdout):
+            try:
+                s.close()
+            except OSError:
+                pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def f32(a):
+    return np.ascontiguousarray(a, dtype=np.float32).reshape(-1)
+
+
+def f64(a):
+    return np.ascontiguousarray(a, dtype=np.float64).reshape(-1)

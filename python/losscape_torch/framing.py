@@ -1,0 +1,86 @@
+"""Message framing: u32 LE header length, UTF-8 JSON header, then the raw little-endian frames
+listed in header["frames"] ({dtype: "f32" | "f64", length}). Frames are numpy arrays here."""
+
+import json
+import struct
+
+import numpy as np
+
+DTYPES = {"f32": np.dtype("<f4"), "f64": np.dtype("<f8")}
+CODES = {np.dtype("float32"): "f32", np.dtype("float64"): "f64"}
+
+
+class ProtocolError(Exception):
+    pass
+
+
+def _read_exact(stream, n):
+    chunks = []
+    while n > 0:
+        b = stream.read(n)
+        if not b:
+            return None
+        chunks.append(b)
+        n -= len(b)
+    return b"".join(chunks)
+
+
+def read_message(stream):
+    """(header, frames) or None at end of stream."""
+    raw = _read_exact(stream, 4)
+    if raw is None:
+        return None
+    (hlen,) = struct.unpack("<I", raw)
+    hbytes = _read_exact(stream, hlen)
+    if hbytes is None:
+        return None
+    header = json.loads(hbytes.decode("utf-8"))
+    frames = []
+    for f in header.get("frames") or []:
+        dt = DTYPES.get(f.get("dtype"))
+        if dt is None:
+            raise ProtocolError(f"unknown frame dtype {f.get('dtype')!r}")
+        n = int(f["length"])
+        data = _read_exact(stream, n * dt.itemsize) if n else b""
+        if data is None:
+            return None
+        frames.append(np.frombuffer(bytearray(data), dtype=dt))
+    return header, frames
+
+
+def encode_message(header, frames=()):
+    """The bytes of one message; frames are array-likes of float32 or float64."""
+    arrays = []
+    descs = []
+    for a in frames:
+        a = np.asarray(a)
+        if a.dtype not in CODES:
+            a = a.astype(np.float64)
+        a = np.ascontiguousarray(a.reshape(-1), dtype=a.dtype.newbyteorder("<"))
+        arrays.append(a)
+        descs.append({"dtype": CODES[np.dtype(a.dtype.name)], "length": int(a.size)})
+    header = dict(sanitize(header))
+    header["frames"] = descs
+    h = json.dumps(header, allow_nan=False).encode("utf-8")
+    return b"".join([struct.pack("<I", len(h)), h] + [a.tobytes() for a in arrays])
+
+
+def sanitize(value):
+    """JSON has no NaN/Infinity: non-finite numbers travel as the strings "NaN", "Infinity",
+    "-Infinity" (the protocol's rule; vectors travel as frames and need none of this)."""
+    if isinstance(value, float):
+        if value != value:
+            return "NaN"
+        if value in (float("inf"), float("-inf")):
+            return "Infinity" if value > 0 else "-Infinity"
+        return value
+    if isinstance(value, dict):
+        return {k: sanitize(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [sanitize(v) for v in value]
+    return value
+
+
+def write_message(stream, header, frames=()):
+    stream.write(encode_message(header, frames))
+    stream.flush()

@@ -1,0 +1,290 @@
+"""The objective L(θ) = (1/n) Σₙ ℓₙ(θ) of a torch model over fixed samples, and its exact
+products. θ is named_parameters() with requires_grad, in order, flattened in C order.
+
+Curvature (all exact, no finite differences):
+- Hessian: Pearlmutter's R-operator by double backward, Hv = ∇(∇L·v).
+- GGN: G v = (1/n) Σ Jᵀ H_f (J v) (Schraudolph 2002); J v by the double-VJP trick
+  (J v = ∂/∂u ⟨Jᵀu, v⟩, linear in u), H_f the loss's Hessian on the outputs by autograd.
+- Empirical Fisher: F v = (1/n) Σₙ gₙ (gₙᵀ v) = (1/n) J_ℓᵀ (J_ℓ v), J_ℓ the Jacobian of the
+  per-sample loss vector: two Jacobian products per batch, no per-sample gradients stored.
+Products are summed over batches on the device (float64 accumulators except on MPS) and read
+back once per product.
+"""
+
+from .errors import Cancelled
+
+
+class Objective:
+    def __init__(self, torch, model, loss, x, y, batch_size, device, dtype, train_mode, cancelled):
+        self.torch = torch
+        self.model = model
+        self.loss = loss
+        self.device = device
+        self.dtype = dtype
+        self.acc_dtype = torch.float32 if device.type == "mps" else torch.float64
+        self.cancelled = cancelled
+        self.train_mode = bool(train_mode)
+        model.train(self.train_mode)
+        named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+        self.names = [n for n, _ in named]
+        self.params = [p for _, p in named]
+        self.sizes = [int(p.numel()) for p in self.params]
+        self.dim = sum(self.sizes)
+        self.n = int(x.shape[0])
+        self.batch_size = max(1, int(batch_size))
+        self.x = x.to(device=device, dtype=dtype) if x.is_floating_point() else x.to(device)
+        self.y = y.to(device)
+        self.progress = None
+
+    # ---- parameters -------------------------------------------------------------------------
+    def get_flat(self):
+        torch = self.torch
+        with torch.no_grad():
+            if not self.params:
+                return torch.zeros(0, dtype=self.dtype, device=self.device)
+            return torch.cat([p.detach().reshape(-1) for p in self.params])
+
+    def set_flat(self, theta):
+        torch = self.torch
+        if theta.numel() != self.dim:
+            raise ValueError(f"parameter vector has {theta.numel()} entries, expected {self.dim}")
+        theta = theta.to(device=self.device)
+        with torch.no_grad():
+            off = 0
+            for p, s in zip(self.params, self.sizes):
+                p.copy_(theta[off:off + s].view_as(p).to(p.dtype))
+                off += s
+
+    def split(self, v):
+        """A flat vector as one tensor per parameter, in the model's dtype, on the device."""
+        v = v.to(device=self.device, dtype=self.dtype)
+        out, off = [], 0
+        for p, s in zip(self.params, self.sizes):
+            out.append(v[off:off + s].view_as(p))
+            off += s
+        return out
+
+    def _flat(self, tensors, like=None):
+        torch = self.torch
+        parts = [
+            (t if t is not None else torch.zeros_like(p)).reshape(-1).to(self.acc_dtype)
+            for t, p in zip(tensors, self.params)
+        ]
+        return torch.cat(parts) if parts else torch.zeros(0, dtype=self.acc_dtype, device=self.device)
+
+    def zeros(self):
+        return self.torch.zeros(self.dim, dtype=self.acc_dtype, device=self.device)
+
+    # ---- batches ----------------------------------------------------------------------------
+    def batches(self, indices=None):
+        """(x, y, count) per batch, checking for cancellation between batches."""
+        torch = self.torch
+        total = self.n if indices is None else len(indices)
+        for start in range(0, total, self.batch_size):
+            if self.cancelled():
+                raise Cancelled()
+            if indices is None:
+                sl = slice(start, min(start + self.batch_size, self.n))
+                yield self.x[sl], self.y[sl], sl.stop - sl.start
+            else:
+                idx = torch.as_tensor(indices[start:start + self.batch_size], dtype=torch.long, device=self.device)
+                yield self.x[idx], self.y[idx], int(idx.numel())
+
+    def forward(self, x):
+        out = self.model(x)
+        if isinstance(out, (tuple, list)):
+            out = out[0]
+        if isinstance(out, dict):
+            out = out.get("logits", next(iter(out.values())))
+        return out
+
+    def _grad(self, outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False):
+        return self.torch.autograd.grad(
+            outputs, inputs, grad_outputs=grad_outputs, retain_graph=retain_graph,
+            create_graph=create_graph, allow_unused=True,
+        )
+
+    # ---- values -----------------------------------------------------------------------------
+    def evaluate(self, accuracy=True):
+        """(mean loss, accuracy or None) at the current θ."""
+        torch = self.torch
+        loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)
+        correct_sum = torch.zeros((), dtype=torch.float64, device=self.device)
+        has_acc = False
+        with torch.no_grad():
+            for xb, yb, _ in self.batches():
+                out = self.forward(xb)
+                loss_sum += self.loss.batch_sum(out, yb).to(loss_sum.dtype)
+                if accuracy:
+                    c = self.loss.correct(out, yb)
+                    if c is not None:
+                        has_acc = True
+                        correct_sum += c.sum().to(correct_sum.dtype)
+        return float(loss_sum) / self.n, (float(correct_sum) / self.n if has_acc else None)
+
+    def grad(self):
+        torch = self.torch
+        g_acc = self.zeros()
+        loss_sum = 0.0
+        for xb, yb, _ in self.batches():
+            l = self.loss.batch_sum(self.forward(xb), yb)
+            g = self._grad(l, self.params) if l.requires_grad else [None] * len(self.params)
+            g_acc += self._flat(g)
+            loss_sum += float(l.detach())
+        return loss_sum / self.n, g_acc / self.n
+
+    def per_sample_losses(self):
+        torch = self.torch
+        with torch.no_grad():
+            parts = [self.loss.per_sample(self.forward(xb), yb).to(torch.float64) for xb, yb, _ in self.batches()]
+        return torch.cat(parts)
+
+    def outputs(self):
+        torch = self.torch
+        with torch.no_grad():
+            parts = [self.forward(xb).detach() for xb, _, _ in self.batches()]
+        return torch.cat(parts)
+
+    # ---- Jacobian products ------------------------------------------------------------------
+    def _jvp_setup(self, f):
+        """Jᵀu of f with a dummy cotangent u, built with a graph so that J v = ∂⟨Jᵀu, v⟩/∂u."""
+        u = self.torch.zeros_like(f, requires_grad=True)
+        jtu = self._grad(f, self.params, grad_outputs=u, create_graph=True)
+        return u, jtu
+
+    def _jvp_apply(self, f, u, jtu, vt):
+        pairs = [(g, v) for g, v in zip(jtu, vt) if g is not None and g.requires_grad]
+        if not pairs:
+            return self.torch.zeros_like(f)
+        (jv,) = self._grad([g for g, _ in pairs], [u], grad_outputs=[v for _, v in pairs], retain_graph=True)
+        return jv if jv is not None else self.torch.zeros_like(f)
+
+    def _vjp(self, f, w, retain=True):
+        if not f.requires_grad:
+            return [None] * len(self.params)
+        return self._grad(f, self.params, grad_outputs=w, retain_graph=retain)
+
+    # ---- curvature products -----------------------------------------------------------------
+    def matmat(self, operator, vs):
+        """[M v for v in vs] for M the Hessian, GGN or empirical Fisher of L at the current θ."""
+        vts = [self.split(v) for v in vs]
+        acc = [self.zeros() for _ in vs]
+        step = {"hessian": self._hessian_batch, "ggn": self._ggn_batch, "fisher": self._fisher_batch}[operator]
+        for xb, yb, _ in self.batches():
+            step(xb, yb, vts, acc)
+        return [a / self.n for a in acc]
+
+    def _hessian_batch(self, xb, yb, vts, acc):
+        l = self.loss.batch_sum(self.forward(xb), yb)
+        if not l.requires_grad:
+            return
+        g = self._grad(l, self.params, create_graph=True)
+        live = [(gi, i) for i, gi in enumerate(g) if gi is not None and gi.requires_grad]
+        for k, vt in enumerate(vts):
+            if self.cancelled():
+                raise Cancelled()
+            if not live:
+                continue
+            dot = sum((gi * vt[i]).sum() for gi, i in live)
+            acc[k] += self._flat(self._grad(dot, self.params, retain_graph=True))
+
+    def _output_hessian(self, f, yb):
+        """∇_f ℓ with a graph, on a detached copy of the outputs: H_f w = ∂⟨∇_f ℓ, w⟩/∂f."""
+        fd = f.detach().requires_grad_(True)
+        l = self.loss.batch_sum(fd, yb)
+        (gf,) = self._grad(l, [fd], create_graph=True)
+        return fd, gf
+
+    def _ggn_batch(self, xb, yb, vts, acc):
+        f = self.forward(xb)
+        fd, gf = self._output_hessian(f, yb)
+        u, jtu = self._jvp_setup(f)
+        for k, vt in enumerate(vts):
+            if self.cancelled():
+                raise Cancelled()
+            jv = self._jvp_apply(f, u, jtu, vt)
+            if gf is None or not gf.requires_grad:
+                continue  # a loss piecewise linear in the outputs (MAE, hinge): H_f = 0
+            (hjv,) = self._grad(gf, [fd], grad_outputs=jv, retain_graph=True)
+            if hjv is None:
+                continue
+            acc[k] += self._flat(self._vjp(f, hjv))
+
+    def _fisher_batch(self, xb, yb, vts, acc):
+        ell = self.loss.per_sample(self.forward(xb), yb)
+        if not ell.requires_grad:
+            return
+        u, jtu = self._jvp_setup(ell)
+        for k, vt in enumerate(vts):
+            if self.cancelled():
+                raise Cancelled()
+            jv = self._jvp_apply(ell, u, jtu, vt)  # [b]: gₙᵀ v per sample
+            acc[k] += self._flat(self._vjp(ell, jv))
+
+    def subset_grads(self, groups):
+        """Row r: the gradient of the mean loss over group r's samples."""
+        torch = self.torch
+        rows = []
+        for grp in groups:
+            g_acc = self.zeros()
+            for xb, yb, _ in self.batches(list(grp)):
+                l = self.loss.batch_sum(self.forward(xb), yb)
+                if l.requires_grad:
+                    g_acc += self._flat(self._grad(l, self.params))
+            rows.append(g_acc / max(1, len(grp)))
+        return torch.stack(rows) if rows else torch.zeros((0, self.dim), dtype=self.acc_dtype)
+
+    def jvp(self, v):
+        vt = self.split(v)
+        parts = []
+        for xb, _, b in self.batches():
+            f = self.forward(xb)
+            u, jtu = self._jvp_setup(f)
+            parts.append(self._jvp_apply(f, u, jtu, vt).reshape(b, -1).to(self.acc_dtype))
+        return self.torch.cat(parts)
+
+    def vjp(self, u_flat, units):
+        torch = self.torch
+        u = u_flat.to(device=self.device, dtype=self.dtype).reshape(self.n, units)
+        acc = self.zeros()
+        start = 0
+        for xb, _, b in self.batches():
+            f = self.forward(xb)
+            acc += self._flat(self._vjp(f, u[start:start + b].reshape(f.shape), retain=False))
+            start += b
+        return acc
+
+    def output_jacobian(self, indices, units):
+        """[m, C, dim]: the rows of the output Jacobian for the given samples."""
+        torch = self.torch
+        out = torch.zeros((len(indices), units, self.dim), dtype=self.acc_dtype, device=self.device)
+        for r, i in enumerate(indices):
+            if self.cancelled():
+                raise Cancelled()
+            f = self.forward(self.x[int(i):int(i) + 1]).reshape(-1)
+            for c in range(units):
+                out[r, c] = self._flat(self._vjp(f[c], None, retain=c + 1 < units))
+        return out
+
+    def ntk(self, units):
+        """K[i, j] = Σ_c ⟨∂f_ic/∂θ, ∂f_jc/∂θ⟩, from the output Jacobian built in blocks of samples
+        (memory: one block's rows at a time plus K)."""
+        torch = self.torch
+        n = self.n
+        block = max(1, min(n, int(2 ** 26 // max(1, units * self.dim))))
+        rows = []
+        for start in range(0, n, block):
+            rows.append(self.output_jacobian(range(start, min(n, start + block)), units))
+        if len(rows) == 1:
+            J = rows[0]
+            return torch.einsum("icp,jcp->ij", J, J)
+        K = torch.zeros((n, n), dtype=self.acc_dtype, device=self.device)
+        offs = [0]
+        for r in rows:
+            offs.append(offs[-1] + r.shape[0])
+        for a, Ja in enumerate(rows):
+            for b in range(a, len(rows)):
+                blk = torch.einsum("icp,jcp->ij", Ja, rows[b])
+                K[offs[a]:offs[a + 1], offs[b]:offs[b + 1]] = blk
+                K[offs[b]:offs[b + 1], offs[a]:offs[a + 1]] = blk.T
+        return K

@@ -1,0 +1,249 @@
+"""The worker's state between requests (one loaded model) and the protocol's methods
+(docs/torch-worker-protocol.md, "Methods"). Frames arrive as numpy arrays; tensors go back
+as numpy arrays of float32/float64."""
+
+import numpy as np
+
+from .environment import backend, hello, require_torch, resolve_device
+from .errors import InputError, describe
+from .losses import check_loss, make_loss
+from .models import build_model, flat_from_state_dict, load_weights, param_groups, step_from_name
+from . import data as data_mod
+from .objective import Objective
+
+
+def _np(t):
+    return t.detach().cpu().numpy()
+
+
+class Session:
+    def __init__(self, cancelled):
+        self.cancelled = cancelled
+        self.obj = None
+        self.stored = {}
+        self.torch = None
+        self.units = 0
+
+    def _need(self):
+        if self.obj is None:
+            raise InputError(None, "no model is loaded (send load first)")
+        return self.obj
+
+    def _vec(self, frame):
+        obj = self._need()
+        if frame.size != obj.dim:
+            raise InputError(None, f"a parameter vector has {frame.size} entries, the model has {obj.dim}")
+        return self.torch.from_numpy(np.ascontiguousarray(frame)).to(device=obj.device, dtype=obj.dtype)
+
+    # ---- methods ------------------------------------------------------------------------------
+    def hello(self, params, frames):
+        return hello(), []
+
+    def load(self, params, frames):
+        torch = self.torch = require_torch()
+        self.dispose({}, [])
+        dtype_name = params.get("dtype", "float32")
+        if dtype_name not in ("float32", "float64"):
+            raise InputError("--dtype", f"'{dtype_name}' is not float32 or float64")
+        dtype = torch.float64 if dtype_name == "float64" else torch.float32
+        device = resolve_device(params.get("device", "auto"))
+        if device.type == "mps" and dtype == torch.float64:
+            raise InputError("--dtype", "MPS has no float64; use --dtype float32 or --device cpu")
+        model_spec = params.get("model") or {}
+        model = build_model(torch, model_spec)
+        weights = params.get("weights")
+        if weights:
+            load_weights(torch, model, weights)
+        model = model.to(device=device, dtype=dtype)
+        d = params.get("data") or {}
+        if d.get("kind", "frames") == "frames":
+            x, y = data_mod.from_frames(torch, d, frames)
+        else:
+            x, y = data_mod.from_module(torch, d)
+        x, y = data_mod.subset(x, y, params.get("samples"))
+        loss = make_loss(torch, params.get("loss") or {"kind": "builtin", "name": "categorical_crossentropy"}, model)
+        obj = Objective(torch, model, loss, x, y, params.get("batchSize", 256), device, dtype,
+                        params.get("trainMode", False), self.cancelled)
+        where = model_spec.get("file")
+        # One forward pass on a few samples: a model that cannot take these inputs, or a loss that
+        # raises or returns the wrong shape, is an input error now rather than mid-analysis.
+        with torch.no_grad():
+            xb = obj.x[: min(4, obj.n)]
+            try:
+                out = obj.forward(xb)
+            except Exception as e:
+                raise InputError(where, f"the model raised {describe(e)} on inputs of shape {list(xb.shape)}")
+            if not torch.is_tensor(out) or out.ndim == 0:
+                raise InputError(where, "the model's forward did not return a tensor with a batch axis")
+            obj.y = _labels(torch, obj.y, out, obj.dtype)
+            check_loss(torch, loss, out, obj.y[: xb.shape[0]])
+        self.obj = obj
+        self.units = int(np.prod(out.shape[1:])) if out.ndim > 1 else 1
+        groups, dim = param_groups(zip(obj.names, obj.params))
+        theta0 = obj.get_flat()
+        self.stored = {"theta0": theta0.clone()}
+        return {
+            "dim": dim,
+            "groups": groups,
+            "sampleCount": obj.n,
+            "outputShape": list(out.shape[1:]),
+            "outputUnits": self.units,
+            "loss": dict(loss.to_json(), closedFormHessian=True),
+            "dtype": dtype_name,
+            "trainMode": obj.train_mode,
+            "backend": backend(device, dtype_name),
+        }, [_np(theta0)]
+
+    def read_weights(self, params, frames):
+        obj = self._need()
+        path = params.get("file")
+        theta, step = flat_from_state_dict(self.torch, obj.model, obj.names, path)
+        if step is None:
+            step = step_from_name(path)
+        return {"step": step}, [_np(theta.to(obj.dtype))]
+
+    def load_checkpoint(self, params, frames):
+        """A checkpoint's full state (parameters and buffers such as BatchNorm running statistics)
+        into the loaded model: the current θ becomes the checkpoint's."""
+        obj = self._need()
+        path = params.get("file")
+        step = load_weights(self.torch, obj.model, path)
+        obj.model.to(device=obj.device, dtype=obj.dtype)
+        if step is None:
+            step = step_from_name(path)
+        return {"step": step}, [_np(obj.get_flat())]
+
+    def ntk(self, params, frames):
+        """The empirical NTK K = Σ_c J_c J_cᵀ over every sample pair, [n, n] (f64)."""
+        obj = self._need()
+        return {"shape": [obj.n, obj.n]}, [_np(obj.ntk(self.units))]
+
+    def set_params(self, params, frames):
+        if len(frames) != 1:
+            raise InputError(None, "set_params takes one frame")
+        self._need().set_flat(self._vec(frames[0]))
+        return {}, []
+
+    def store(self, params, frames):
+        if len(frames) != 1 or not params.get("name"):
+            raise InputError(None, "store takes a name and one frame")
+        self.stored[params["name"]] = self._vec(frames[0])
+        return {}, []
+
+    def drop(self, params, frames):
+        for n in params.get("names") or []:
+            if n != "theta0":
+                self.stored.pop(n, None)
+        return {}, []
+
+    def _stored(self, name):
+        if name not in self.stored:
+            raise InputError(None, f"no stored vector '{name}'")
+        return self.stored[name]
+
+    def loss(self, params, frames):
+        obj = self._need()
+        torch = self.torch
+        want_acc = bool(params.get("accuracy", True))
+        combos = params.get("combos")
+        saved = obj.get_flat().clone()
+        losses, accs = [], []
+
+        def at(theta):
+            if theta is not None:
+                obj.set_flat(theta)
+            l, a = obj.evaluate(want_acc)
+            losses.append(l)
+            accs.append(np.nan if a is None else a)
+
+        try:
+            if combos:
+                base = self._stored(combos.get("base", "theta0"))
+                dirs = [self._stored(n) for n in combos.get("dirs") or []]
+                for row in combos.get("coeffs") or []:
+                    if len(row) != len(dirs):
+                        raise InputError(None, f"a coefficient row has {len(row)} entries for {len(dirs)} directions")
+                    theta = base.clone()
+                    for c, d in zip(row, dirs):
+                        theta.add_(d, alpha=float(c))
+                    at(theta)
+            elif frames:
+                for f in frames:
+                    at(self._vec(f))
+            else:
+                at(None)
+        finally:
+            obj.set_flat(saved)
+        has_acc = want_acc and not all(np.isnan(accs))
+        out = [np.asarray(losses, dtype=np.float64)]
+        if has_acc:
+            out.append(np.asarray(accs, dtype=np.float64))
+        return {"count": len(losses), "accuracy": has_acc}, out
+
+    def grad(self, params, frames):
+        l, g = self._need().grad()
+        return {"loss": l}, [_np(g)]
+
+    def matmat(self, params, frames):
+        op = params.get("operator", "hessian")
+        if op not in ("hessian", "ggn", "fisher"):
+            raise InputError("--operator", f"unknown operator '{op}' (hessian, ggn, fisher)")
+        vs = [self._vec(f) for f in frames]
+        return {"count": len(vs)}, [_np(r) for r in self._need().matmat(op, vs)]
+
+    def per_sample_losses(self, params, frames):
+        return {}, [_np(self._need().per_sample_losses())]
+
+    def subset_grads(self, params, frames):
+        obj = self._need()
+        groups = params.get("groups") or []
+        for g in groups:
+            for i in g:
+                if not 0 <= int(i) < obj.n:
+                    raise InputError(None, f"sample index {i} is out of range (there are {obj.n} samples)")
+        rows = obj.subset_grads(groups)
+        return {"rows": len(groups), "dim": obj.dim}, [_np(rows)]
+
+    def outputs(self, params, frames):
+        out = self._need().outputs()
+        return {"shape": list(out.shape)}, [_np(out)]
+
+    def jvp(self, params, frames):
+        obj = self._need()
+        jv = obj.jvp(self._vec(frames[0]))
+        return {"shape": [obj.n, self.units]}, [_np(jv)]
+
+    def vjp(self, params, frames):
+        obj = self._need()
+        u = frames[0]
+        if u.size != obj.n * self.units:
+            raise InputError(None, f"the cotangent has {u.size} entries, expected {obj.n} × {self.units}")
+        return {}, [_np(obj.vjp(self.torch.from_numpy(np.ascontiguousarray(u)), self.units))]
+
+    def output_jacobian(self, params, frames):
+        obj = self._need()
+        idx = [int(i) for i in params.get("indices") or []]
+        jac = obj.output_jacobian(idx, self.units)
+        return {"shape": [len(idx), self.units, obj.dim]}, [_np(jac)]
+
+    def dispose(self, params, frames):
+        self.obj = None
+        self.stored = {}
+        if self.torch is not None and self.torch.cuda.is_available():
+            self.torch.cuda.empty_cache()
+        return {}, []
+
+
+def _labels(torch, y, out, dtype):
+    """Class indices (one label per sample, integral, for a model with several outputs) become
+    int64 as PyTorch's classification losses want; everything else is a float target."""
+    units = int(np.prod(out.shape[1:])) if out.ndim > 1 else 1
+    if not y.is_floating_point():
+        return y if units > 1 and (y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1)) else y.to(dtype)
+    if units > 1 and (y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1)) and bool((y == y.round()).all()):
+        return y.reshape(-1).long()
+    return y.to(dtype)
+
+
+METHODS = ("hello", "load", "read_weights", "load_checkpoint", "ntk", "set_params", "store", "drop", "loss", "grad", "matmat",
+           "per_sample_losses", "subset_grads", "outputs", "jvp", "vjp", "output_jacobian", "dispose")

@@ -1,0 +1,235 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Loss } from '../losses';
+import type { CurvatureKind, CurvatureOperator, CurvatureOptions, Evaluation, Ntk, Objective, ParamGroup } from '../objective';
+import { jvp, outputJacobian, outputUnits, perSampleGradients, perSampleLosses, subsetGradient, vjp } from './autodiff';
+import { curvatureOperator } from './curvatureOperators';
+import { empiricalNtk } from './ntk';
+
+export type { Evaluation, ParamGroup } from '../objective';
+
+/**
+ * The TF.js implementation of the engine-neutral Objective (../objective.ts), in process: a
+ * LayersModel with its trainable parameters flattened into one vector θ, a loss and a fixed
+ * set of samples pre-batched as tensors.
+ *
+ * Parameter order (stable, recorded in results through `groups`): the model's
+ * `trainableWeights` in Keras order, i.e. layers in topological order and, within a layer,
+ * kernel before bias (then e.g. gamma before beta); each tensor flattened in C order. A
+ * "filter" of a tensor of rank ≥ 2 is one index of its last (output) axis: an output neuron of
+ * a Dense kernel [in, out] or an output channel of a Conv2D kernel [h, w, in, out].
+ *
+ * Sums over batches are accumulated in float64 on the JS side, so the mean loss does not
+ * depend on the batch size beyond float32 rounding inside a batch.
+ */
+export interface Batch {
+  x: tf.Tensor;
+  y: tf.Tensor;
+  n: number;
+}
+
+export interface ObjectiveData {
+  x: Float32Array;
+  /** Per-sample shape as the model expects it (without the batch axis). */
+  sampleShape: number[];
+  y: Float32Array;
+  ySampleShape: number[];
+  n: number;
+}
+
+export class TfjsObjective implements Objective {
+  readonly engine = 'tfjs' as const;
+  readonly dim: number;
+  readonly groups: ParamGroup[];
+  readonly outputUnits: number;
+  readonly classification: boolean;
+  /** The parameters the model was loaded with. */
+  readonly theta0: Float32Array;
+  readonly sampleCount: number;
+  /** The samples, pre-batched as tensors (owned by the objective, disposed with it). */
+  readonly batches: Batch[];
+  /** The model's trainable variables, in parameter order. */
+  readonly variables: tf.Variable[];
+
+  constructor(
+    readonly model: tf.LayersModel,
+    readonly lossFn: Loss,
+    data: ObjectiveData,
+    batchSize: number,
+  ) {
+    const weights = model.trainableWeights;
+    this.variables = weights.map((w) => w.read() as tf.Variable);
+    let offset = 0;
+    this.groups = weights.map((w) => {
+      const shape = w.shape.map((s) => s as number);
+      const size = shape.reduce((a, b) => a * b, 1);
+      const name = w.originalName ?? w.name;
+      const g: ParamGroup = {
+        name,
+        layer: name.includes('/') ? name.slice(0, name.lastIndexOf('/')) : name,
+        shape,
+        offset,
+        size,
+        filters: shape.length >= 2 ? shape[shape.length - 1] : 0,
+      };
+      offset += size;
+      return g;
+    });
+    this.dim = offset;
+    this.theta0 = this.paramsSync();
+    this.outputUnits = outputUnits(this);
+    this.classification = lossFn.correct !== undefined;
+    this.sampleCount = data.n;
+    const xs = data.sampleShape.reduce((a, b) => a * b, 1);
+    const ys = data.ySampleShape.reduce((a, b) => a * b, 1);
+    this.batches = [];
+    for (let start = 0; start < data.n; start += batchSize) {
+      const n = Math.min(batchSize, data.n - start);
+      this.batches.push({
+        x: tf.tensor(data.x.subarray(start * xs, (start + n) * xs), [n, ...data.sampleShape], 'float32'),
+        y: tf.tensor(data.y.subarray(start * ys, (start + n) * ys), [n, ...data.ySampleShape], 'float32'),
+        n,
+      });
+    }
+  }
+
+  async getParams(): Promise<Float32Array> {
+    return this.paramsSync();
+  }
+
+  /** The model's current parameters as one flat vector, read synchronously (TF.js only). */
+  paramsSync(): Float32Array {
+    const out = new Float32Array(this.dim);
+    this.variables.forEach((v, i) => out.set(v.dataSync() as Float32Array, this.groups[i].offset));
+    return out;
+  }
+
+  /** Writes θ into the model's variables (float32); done synchronously, the promise only fits the interface. */
+  async setParams(theta: Float32Array | Float64Array): Promise<void> {
+    this.assign(theta);
+  }
+
+  /** Writes θ into the model's variables now (TF.js only). */
+  assign(theta: Float32Array | Float64Array): void {
+    if (theta.length !== this.dim) throw new Error(`parameter vector has ${theta.length} entries, expected ${this.dim}`);
+    const f32 = theta instanceof Float32Array ? theta : Float32Array.from(theta);
+    this.variables.forEach((v, i) => {
+      const g = this.groups[i];
+      tf.tidy(() => v.assign(tf.tensor(f32.subarray(g.offset, g.offset + g.size), g.shape, 'float32')));
+    });
+  }
+
+  /** Mean loss (and accuracy for classification) at θ, or at the current parameters. */
+  async evaluate(theta?: Float32Array | Float64Array, withAccuracy = true): Promise<Evaluation> {
+    if (theta) this.assign(theta);
+    let lossSum = 0;
+    let correctSum = 0;
+    const accuracy = withAccuracy && this.lossFn.correct !== undefined;
+    for (const b of this.batches) {
+      const [l, c] = tf.tidy(() => {
+        const pred = this.model.apply(b.x, { training: false }) as tf.Tensor;
+        const ls = this.lossFn.perSample(b.y, pred).sum();
+        return [ls, accuracy ? this.lossFn.correct!(b.y, pred).sum() : tf.scalar(0)];
+      });
+      const [lv, cv] = await Promise.all([l.data(), c.data()]);
+      tf.dispose([l, c]);
+      lossSum += lv[0];
+      correctSum += cv[0];
+    }
+    return { loss: lossSum / this.sampleCount, accuracy: accuracy ? correctSum / this.sampleCount : null };
+  }
+
+  async loss(theta?: Float32Array | Float64Array): Promise<number> {
+    return (await this.evaluate(theta, false)).loss;
+  }
+
+  /** Mean loss and its gradient at θ; the gradient is summed over batches in float64. */
+  async grad(theta?: Float32Array | Float64Array): Promise<{ loss: number; grad: Float64Array }> {
+    if (theta) this.assign(theta);
+    const grad = new Float64Array(this.dim);
+    let lossSum = 0;
+    for (const b of this.batches) {
+      const { value, grads } = tf.variableGrads(
+        () => this.lossFn.perSample(b.y, this.model.apply(b.x, { training: false }) as tf.Tensor).sum() as tf.Scalar,
+        this.variables,
+      );
+      lossSum += (await value.data())[0];
+      for (let i = 0; i < this.variables.length; i++) {
+        const g = grads[this.variables[i].name];
+        const gv = await g.data();
+        const off = this.groups[i].offset;
+        for (let j = 0; j < gv.length; j++) grad[off + j] += gv[j];
+      }
+      tf.dispose([value, ...Object.values(grads)]);
+    }
+    const n = this.sampleCount;
+    for (let j = 0; j < grad.length; j++) grad[j] /= n;
+    return { loss: lossSum / n, grad };
+  }
+
+  /** Model outputs at θ for every sample, row-major [n, outputs]. */
+  async outputs(theta?: Float32Array | Float64Array): Promise<{ data: Float32Array; shape: number[] }> {
+    if (theta) this.assign(theta);
+    const parts: Float32Array[] = [];
+    let outShape: number[] = [];
+    for (const b of this.batches) {
+      const pred = tf.tidy(() => this.model.apply(b.x, { training: false }) as tf.Tensor);
+      outShape = pred.shape.slice(1);
+      parts.push((await pred.data()) as Float32Array);
+      pred.dispose();
+    }
+    const per = outShape.reduce((a, c) => a * c, 1);
+    const data = new Float32Array(this.sampleCount * per);
+    let o = 0;
+    for (const p of parts) {
+      data.set(p, o);
+      o += p.length;
+    }
+    return { data, shape: [this.sampleCount, ...outShape] };
+  }
+
+  /** Writes a flat float64/float32 vector as one tensor per parameter group (caller disposes). */
+  splitParams(v: Float32Array | Float64Array): tf.Tensor[] {
+    return this.groups.map((g) => tf.tensor(Float32Array.from(v.subarray(g.offset, g.offset + g.size)), g.shape, 'float32'));
+  }
+
+  async reset(): Promise<void> {
+    this.assign(this.theta0);
+  }
+
+  perSampleLosses(): Promise<Float64Array> {
+    return perSampleLosses(this);
+  }
+
+  perSampleGradients(indices: ArrayLike<number>): Promise<Float32Array[]> {
+    return perSampleGradients(this, indices);
+  }
+
+  subsetGradient(indices: ArrayLike<number>): Promise<Float64Array> {
+    return subsetGradient(this, indices);
+  }
+
+  jvp(v: Float32Array | Float64Array): Promise<Float32Array> {
+    return jvp(this, v);
+  }
+
+  vjp(u: Float32Array | Float64Array): Promise<Float64Array> {
+    return vjp(this, u);
+  }
+
+  outputJacobian(indices: ArrayLike<number>): Promise<Float32Array[]> {
+    return outputJacobian(this, indices);
+  }
+
+  ntk(): Promise<Ntk> {
+    return empiricalNtk(this);
+  }
+
+  curvature(kind: CurvatureKind, options: CurvatureOptions = {}): CurvatureOperator {
+    return curvatureOperator(this, kind, options);
+  }
+
+  dispose(): void {
+    for (const b of this.batches) tf.dispose([b.x, b.y]);
+    this.batches.length = 0;
+  }
+}
