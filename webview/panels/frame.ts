@@ -114,7 +114,7 @@ function lossNote(loss: LosscapeResult['provenance']['loss']): string | undefine
   const parts: string[] = [];
   if (loss.origin === 'lens' && loss.lens) {
     parts.push(
-      `Loss from the CodeLens at ${basename(loss.lens.file)}:${loss.lens.line} (${loss.lens.symbol}${loss.lens.semantics ? `, stated on ${loss.lens.semantics}` : ''})` +
+      `Loss from the CodeLens at ${basename(loss.lens.file)}:${loss.lens.line} (${loss.lens.symbol}${loss.lens.semantics ? `, which takes ${loss.lens.semantics}` : ''})` +
         (loss.lens.configured ? `, not the configuration's ${loss.lens.configured}.` : ', not from the configuration.'),
     );
   }
