@@ -154,7 +154,7 @@ process.once('SIGTERM', onSignal);
 try {
   server = spawn(codeServer, [...csFlags, '--bind-addr', `127.0.0.1:${port}`], { cwd: base, detached: true, stdio: ['ignore', log, log] });
   await step('start code-server', () => waitHealthy(url, server, 60_000));
-  const env = { LOSSCAPE_CODE_SERVER_URL: url, LOSSCAPE_EXTENSION_PATH: root, LOSSCAPE_CHROMIUM: chromiumPath, LOSSCAPE_TEST_RESULTS: results, LOSSCAPE_USER_SETTINGS: path.join(userData, 'User', 'settings.json') };
+  const env = { LOSSCAPE_CODE_SERVER_URL: url, LOSSCAPE_EXTENSION_PATH: root, LOSSCAPE_CHROMIUM: chromiumPath, LOSSCAPE_TEST_RESULTS: results };
   if (runSuite) {
     const code = await step('extension-host suite', () => runNode([path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'test/vscode/runInBrowser.ts'], { ...env, LOSSCAPE_WORKSPACE: ws['ws-suite'] }));
     if (code !== 0) failures.push(`extension-host suite (exit ${code})`);

@@ -1,11 +1,11 @@
 /**
  * The editor experience in a real workbench (issue 14): "Cancel Analysis" offered only while an
- * analysis runs, a CodeLens run drawn in a side column (screenshots in a light, a dark and a
- * High Contrast Light theme at 1400×900, copied to media/ when LOSSCAPE_UPDATE_MEDIA=1), and the
+ * analysis runs, a CodeLens run drawn in a side column (screenshots in a dark, a High Contrast
+ * Light and a light theme at 1400×900, copied to media/ when LOSSCAPE_UPDATE_MEDIA=1), and the
  * panel reopened with its saved result after "Reload Window".
  */
 import { strict as assert } from 'node:assert';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { harnessEnv, lastWebview, launchBrowser, pickQuickItem, quickOpen, runCommand, waitForWorkbench, workbenchUrl, type HarnessEnv } from './helpers/workbench';
@@ -47,12 +47,18 @@ describe('Losscape editor experience (code-server + Chromium)', function () {
     await palette.close();
   }
 
-  /** Sets workbench.colorTheme in the user settings file (the workbench applies the change). */
-  function setTheme(id: string): void {
-    const file = process.env.LOSSCAPE_USER_SETTINGS;
-    if (!file) throw new Error('LOSSCAPE_USER_SETTINGS is not set: run this through scripts/vscode-test.mjs');
-    const settings = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    writeFileSync(file, JSON.stringify({ ...settings, 'workbench.colorTheme': id }, null, 2));
+  /** Picks a colour theme with Ctrl+K Ctrl+T (the palette could rank "Browse Color Themes in Marketplace" first). */
+  async function setTheme(label: string): Promise<void> {
+    await page.locator('.monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+K');
+    await page.keyboard.press('Control+T');
+    const input = page.locator('.quick-input-widget input');
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Dark Modern' }).first().waitFor({ state: 'visible', timeout: 20_000 });
+    await input.fill(label);
+    const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: label }).first();
+    await row.waitFor({ state: 'visible', timeout: 20_000 });
+    await row.click();
+    await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
   }
 
   before(async () => {
@@ -103,17 +109,16 @@ describe('Losscape editor experience (code-server + Chromium)', function () {
     assert.ok(chartBox && chartBox.y < 450, `chart top at ${chartBox?.y}`);
     await runCommand(page, 'Notifications: Clear All Notifications');
     for (const [theme, cls, workbench, file] of [
-      ['Default Light Modern', 'vscode-light', 'vs', 'vscode-light.png'],
-      ['Default Dark Modern', 'vscode-dark', 'vs-dark', 'vscode-dark.png'],
-      ['Default High Contrast Light', 'vscode-high-contrast-light', 'hc-light', 'vscode-hc-light.png'],
+      ['Dark Modern', 'vscode-dark', 'vs-dark', 'vscode-dark.png'],
+      ['Light High Contrast', 'vscode-high-contrast-light', 'hc-light', 'vscode-hc-light.png'],
+      ['Light Modern', 'vscode-light', 'vs', 'vscode-light.png'],
     ] as const) {
-      setTheme(theme);
+      await setTheme(theme);
       // The panel redraws its data colours on the body-class change; wait for the theme's class on the webview body.
       await view.locator(`body.${cls} svg path.lc-contour`).first().waitFor({ state: 'attached', timeout: 30_000 });
       await page.locator(`.monaco-workbench.${workbench}`).waitFor({ state: 'attached', timeout: 30_000 });
       await shot(file);
     }
-    setTheme('Default Dark Modern');
   });
 
   it('reopens the panel with its saved result after Reload Window', async () => {

@@ -121,7 +121,9 @@ describe('Losscape in VS Code (code-server + Chromium)', function () {
 
   it('exports the chart as SVG into the visible export folder, and says where', async () => {
     const target = path.join(env.workspace, 'losscape-exports');
-    const before = new Set(readdirSync(target));
+    // Created on the first export.
+    const list = (): string[] => (existsSync(target) ? readdirSync(target) : []);
+    const before = new Set(list());
     await lastWebview(page).getByRole('button', { name: 'SVG', exact: true }).click();
     // code-server's save dialog is a quick input holding the suggested path: accept it.
     const input = page.locator('.quick-input-widget input');
@@ -136,7 +138,7 @@ describe('Losscape in VS Code (code-server + Chromium)', function () {
     await page.keyboard.press('Enter');
     const svg = await (async () => {
       for (let i = 0; i < 100; i++) {
-        const added = readdirSync(target).find((n) => !before.has(n) && n.endsWith('.svg'));
+        const added = list().find((n) => !before.has(n) && n.endsWith('.svg'));
         if (added) return path.join(target, added);
         await page.waitForTimeout(100);
       }
