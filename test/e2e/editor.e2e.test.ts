@@ -49,7 +49,8 @@ describe('Losscape editor experience (code-server + Chromium)', function () {
 
   /** Picks a colour theme with Ctrl+K Ctrl+T (the palette could rank "Browse Color Themes in Marketplace" first). */
   async function setTheme(label: string): Promise<void> {
-    await page.locator('.monaco-editor .view-lines').first().click();
+    // Focus the editor (not the webview) by its tab; keeps the code scrolled where it is.
+    await page.locator('.tab', { hasText: 'train.py' }).first().click();
     await page.keyboard.press('Control+K');
     await page.keyboard.press('Control+T');
     const input = page.locator('.quick-input-widget input');
