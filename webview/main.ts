@@ -46,6 +46,7 @@ const KIND_TITLES: Record<LosscapeResult['kind'], string> = {
   grokking: 'Grokking statistics',
   hessian: 'Hessian spectrum',
   sharpness: 'Sharpness',
+  'loss-comparison': 'Loss comparison',
   saliency: 'Pruning saliency',
 };
 

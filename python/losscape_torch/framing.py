@@ -25,6 +25,19 @@ def _read_exact(stream, n):
     return b"".join(chunks)
 
 
+def _read_into(stream, nbytes):
+    """nbytes into one fresh buffer, without intermediate copies (frames can be 100 MB)."""
+    buf = bytearray(nbytes)
+    view = memoryview(buf)
+    got = 0
+    while got < nbytes:
+        k = stream.readinto(view[got:])
+        if not k:
+            return None
+        got += k
+    return buf
+
+
 def read_message(stream):
     """(header, frames) or None at end of stream."""
     raw = _read_exact(stream, 4)
@@ -41,15 +54,14 @@ def read_message(stream):
         if dt is None:
             raise ProtocolError(f"unknown frame dtype {f.get('dtype')!r}")
         n = int(f["length"])
-        data = _read_exact(stream, n * dt.itemsize) if n else b""
+        data = _read_into(stream, n * dt.itemsize) if n else bytearray()
         if data is None:
             return None
-        frames.append(np.frombuffer(bytearray(data), dtype=dt))
+        frames.append(np.frombuffer(data, dtype=dt))
     return header, frames
 
 
-def encode_message(header, frames=()):
-    """The bytes of one message; frames are array-likes of float32 or float64."""
+def _prepare(header, frames):
     arrays = []
     descs = []
     for a in frames:
@@ -62,7 +74,13 @@ def encode_message(header, frames=()):
     header = dict(sanitize(header))
     header["frames"] = descs
     h = json.dumps(header, allow_nan=False).encode("utf-8")
-    return b"".join([struct.pack("<I", len(h)), h] + [a.tobytes() for a in arrays])
+    return struct.pack("<I", len(h)) + h, arrays
+
+
+def encode_message(header, frames=()):
+    """The bytes of one message; frames are array-likes of float32 or float64."""
+    head, arrays = _prepare(header, frames)
+    return b"".join([head] + [a.tobytes() for a in arrays])
 
 
 def sanitize(value):
@@ -82,5 +100,10 @@ def sanitize(value):
 
 
 def write_message(stream, header, frames=()):
-    stream.write(encode_message(header, frames))
+    """Writes the header, then each frame's memory as it is (no copy into one message)."""
+    head, arrays = _prepare(header, frames)
+    stream.write(head)
+    for a in arrays:
+        if a.size:
+            stream.write(memoryview(a).cast("B"))
     stream.flush()

@@ -209,6 +209,28 @@ def infer_from_logits(torch, model):
     return not isinstance(last, (torch.nn.Softmax, torch.nn.Sigmoid))
 
 
+def switch_off_final_activation(torch, model, forward, x_probe, activation):
+    """The TF.js engine's Keras rule for cross-entropies on a softmax/sigmoid-final model: read
+    the pre-activation values as the logits. Done with a forward hook on the final Softmax /
+    Sigmoid module that returns its input — only when that module's output is the model's
+    output (checked on a probe batch). True when switched off."""
+    cls = torch.nn.Softmax if activation == "softmax" else torch.nn.Sigmoid
+    last = _last_module(model)
+    if not isinstance(last, cls) or isinstance(model, torch.jit.ScriptModule):
+        return False
+    seen = {}
+    probe = last.register_forward_hook(lambda m, i, o: seen.__setitem__("out", o))
+    try:
+        with torch.no_grad():
+            out = forward(x_probe)
+    finally:
+        probe.remove()
+    if seen.get("out") is not out:
+        return False
+    last.register_forward_hook(lambda m, i, o: i[0])
+    return True
+
+
 def make_loss(torch, spec, model):
     kind = spec.get("kind", "builtin")
     if kind == "builtin":

@@ -91,7 +91,12 @@ class Objective:
                 yield self.x[idx], self.y[idx], int(idx.numel())
 
     def forward(self, x):
-        out = self.model(x)
+        return Objective.forward_of(self.model, x)
+
+    @staticmethod
+    def forward_of(model, x):
+        """The model's output tensor (the first of a tuple, `logits` of a dict output)."""
+        out = model(x)
         if isinstance(out, (tuple, list)):
             out = out[0]
         if isinstance(out, dict):

@@ -8,6 +8,7 @@ import os
 import queue
 import sys
 import threading
+import time
 import traceback
 
 from .errors import Cancelled, EnvironmentProblem, WorkerError
@@ -63,6 +64,7 @@ class Server:
             with self.lock:
                 self.current = rid
                 self.cancel_flag.clear()
+            t0 = time.perf_counter()
             try:
                 if method not in METHODS:
                     raise WorkerError(f"unknown method {method!r}")
@@ -79,6 +81,9 @@ class Server:
                 reply = ({"id": rid, "error": {"kind": kind, "message": message}}, [])
             with self.lock:
                 self.current = None
+            # The worker's own time for the request (decoding frames to the reply's arrays), so
+            # a client can measure what crossing the process boundary costs: round trip − elapsed.
+            reply[0]["elapsed"] = time.perf_counter() - t0
             self.send(*reply)
 
 

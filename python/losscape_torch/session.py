@@ -2,18 +2,23 @@
 (docs/torch-worker-protocol.md, "Methods"). Frames arrive as numpy arrays; tensors go back
 as numpy arrays of float32/float64."""
 
+import sys
+
 import numpy as np
 
 from .environment import backend, hello, require_torch, resolve_device
 from .errors import InputError, describe
-from .losses import check_loss, make_loss
+from .losses import check_loss, make_loss, switch_off_final_activation
 from .models import build_model, flat_from_state_dict, load_weights, param_groups, step_from_name
 from . import data as data_mod
 from .objective import Objective
 
 
-def _np(t):
-    return t.detach().cpu().numpy()
+def _np(t, dtype=None):
+    t = t.detach()
+    if dtype == "f32":
+        t = t.float()
+    return t.cpu().numpy()
 
 
 class Session:
@@ -61,7 +66,16 @@ class Session:
         else:
             x, y = data_mod.from_module(torch, d)
         x, y = data_mod.subset(x, y, params.get("samples"))
-        loss = make_loss(torch, params.get("loss") or {"kind": "builtin", "name": "categorical_crossentropy"}, model)
+        loss_spec = dict(params.get("loss") or {"kind": "builtin", "name": "categorical_crossentropy"})
+        reading, warnings = None, []
+        if loss_spec.get("kind", "builtin") in ("builtin", "paper") and loss_spec.get("name") not in ("mse", "mae", "huber", "hinge"):
+            activation = "sigmoid" if loss_spec.get("name") == "binary_crossentropy" else "softmax"
+            probe_x = x[: min(4, x.shape[0])].to(device=device, dtype=dtype) if x.is_floating_point() else x[:4].to(device)
+            if switch_off_final_activation(torch, model, lambda xb: Objective.forward_of(model, xb), probe_x, activation):
+                loss_spec["fromLogits"] = True
+                reading = "pre-activation"
+                warnings.append(f"the model ends in {activation}; its pre-{activation} values are used as the logits (as Keras and the TF.js engine do)")
+        loss = make_loss(torch, loss_spec, model)
         obj = Objective(torch, model, loss, x, y, params.get("batchSize", 256), device, dtype,
                         params.get("trainMode", False), self.cancelled)
         where = model_spec.get("file")
@@ -88,7 +102,7 @@ class Session:
             "sampleCount": obj.n,
             "outputShape": list(out.shape[1:]),
             "outputUnits": self.units,
-            "loss": dict(loss.to_json(), closedFormHessian=True),
+            "loss": dict(loss.to_json(), reading=reading or ("logits" if loss.from_logits else "outputs"), warnings=warnings),
             "dtype": dtype_name,
             "trainMode": obj.train_mode,
             "backend": backend(device, dtype_name),
@@ -182,14 +196,15 @@ class Session:
 
     def grad(self, params, frames):
         l, g = self._need().grad()
-        return {"loss": l}, [_np(g)]
+        return {"loss": l}, [_np(g, params.get("resultDtype"))]
 
     def matmat(self, params, frames):
         op = params.get("operator", "hessian")
         if op not in ("hessian", "ggn", "fisher"):
             raise InputError("--operator", f"unknown operator '{op}' (hessian, ggn, fisher)")
         vs = [self._vec(f) for f in frames]
-        return {"count": len(vs)}, [_np(r) for r in self._need().matmat(op, vs)]
+        out = params.get("resultDtype")
+        return {"count": len(vs)}, [_np(r, out) for r in self._need().matmat(op, vs)]
 
     def per_sample_losses(self, params, frames):
         return {}, [_np(self._need().per_sample_losses())]
@@ -226,6 +241,17 @@ class Session:
         jac = obj.output_jacobian(idx, self.units)
         return {"shape": [len(idx), self.units, obj.dim]}, [_np(jac)]
 
+    def stats(self, params, frames):
+        """Peak memory of this worker process (resident set; CUDA allocator when on CUDA)."""
+        import resource
+
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+        out = {"peakRssBytes": int(rss)}
+        torch = self.torch
+        if torch is not None and torch.cuda.is_available():
+            out["cudaPeakBytes"] = int(torch.cuda.max_memory_allocated())
+        return out, []
+
     def dispose(self, params, frames):
         self.obj = None
         self.stored = {}
@@ -246,4 +272,4 @@ def _labels(torch, y, out, dtype):
 
 
 METHODS = ("hello", "load", "read_weights", "load_checkpoint", "ntk", "set_params", "store", "drop", "loss", "grad", "matmat",
-           "per_sample_losses", "subset_grads", "outputs", "jvp", "vjp", "output_jacobian", "dispose")
+           "per_sample_losses", "subset_grads", "outputs", "jvp", "vjp", "output_jacobian", "stats", "dispose")

@@ -215,11 +215,18 @@ def test_builtin_losses_match_pytorch_definitions():
     s3, _, _ = load("MLP", x, bits, loss={"kind": "builtin", "name": "binary_crossentropy"})
     s3.set_params({}, [s.obj.get_flat().numpy()])
     assert abs(s3.loss({}, [])[1][0][0] - float(F.binary_cross_entropy_with_logits(out, torch.from_numpy(bits)))) < 1e-12
-    # A model ending in Softmax gives probabilities: cross-entropy of the clipped probabilities.
+    # A model ending in an nn.Softmax module: its pre-softmax values are the logits (the TF.js
+    # engine's Keras rule), and the result says so.
     sm, res, _ = load("SoftmaxMLP", x, y)
-    assert res["loss"]["fromLogits"] is False
-    p = sm.obj.outputs()
-    assert abs(sm.loss({}, [])[1][0][0] - float(F.nll_loss(torch.log(p.clamp(1e-7, 1 - 1e-7)), yt.long()))) < 1e-12
+    assert res["loss"]["fromLogits"] is True and res["loss"]["reading"] == "pre-activation" and res["loss"]["warnings"]
+    sm.set_params({}, [s.obj.get_flat().numpy()])
+    assert abs(sm.loss({}, [])[1][0][0] - l) < 1e-12
+    # Probabilities from a functional softmax with fromLogits false: the clipped log-probabilities.
+    fs, res, _ = load("FunctionalSoftmax", x, y, loss={"kind": "builtin", "name": "categorical_crossentropy", "fromLogits": False})
+    assert res["loss"]["fromLogits"] is False and res["loss"]["reading"] == "outputs"
+    fs.set_params({}, [s.obj.get_flat().numpy()])
+    p = fs.obj.outputs()
+    assert abs(fs.loss({}, [])[1][0][0] - float(F.nll_loss(torch.log(p.clamp(1e-7, 1 - 1e-7)), yt.long()))) < 1e-12
 
 
 def test_loss_modules_function_class_and_scalar_only():

@@ -24,6 +24,7 @@ async function main(): Promise<void> {
     ['./grokking', 'benchGrokking', 'grokking'],
     ['./webview', 'benchWebview', 'webview'],
     ['./activation', 'benchActivation', 'extension'],
+    ['./pytorchBaselines', 'benchPytorchBaselines', 'pytorch baselines'],
   ]) {
     const run = await optional(`${__dirname}/${file.slice(2)}`, fn);
     if (run) sections.push({ name, run });

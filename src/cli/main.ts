@@ -7,6 +7,7 @@ import { hessianCommand } from './commands/hessian';
 import { sharpnessCommand } from './commands/sharpness';
 import { pruneSaliencyCommand } from './commands/pruneSaliency';
 import { reportCommand } from './commands/report';
+import { compareLossesCommand } from './commands/compareLosses';
 
 /** `losscape`: the headless CLI; it drives the same engine process as the VS Code extension. */
 const program = new Command('losscape')
@@ -18,7 +19,7 @@ const program = new Command('losscape')
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
 
-for (const make of [landscapeCommand, hessianCommand, sharpnessCommand, pruneSaliencyCommand, grokkingCommand, trajectoryCommand, reportCommand]) {
+for (const make of [landscapeCommand, hessianCommand, sharpnessCommand, pruneSaliencyCommand, grokkingCommand, trajectoryCommand, compareLossesCommand, reportCommand]) {
   // addCommand does not pass settings down: each subcommand gets the one-line errors and exit code 2.
   program.addCommand(make().copyInheritedSettings(program));
 }

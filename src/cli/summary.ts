@@ -1,11 +1,14 @@
 import type { LosscapeResult } from '../shared/result';
 import { summariseGrokking } from './commands/grokking';
 import { summariseHessian, summariseSaliency, summariseSharpness } from './curvatureSummary';
+import { summariseLossComparison } from './commands/compareLosses';
 
 /** A few human lines about a result, printed by the CLI after it is written. */
 export function summarise(r: LosscapeResult): string {
   const p = r.provenance;
-  const head = `${r.kind} · ${p.model.parameterCount} parameters · ${p.data.samplesUsed} samples · loss ${p.loss.name} · ${r.backend} · ${p.timings.seconds.toFixed(1)} s`;
+  const params = p.loss.params && Object.keys(p.loss.params).length ? ` (${Object.entries(p.loss.params).map(([k, v]) => `${k} = ${v}`).join(', ')})` : '';
+  const warnings = (p.loss.warnings ?? []).map((w) => `\nwarning: ${w}`).join('');
+  const head = `${r.kind} · ${p.model.parameterCount} parameters · ${p.data.samplesUsed} samples · loss ${p.loss.name}${params} · ${r.backend} · ${p.timings.seconds.toFixed(1)} s${warnings}`;
   switch (r.kind) {
     case 'landscape': {
       const l = r.result;
@@ -22,5 +25,7 @@ export function summarise(r: LosscapeResult): string {
       return `${head}\n${summariseSharpness(r.result)}`;
     case 'saliency':
       return `${head}\n${summariseSaliency(r.result)}`;
+    case 'loss-comparison':
+      return `${head}\n${summariseLossComparison(r.result)}`;
   }
 }

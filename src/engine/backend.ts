@@ -3,6 +3,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { BackendName, BackendPreference, EngineInfo } from '../shared/protocol';
+import { registerWasmGradientKernels } from './tfjs/wasmGradientKernels';
 import { patchWasmBatchMatMul } from './wasmKernels';
 
 /**
@@ -49,6 +50,7 @@ async function useWasm(notes: string[]): Promise<boolean> {
       setWasmPaths(path.dirname(__filename) + path.sep);
     }
     patchWasmBatchMatMul();
+    registerWasmGradientKernels();
     return await tf.setBackend('wasm');
   } catch (err) {
     notes.push(`wasm backend failed: ${(err as Error).message}`);

@@ -1,6 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../shared/errors';
 import { builtinLoss, SUPPORTED_LOSSES, type EngineLossName } from '../shared/lossNames';
+import { LossParamError, resolveLossParams } from '../shared/lossParams';
+import { logSoftmax, oneHotLabels } from './losses/classLabels';
+import { compSumLoss, gceLoss } from './losses/compSum';
+import { multiSimilarityLoss } from './losses/multiSimilarity';
+import { taylorSoftmaxLoss } from './losses/taylorSoftmax';
+import { zLoss } from './losses/zLoss';
+
+export { logSoftmax };
 
 /**
  * Losses by name (Keras, TF.js and PyTorch spellings), written by hand rather than taken from
@@ -23,6 +31,22 @@ export interface Loss {
   perSample(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor1D;
   /** Per-sample correctness in {0, 1}, for classification losses. */
   correct?(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor1D;
+  /**
+   * What the labels are, where the loss decides it: class indices or one-hot ('classes'), or
+   * group ids of embedding losses ('groups', any number of outputs). Unset: the built-ins' rules.
+   */
+  readonly labelKind?: 'classes' | 'groups';
+  /** The loss's parameters with defaults filled in (parameterised losses). */
+  readonly params?: Readonly<Record<string, number>>;
+  /** The formula with its parameter values, for results' `definitions`. */
+  readonly definition?: string;
+  /**
+   * One value per batch rather than a mean of per-sample losses: `perSample` then gives each
+   * sample the batch's loss, and the objective must see fixed seeded batches.
+   */
+  readonly batchLevel?: boolean;
+  /** H_ℓ r per sample at the logits [rows, C], in closed form, for the Gauss–Newton operator. */
+  outputHessian?(z: tf.Tensor2D, yTrue: tf.Tensor, r: tf.Tensor2D): tf.Tensor2D;
 }
 
 export interface ResolvedLossName {
@@ -63,20 +87,7 @@ export function lossFromTrainingConfig(loss: unknown, source: string): ResolvedL
 const EPS = 1e-7;
 
 function oneHotIfIndices(yTrue: tf.Tensor, classes: number): tf.Tensor {
-  return yTrue.rank === 1 || (yTrue.rank === 2 && yTrue.shape[1] === 1 && classes > 1)
-    ? tf.oneHot(tf.cast(yTrue.reshape([-1]), 'int32'), classes).toFloat()
-    : yTrue;
-}
-
-/**
- * log softmax by the max-shift identity, built from differentiable primitives. The shift m's
- * own gradient contributions cancel exactly (∂/∂m [m + log Σ e^{z−m}] = 0), so no stop-gradient
- * is needed.
- */
-export function logSoftmax(z: tf.Tensor): tf.Tensor {
-  const m = z.max(-1, true);
-  const s = z.sub(m);
-  return s.sub(s.exp().sum(-1, true).log());
+  return yTrue.rank === 1 || (yTrue.rank === 2 && yTrue.shape[1] === 1 && classes > 1) ? oneHotLabels(yTrue, classes) : yTrue;
 }
 
 /** log σ(z) = −softplus(−z) = min(z, 0) − log(1 + e^{−|z|}), stable for large |z|. */
@@ -88,8 +99,33 @@ function meanLast(t: tf.Tensor): tf.Tensor1D {
   return (t.rank === 1 ? t : t.reshape([t.shape[0], -1]).mean(-1)) as tf.Tensor1D;
 }
 
-export function makeLoss(name: LossName, fromLogits: boolean): Loss {
+/** The loss's full parameter set; a bad key or value is an InputError naming --loss-param. */
+export function checkedParams(name: EngineLossName, params: Readonly<Record<string, number>>, option = '--loss-param'): Record<string, number> {
+  try {
+    return resolveLossParams(name, params, option);
+  } catch (err) {
+    if (err instanceof LossParamError) throw new InputError(err.option, err.message);
+    throw err;
+  }
+}
+
+/**
+ * The loss of that name; `params` are the parameterised losses' (checked and completed by
+ * `resolveLossParams`, src/shared/lossParams.ts). The papers' classification losses always
+ * read logits.
+ */
+export function makeLoss(name: LossName, fromLogits: boolean, params: Record<string, number> = {}): Loss {
   switch (name) {
+    case 'comp_sum':
+      return compSumLoss(checkedParams(name, params));
+    case 'gce':
+      return gceLoss(checkedParams(name, params));
+    case 'zloss':
+      return zLoss(checkedParams(name, params));
+    case 'taylor_softmax':
+      return taylorSoftmaxLoss(checkedParams(name, params));
+    case 'multi_similarity':
+      return multiSimilarityLoss(checkedParams(name, params));
     case 'categorical_crossentropy':
       return {
         name,

@@ -1,3 +1,4 @@
+import type { HessianProduct } from '../shared/specs/hessian';
 import type { LinearOperator } from './linalg/operator';
 
 /**
@@ -57,6 +58,12 @@ export interface FiniteDifferenceOptions {
 export interface CurvatureOptions extends FiniteDifferenceOptions {
   /** The parameters at which the curvature is taken (default θ₀). */
   theta?: Float32Array;
+  /**
+   * How Hessian products are computed: 'exact' (double backprop, the default) or
+   * 'finite-difference' (central differences of gradients, for cross-checks). Operators whose
+   * `fd` is null computed exact products.
+   */
+  hv?: HessianProduct;
 }
 
 export interface FiniteDifferenceStats {

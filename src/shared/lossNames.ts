@@ -3,7 +3,18 @@
  * table, shared by the engine (which implements the losses) and the extension host (CodeLens,
  * QuickPicks), which must not load TensorFlow.js. Pure.
  */
-export type EngineLossName = 'categorical_crossentropy' | 'binary_crossentropy' | 'mse' | 'mae' | 'huber' | 'hinge';
+export type EngineLossName =
+  | 'categorical_crossentropy'
+  | 'binary_crossentropy'
+  | 'mse'
+  | 'mae'
+  | 'huber'
+  | 'hinge'
+  | 'comp_sum'
+  | 'gce'
+  | 'zloss'
+  | 'taylor_softmax'
+  | 'multi_similarity';
 
 export const ENGINE_LOSSES: ReadonlyArray<{ name: EngineLossName; label: string }> = [
   { name: 'categorical_crossentropy', label: 'Categorical cross-entropy (also sparse labels; PyTorch CrossEntropyLoss)' },
@@ -12,6 +23,11 @@ export const ENGINE_LOSSES: ReadonlyArray<{ name: EngineLossName; label: string 
   { name: 'mae', label: 'Mean absolute error (L1Loss)' },
   { name: 'huber', label: 'Huber (HuberLoss, SmoothL1Loss)' },
   { name: 'hinge', label: 'Hinge' },
+  { name: 'comp_sum', label: 'Comp-sum loss Φ_τ (Mao, Mohri & Zhong 2023; tau ∈ [0, 2])' },
+  { name: 'gce', label: 'Generalised cross-entropy (1 − p_y^q)/q (Zhang & Sabuncu 2018)' },
+  { name: 'zloss', label: 'Z-loss (de Brébisson & Vincent 2016; shift and scale invariant)' },
+  { name: 'taylor_softmax', label: 'Log-Taylor-softmax, order 2 (spherical family)' },
+  { name: 'multi_similarity', label: 'Multi-similarity loss on embeddings (Wang et al. 2019; batch-level)' },
 ];
 
 export interface BuiltinLoss {
@@ -24,6 +40,7 @@ export interface BuiltinLoss {
 const ALIASES: Readonly<Record<string, BuiltinLoss>> = {
   categoricalcrossentropy: { name: 'categorical_crossentropy' },
   cce: { name: 'categorical_crossentropy' },
+  ce: { name: 'categorical_crossentropy' },
   sparsecategoricalcrossentropy: { name: 'categorical_crossentropy' },
   crossentropy: { name: 'categorical_crossentropy' },
   softmaxcrossentropy: { name: 'categorical_crossentropy', fromLogits: true },
@@ -44,6 +61,14 @@ const ALIASES: Readonly<Record<string, BuiltinLoss>> = {
   smoothl1loss: { name: 'huber' },
   hinge: { name: 'hinge' },
   hingeloss: { name: 'hinge' },
+  compsum: { name: 'comp_sum' },
+  gce: { name: 'gce' },
+  generalizedcrossentropy: { name: 'gce' },
+  generalisedcrossentropy: { name: 'gce' },
+  zloss: { name: 'zloss' },
+  taylorsoftmax: { name: 'taylor_softmax' },
+  multisimilarity: { name: 'multi_similarity' },
+  multisimilarityloss: { name: 'multi_similarity' },
 };
 
 /** Every alias key. */
@@ -51,7 +76,8 @@ export const BUILTIN_ALIAS_KEYS: readonly string[] = Object.keys(ALIASES);
 
 export const SUPPORTED_LOSSES =
   'categorical_crossentropy, sparse_categorical_crossentropy, binary_crossentropy, mse, mae, huber, hinge ' +
-  '(also their TF.js camelCase names and PyTorch CrossEntropyLoss, BCELoss, BCEWithLogitsLoss, MSELoss, L1Loss, HuberLoss, SmoothL1Loss)';
+  '(also their TF.js camelCase names and PyTorch CrossEntropyLoss, BCELoss, BCEWithLogitsLoss, MSELoss, L1Loss, HuberLoss, SmoothL1Loss), ' +
+  'ce, and the papers\' losses comp_sum, gce, zloss, taylor_softmax, multi_similarity';
 
 export function normaliseLossName(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]/g, '');

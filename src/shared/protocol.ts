@@ -7,6 +7,7 @@ import { TrajectorySpecSchema } from './specs/trajectory';
 import { HessianSpecSchema } from './specs/hessian';
 import { SharpnessSpecSchema } from './specs/sharpness';
 import { SaliencySpecSchema } from './specs/saliency';
+import { LossComparisonSpecSchema } from './specs/lossComparison';
 
 /**
  * The engine protocol (extension host or CLI ⇄ engine process), JSON-RPC over the child's IPC
@@ -14,7 +15,7 @@ import { SaliencySpecSchema } from './specs/saliency';
  */
 
 /** Every analysis the engine runs; a new analysis adds its spec schema here. */
-export const AnalysisSpecSchema = z.discriminatedUnion('kind', [LandscapeSpecSchema, HessianSpecSchema, SharpnessSpecSchema, SaliencySpecSchema, GrokkingSpecSchema, TrajectorySpecSchema]);
+export const AnalysisSpecSchema = z.discriminatedUnion('kind', [LandscapeSpecSchema, HessianSpecSchema, SharpnessSpecSchema, SaliencySpecSchema, GrokkingSpecSchema, TrajectorySpecSchema, LossComparisonSpecSchema]);
 export type AnalysisSpec = z.infer<typeof AnalysisSpecSchema>;
 export type AnalysisSpecInput = z.input<typeof AnalysisSpecSchema>;
 

@@ -22,8 +22,19 @@ export const ProvenanceSchema = z.object({
     origin: z.enum(['option', 'trainingConfig', 'module', 'lens']),
     /** Set when a CodeLens chose the loss (origin 'lens'): which one, and the configuration's loss it replaced. */
     lens: LossFromSchema.omit({ source: true }).optional(),
-    /** Where the loss's stated semantics and the model disagree (e.g. logits on a softmax-final model), one line each. */
+    /** Every parameter of a parameterised loss, defaults included. */
+    params: z.record(z.string(), z.number()).optional(),
+    /** The loss's formula with its parameter values. */
+    definition: z.string().optional(),
+    /**
+     * What the loss read: the pre-activation values of a final softmax/sigmoid, the outputs as
+     * logits, the outputs as (clipped) probabilities, or the outputs as they are.
+     */
+    reading: z.enum(['pre-activation', 'logits', 'probabilities', 'outputs']).optional(),
+    /** Where what the loss was told and the model disagree (e.g. CrossEntropyLoss on a softmax model). */
     warnings: z.array(z.string()).optional(),
+    /** Batch-level losses: the fixed seeded batches every evaluation sees. */
+    batches: z.object({ size: z.number().int().positive(), count: z.number().int().nonnegative(), seed: z.number().int() }).optional(),
   }),
   backend: z.object({ name: z.string(), version: z.string() }),
   seed: z.number().int(),

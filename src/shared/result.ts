@@ -5,6 +5,7 @@ import { GrokkingPayloadSchema } from './results/grokking';
 import { HessianPayloadSchema } from './results/hessian';
 import { SharpnessPayloadSchema } from './results/sharpness';
 import { SaliencyPayloadSchema } from './results/saliency';
+import { LossComparisonPayloadSchema } from './results/lossComparison';
 
 /**
  * The `*.losscape.json` result file: one schema for the CLI, the engine and the extension,
@@ -33,6 +34,7 @@ export const ResultSchema = z.discriminatedUnion('kind', [
   z.object({ ...envelope, kind: z.literal('hessian'), result: HessianPayloadSchema }),
   z.object({ ...envelope, kind: z.literal('sharpness'), result: SharpnessPayloadSchema }),
   z.object({ ...envelope, kind: z.literal('saliency'), result: SaliencyPayloadSchema }),
+  z.object({ ...envelope, kind: z.literal('loss-comparison'), result: LossComparisonPayloadSchema }),
 ]);
 export type LosscapeResult = z.infer<typeof ResultSchema>;
 export type ResultKind = LosscapeResult['kind'];

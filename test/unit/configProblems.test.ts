@@ -27,6 +27,8 @@ const text = `{
     { "name": "series", "analysis": "grokking", "checkpoints": ["checkpoints/a/model.json", "checkpoints/b/model.json"], "data": "data/tiny.npz" },
     { "name": "glob", "analysis": "trajectory", "checkpoints": "checkpoints/*/model.json", "data": "data/tiny.npz", "top": 3 },
     { "name": "ok", "analysis": "hessian", "model": "models/tiny/model.json", "data": "data/tiny.npz" },
+    { "name": "param", "analysis": "landscape", "model": "models/tiny/model.json", "data": "data/tiny.npz", "loss": { "name": "gce", "params": { "q": 0.7 } } },
+    { "name": "param bad", "analysis": "landscape", "model": "models/tiny/model.json", "data": "data/tiny.npz", "loss": { "name": "focal" } },
   ],
 }
 `;
@@ -43,6 +45,7 @@ describe('losscape.json problems (Problems panel and refused runs)', () => {
       ['series', 'checkpoints[1]', 19, 'error'],
       ['glob', 'top', 20, 'error'],
       ['ok', 'name', 21, 'warning'],
+      ['param bad', 'loss.name', 23, 'error'],
     ]);
     const focal = problems[0];
     assert.match(focal.message, /unknown loss "focal"; supported: categorical_crossentropy, sparse_categorical_crossentropy/);

@@ -4,6 +4,7 @@ import { selectBackend } from '../../src/engine/backend';
 import { lossCurvature } from '../../src/engine/tfjs/lossHessian';
 import {
   EmpiricalFisherOperator,
+  ExactHessianOperator,
   FiniteDifferenceHessian,
   GaussNewtonOperator,
   curvatureOperator,
@@ -95,6 +96,21 @@ describe('curvature operators (cpu backend)', () => {
       assert.ok(frobeniusRel(ref, H) > 1e-2);
     });
 
+    it('exact Hessian (double backprop on the patched tape) matches the float64 Hessian (1e-5); matmat equals matvec column by column', async () => {
+      const op = new ExactHessianOperator(f.obj);
+      const He = await denseOf(op);
+      assert.ok(frobeniusRel(He, H) < 1e-5, `${frobeniusRel(He, H)}`);
+      const vs = [0, 1, 2].map((i) => {
+        const v = new Float64Array(f.obj.dim);
+        new Rng(30 + i).fillNormal(v);
+        return v;
+      });
+      const before = tf.memory().numTensors;
+      const block = await op.matmat(vs);
+      assert.equal(tf.memory().numTensors, before, 'tensors leaked');
+      for (let i = 0; i < 3; i++) assert.ok(R.relErr(block[i], await op.matvec(vs[i])) < 1e-6);
+    });
+
     it('empirical Fisher matches (1/n)Σ gₙgₙᵀ in float64 (1e-5)', async () => {
       const F = await denseOf(new EmpiricalFisherOperator(f.obj));
       const ref = R.empiricalFisher(f.net, f.loss, f.theta, f.data);
@@ -133,6 +149,10 @@ describe('curvature operators (cpu backend)', () => {
   it('ReLU MLP: with activation patterns frozen at θ the FD Hessian is the a.e. Hessian (1e-3); kinks crossed otherwise', async () => {
     const f = tanhMlp(32, 'relu');
     try {
+      // The exact route needs no freezing: double backprop gives the a.e. Hessian directly.
+      const exact = await denseOf(new ExactHessianOperator(f.obj));
+      const want = R.hessian(f.net, f.loss, f.theta, f.data);
+      assert.ok(frobeniusRel(exact, want) < 1e-5, `exact: ${frobeniusRel(exact, want)}`);
       const H = R.hessian(f.net, f.loss, f.theta, f.data, 1e-6);
       // δ = 1e-2: steps large enough that some of the 640 pre-activations change sign.
       const fd = new FiniteDifferenceHessian(f.obj, f.obj.theta0, { relativeStep: 1e-2 });
@@ -238,12 +258,15 @@ describe('curvature operators (cpu backend)', () => {
     }
   });
 
-  it('curvatureOperator picks the operator; Fisher and GGN need no finite differences', () => {
+  it('curvatureOperator picks the operator; exact Hessian products by default, finite differences on request', () => {
     const f = tanhMlp();
     try {
       assert.equal(curvatureOperator(f.obj, 'ggn').fd, null);
       assert.equal(curvatureOperator(f.obj, 'fisher').fd, null);
-      const h = curvatureOperator(f.obj, 'hessian', { relativeStep: 1e-2 });
+      const exact = curvatureOperator(f.obj, 'hessian');
+      assert.equal(exact.fd, null);
+      assert.ok(exact.op instanceof ExactHessianOperator);
+      const h = curvatureOperator(f.obj, 'hessian', { relativeStep: 1e-2, hv: 'finite-difference' });
       assert.equal(h.fd?.relativeStep, 1e-2);
       assert.throws(() => new FiniteDifferenceHessian(f.obj, f.obj.theta0, { relativeStep: 2 }), /relative step must be in \(0, 1\)/);
     } finally {

@@ -45,7 +45,7 @@ describe('hessian analysis (in process)', function () {
   const common = () => ({ model: ws.model, data: ws.data });
   const trH = () => H.reduce((s, row, i) => s + row[i], 0);
 
-  it('writes the contract: eigenvalues (descending) with residuals, trace with stderr and samples, the FD step and error', async () => {
+  it('writes the contract: eigenvalues (descending) with residuals, trace with stderr and samples, exact products by default', async () => {
     const before = tf.memory().numTensors;
     const file = out('contract');
     const r = await runHessian({ kind: 'hessian', ...common(), top: 5, trace: true, probes: 60, out: file }, quietContext());
@@ -56,17 +56,14 @@ describe('hessian analysis (in process)', function () {
     assert.equal(h.operator, 'hessian');
     assert.equal(h.eigenvalues.length, 5);
     assert.deepEqual([...h.eigenvalues].sort((a, b) => b - a), h.eigenvalues);
-    h.eigenvalues.forEach((l, i) => assert.ok(Math.abs(l - eigH[i]) <= 1e-3 * eigH[0], `λ${i + 1} ${l} vs ${eigH[i]}`));
+    assert.equal(h.product, 'exact');
+    assert.equal(h.finiteDifference, null);
+    h.eigenvalues.forEach((l, i) => assert.ok(Math.abs(l - eigH[i]) <= 1e-5 * eigH[0], `λ${i + 1} ${l} vs ${eigH[i]}`));
     assert.equal(h.residuals.length, 5);
     h.residuals.forEach((res) => assert.ok(res >= 0 && res < 1e-3 * eigH[0]));
     assert.ok(h.trace && h.trace.samples.length === 60 && h.trace.probes === 60);
     assert.ok(Math.abs(h.trace.estimate - trH()) <= 4 * h.trace.stderr, `${h.trace.estimate} ± ${h.trace.stderr} vs ${trH()}`);
     assert.ok(Math.abs(h.lambdaMaxOverTrace! - h.eigenvalues[0] / h.trace.estimate) < 1e-12);
-    const fd = h.finiteDifference!;
-    assert.equal(fd.relativeStep, 1e-3);
-    assert.equal(fd.products, h.eigen!.matvecs + 60);
-    assert.equal(fd.gradients, 4 * fd.products);
-    assert.ok(fd.minStep! > 0 && fd.maxStep! >= fd.minStep! && fd.medianRelativeError! > 0 && fd.maxRelativeError! < 1e-2);
     assert.deepEqual(h.phases, ['eigen', 'trace']);
     assert.ok(r.definitions?.hessian && r.definitions.trace && r.definitions.finiteDifference);
     // Eigenvectors from the sidecar: unit norm, Rayleigh quotient on the exact H.
@@ -77,6 +74,19 @@ describe('hessian analysis (in process)', function () {
       const rq = R.matvec(H, v).reduce((s, x, j) => s + x * v[j], 0);
       assert.ok(Math.abs(rq - eigH[i]) <= 1e-3 * eigH[0], `vᵀHv ${rq} vs ${eigH[i]}`);
     });
+  });
+
+  it('--hv finite-difference: the FD step, products and estimated errors are recorded; eigenvalues within 1e-3·λ₁', async () => {
+    const r = await runHessian({ kind: 'hessian', ...common(), top: 3, trace: true, probes: 20, hv: 'finite-difference', out: out('fd') }, quietContext());
+    const h = r.result;
+    assert.equal(h.product, 'finite-difference');
+    h.eigenvalues.forEach((l, i) => assert.ok(Math.abs(l - eigH[i]) <= 1e-3 * eigH[0], `λ${i + 1} ${l} vs ${eigH[i]}`));
+    const fd = h.finiteDifference!;
+    assert.equal(fd.relativeStep, 1e-3);
+    assert.equal(fd.products, h.eigen!.matvecs + 20);
+    assert.equal(fd.gradients, 4 * fd.products);
+    assert.ok(fd.minStep! > 0 && fd.maxStep! >= fd.minStep! && fd.medianRelativeError! > 0 && fd.maxRelativeError! < 1e-2);
+    assert.ok(r.definitions?.finiteDifference);
   });
 
   it('GGN and Fisher operators: eigenvalues against the exact matrices (1e-5·λ₁); no finite differences', async () => {
@@ -182,13 +192,13 @@ describe('hessian analysis (in process)', function () {
 
   it('cancellation keeps the finished phases in a valid incomplete file', async () => {
     const file = out('cancel');
-    // Stop 20 checks after the eigen phase has finished (Lanczos stops on convergence, so its
-    // product count is not known in advance).
+    // Stop 6 checks after the eigen phase has finished (Lanczos stops on convergence, so its
+    // product count is not known in advance); the trace checks before each block of 10 probes.
     let checks = 0;
     let eigenDoneAt = Infinity;
     const stop = {
       get isCancellationRequested() {
-        return ++checks > eigenDoneAt + 20;
+        return ++checks > eigenDoneAt + 6;
       },
     };
     const ctx = { ...quietContext(stop), progress: (_f: number, message?: string) => { if (message === 'eigen done') eigenDoneAt = checks; } };

@@ -48,8 +48,13 @@ describe('hutchinsonTrace', () => {
     const b = await hutchinsonTrace(denseOperator(A), { probes: 10, rng: new Rng(5) });
     assert.deepEqual(a, b);
     const progress: number[] = [];
-    await hutchinsonTrace(denseOperator(A), { probes: 4, rng: new Rng(5), onProgress: (d) => progress.push(d) });
+    await hutchinsonTrace(denseOperator(A), { probes: 4, rng: new Rng(5), block: 1, onProgress: (d) => progress.push(d) });
     assert.deepEqual(progress, [1, 2, 3, 4]);
+    // Blocks of products (matmat) draw the same probes and report progress per block.
+    const blocked: number[] = [];
+    const c = await hutchinsonTrace(denseOperator(A), { probes: 10, rng: new Rng(5), block: 4, onProgress: (d) => blocked.push(d) });
+    assert.deepEqual(blocked, [4, 8, 10]);
+    assert.deepEqual(c, a);
     await assert.rejects(hutchinsonTrace(nanOnCall(denseOperator(A), 2), { rng: new Rng(1) }), (e: unknown) =>
       e instanceof NumericalError && /Hutchinson product A·z became NaN .*at iteration 2/.test(e.message));
     const op = denseOperator(A);

@@ -555,6 +555,8 @@ describe('Keras model loading end to end', function () {
     // --loss was omitted: it came from config.json's compile_config.
     assert.equal(fromKeras.provenance.loss.origin, 'trainingConfig');
     assert.equal(fromKeras.provenance.loss.name, 'categorical_crossentropy');
-    assert.equal(fromKeras.provenance.loss.fromLogits, false);
+    // A softmax-final model: the cross-entropy reads the pre-softmax values, as Keras does.
+    assert.equal(fromKeras.provenance.loss.fromLogits, true);
+    assert.equal(fromKeras.provenance.loss.reading, 'pre-activation');
   });
 });

@@ -45,9 +45,11 @@ describe('landscape analysis (in process)', function () {
       assert.equal(r.result.dims, 1);
       assert.ok(Math.abs(r.result.centerLoss - ref.loss) <= 1e-6 * ref.loss, `${r.result.centerLoss} vs ${ref.loss}`);
       assert.equal(r.result.centerAccuracy, ref.accuracy);
-      // The loss came from the model's training config (sparseCategoricalCrossentropy, softmax → probabilities).
+      // The loss came from the model's training config (sparseCategoricalCrossentropy); the model
+      // ends in a softmax, so, as in Keras, the cross-entropy reads its pre-softmax values.
       assert.equal(r.provenance.loss.origin, 'trainingConfig');
-      assert.equal(r.provenance.loss.fromLogits, false);
+      assert.equal(r.provenance.loss.fromLogits, true);
+      assert.equal(r.provenance.loss.reading, 'pre-activation');
     }
   });
 

@@ -71,6 +71,9 @@ describe("CodeLens's loss against the configuration's", () => {
     assert.equal(r.overrides.loss, 'categorical_crossentropy');
     assert.equal(r.overrides.lossFrom?.configured, 'mse');
     assert.match(r.warning ?? '', /CrossEntropyLoss \(categorical_crossentropy\) on configuration "demo 2D", whose "loss" is "mse"/);
+    const gce = lensAgainstConfiguration({ ...base, loss: { name: 'gce', params: { q: 0.7 } } }, lens());
+    assert.equal(gce.overrides.lossFrom?.configured, 'gce', 'a parameterised loss is named by its name');
+    assert.ok(gce.warning);
     const mod = lensAgainstConfiguration({ ...base, lossModule: 'src/l.js', lossExport: 'myLoss' }, lens());
     assert.equal(mod.overrides.lossFrom?.configured, 'src/l.js#myLoss');
     assert.ok(mod.warning);

@@ -7,6 +7,7 @@ import type { LosscapeResult, ResultKind } from '../../src/shared/result';
 import { createGrokkingPanel } from './grokkingPanel';
 import { createHessianPanel } from './hessianPanel';
 import { createLandscapePanel } from './landscapePanel';
+import { createLossComparisonPanel } from './lossComparisonPanel';
 import type { Panel, PanelContext, PanelFactory } from './panel';
 import { createSaliencyPanel } from './saliencyPanel';
 import { createSharpnessPanel } from './sharpnessPanel';
@@ -17,6 +18,7 @@ const factories: { [K in ResultKind]: PanelFactory<K> } = {
   hessian: createHessianPanel,
   sharpness: createSharpnessPanel,
   saliency: createSaliencyPanel,
+  'loss-comparison': createLossComparisonPanel,
 };
 
 export function isKnownKind(kind: unknown): kind is ResultKind {

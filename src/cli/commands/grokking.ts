@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { BackendPreference } from '../../shared/protocol';
 import type { GrokkingPayload } from '../../shared/results/grokking';
 import type { GrokkingSpecInput } from '../../shared/specs/grokking';
-import { addInputOptions, floatArg, floatListArg, inputsFromFlags, intArg, type InputFlags } from '../options';
+import { addInputOptions, floatArg, floatListArg, hvOption, inputsFromFlags, intArg, type InputFlags } from '../options';
 import { describeFailure, runInEngine } from '../runEngine';
 
 interface GrokkingFlags extends Omit<InputFlags, 'model'> {
@@ -16,6 +16,7 @@ interface GrokkingFlags extends Omit<InputFlags, 'model'> {
   trainAccuracyAbove?: number;
   testAccuracyAbove?: number;
   sharpness?: 'ggn' | 'hessian';
+  hv: 'exact' | 'finite-difference';
   sharpnessSamples: number;
   learningRate?: number;
   sweepAlpha?: number[];
@@ -67,6 +68,7 @@ export function grokkingCommand(): Command {
     .option('--train-accuracy-above <v>', 'train-accuracy event threshold, e.g. 0.99', floatArg('--train-accuracy-above'))
     .option('--test-accuracy-above <v>', 'test-accuracy event threshold, e.g. 0.95', floatArg('--test-accuracy-above'))
     .addOption(new Option('--sharpness <operator>', 'also λ_max of the curvature at every checkpoint (Lanczos)').choices(['ggn', 'hessian']))
+    .addOption(hvOption())
     .option('--sharpness-samples <k>', 'train samples for λ_max (seeded subset)', intArg('--sharpness-samples'), 256)
     .option('--learning-rate <eta>', 'the training step η, to draw 2/η beside λ_max', positive('--learning-rate'))
     .option(
@@ -95,6 +97,7 @@ export function grokkingCommand(): Command {
       trainAccuracyAbove: f.trainAccuracyAbove,
       testAccuracyAbove: f.testAccuracyAbove,
       sharpness: f.sharpness,
+      hv: f.hv,
       sharpnessSamples: f.sharpnessSamples,
       learningRate: f.learningRate,
       sweepAlpha: f.sweepAlpha,

@@ -1,12 +1,13 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { BackendPreference } from '../../shared/protocol';
 import type { HessianSpecInput } from '../../shared/specs/hessian';
-import { addInputOptions, floatArg, inputsFromFlags, intArg, type InputFlags } from '../options';
+import { addInputOptions, floatArg, hvOption, inputsFromFlags, intArg, type InputFlags } from '../options';
 import { describeFailure, runInEngine } from '../runEngine';
 import { summarise } from '../summary';
 
 interface HessianFlags extends InputFlags {
   operator: 'hessian' | 'ggn' | 'fisher';
+  hv: 'exact' | 'finite-difference';
   top: number;
   bottom: number;
   method: 'lanczos' | 'power';
@@ -34,7 +35,8 @@ function stepArg(v: string): number {
 export function hessianCommand(): Command {
   const cmd = new Command('hessian')
     .description('curvature of the loss at the model: top/bottom eigenvalues (Lanczos or power iteration) with residuals, trace (Hutchinson, Hutch++), diagonal, spectral density (SLQ), per-layer; of the Hessian, the Gauss–Newton matrix or the empirical Fisher')
-    .addOption(new Option('--operator <kind>', 'hessian (finite differences of gradients), ggn (exact generalised Gauss–Newton) or fisher (empirical Fisher)').choices(['hessian', 'ggn', 'fisher']).default('hessian'))
+    .addOption(new Option('--operator <kind>', 'hessian, ggn (generalised Gauss–Newton) or fisher (empirical Fisher)').choices(['hessian', 'ggn', 'fisher']).default('hessian'))
+    .addOption(hvOption())
     .option('--top <k>', 'largest eigenvalues (0: none)', intArg('--top', 0), 5)
     .option('--bottom <k>', 'smallest eigenvalues (Lanczos)', intArg('--bottom', 0), 0)
     .addOption(new Option('--method <m>', 'eigenvalue method').choices(['lanczos', 'power']).default('lanczos'))
@@ -48,7 +50,7 @@ export function hessianCommand(): Command {
     .option('--density-steps <m>', 'Lanczos steps per SLQ start', intArg('--density-steps'), 80)
     .option('--density-starts <n>', 'random starts of SLQ', intArg('--density-starts'), 5)
     .option('--per-layer', 'top eigenvalue and trace of each layer’s block')
-    .option('--fd-step <δ>', 'finite-difference step of Hessian products, relative to ‖θ‖', stepArg, 1e-3)
+    .option('--fd-step <δ>', 'step of finite-difference Hessian products (--hv finite-difference), relative to ‖θ‖', stepArg, 1e-3)
     .option('--no-vectors', 'do not save eigenvectors in the sidecar')
     .option('--memory-limit <MB>', 'largest Krylov basis to allocate', intArg('--memory-limit'), 4096);
   addInputOptions(cmd);
@@ -57,6 +59,7 @@ export function hessianCommand(): Command {
       kind: 'hessian',
       ...inputsFromFlags(f),
       operator: f.operator,
+      hv: f.hv,
       top: f.top,
       bottom: f.bottom,
       method: f.method,

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import type { LandscapeSpecInput } from '../../shared/specs/landscape';
 import type { BackendPreference } from '../../shared/protocol';
-import { addInputOptions, inputsFromFlags, intArg, rangeArg, type InputFlags } from '../options';
+import { addInputOptions, hvOption, inputsFromFlags, intArg, rangeArg, type InputFlags } from '../options';
 import { describeFailure, runInEngine } from '../runEngine';
 import { summarise } from '../summary';
 
@@ -14,6 +14,7 @@ interface LandscapeFlags extends InputFlags {
   to?: string;
   accuracy: boolean;
   directions: 'random' | 'hessian';
+  hv: 'exact' | 'finite-difference';
 }
 
 export function landscapeCommand(): Command {
@@ -26,6 +27,7 @@ export function landscapeCommand(): Command {
     .addOption(new Option('--bias <policy>', 'biases and normalisation parameters in the directions').choices(['zero', 'keep']).default('zero'))
     .option('--to <file>', 'second model (model.json, .keras or .h5): the 1D line θ₁ + t(θ₂ − θ₁)')
     .addOption(new Option('--directions <kind>', 'random (normalised per --norm) or hessian (top Hessian eigenvectors, unit norm)').choices(['random', 'hessian']).default('random'))
+    .addOption(hvOption())
     .option('--no-accuracy', 'do not compute accuracy at each point');
   addInputOptions(cmd);
   cmd.action(async (f: LandscapeFlags) => {
@@ -40,6 +42,7 @@ export function landscapeCommand(): Command {
       to: f.to,
       accuracy: f.accuracy,
       directions: f.directions,
+      hv: f.hv,
     };
     try {
       const { out, result } = await runInEngine(spec, f.backend as BackendPreference);

@@ -34,7 +34,7 @@ export const GROKKING_DEFINITIONS: Record<string, string> = {
   outputChange: 'Mean over the train samples of ‖f_t(x) − f_{t−k}(x)‖² (model outputs), k = lag checkpoints.',
   events: 'An event is the first checkpoint whose value crosses the threshold (≤ for losses, ≥ for accuracies); thresholds default to 0.1 × the first checkpoint’s train loss. grokkingDelay = step(test-loss event) − step(train-loss event).',
   seedModel: 'For the seed paper’s model f(x) = (α/N)Σφ(wᵢ·x), φ(h) = h + (ε/2)h², y = (β·x)²/2, x ~ N(0, I/D): m = (1/N)Σwᵢ, M = (1/N)Σwᵢwᵢᵀ (centred models: minus those of the frozen initial weights), A = (αε/2)M − ββᵀ/2; predictedTestLoss = α²‖m‖²/D + [(tr A)² + 2 tr A²]/D² = E[(f − y)²] over fresh x (exact for Gaussian x).',
-  sharpness: 'λ_max of the curvature of the mean loss over a seeded subset of the train samples (sharpness.samples), at each checkpoint, by Lanczos (k = 1, 30 steps, full reorthogonalisation): the generalised Gauss–Newton matrix (exact products) or the Hessian (Richardson-extrapolated finite differences of gradients). twoOverEta = 2/η, the largest λ_max at which gradient descent with step η is stable on a quadratic (Cohen et al. 2021, edge of stability).',
+  sharpness: 'λ_max of the curvature of the mean loss over a seeded subset of the train samples (sharpness.samples), at each checkpoint, by Lanczos (k = 1, 30 steps, full reorthogonalisation): the generalised Gauss–Newton matrix (exact products) or the Hessian (exact products by double back-propagation; finite differences of gradients with --hv finite-difference; `product` says which). twoOverEta = 2/η, the largest λ_max at which gradient descent with step η is stable on a quadratic (Cohen et al. 2021, edge of stability).',
   sweep: 'Sibling runs of the same model with one option changed (e.g. α); each run’s trainStep/testStep are its first checkpoints with train/test loss ≤ the sweep’s thresholds, delay = testStep − trainStep.',
 };
 
@@ -101,7 +101,7 @@ async function computeGrokking(spec: GrokkingSpec, series: PreparedSeries, watch
     outputChange: nulls(T),
     sharpness:
       spec.sharpness && sharpObj
-        ? { operator: spec.sharpness, samples: sharpObj.sampleCount, lambdaMax: nulls(T), twoOverEta: spec.learningRate ? 2 / spec.learningRate : null }
+        ? { operator: spec.sharpness, product: spec.sharpness === 'hessian' ? spec.hv : undefined, samples: sharpObj.sampleCount, lambdaMax: nulls(T), twoOverEta: spec.learningRate ? 2 / spec.learningRate : null }
         : null,
     events: [],
     grokkingDelay: null,
@@ -207,7 +207,8 @@ async function computeGrokking(spec: GrokkingSpec, series: PreparedSeries, watch
 
       if (sharpObj && payload.sharpness) {
         await checkpoint(ctx.stop);
-        const curv = sharpObj.curvature(payload.sharpness.operator === 'hessian' ? 'hessian' : 'ggn', { theta });
+        const curv = sharpObj.curvature(payload.sharpness.operator === 'hessian' ? 'hessian' : 'ggn', { theta, hv: spec.hv });
+        if (payload.sharpness.operator === 'hessian') payload.sharpness.product = curv.fd ? 'finite-difference' : 'exact';
         try {
           const r = await lanczosEigs(curv.op, { k: 1, which: 'largest', rng: new Rng(spec.seed + 31), stop: ctx.stop });
           payload.sharpness.lambdaMax[i] = finite(r.eigenvalues[0]);

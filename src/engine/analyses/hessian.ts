@@ -20,8 +20,9 @@ import { engineInfo } from '../runtime';
 type HessianResult = ResultOf<'hessian'>;
 
 export const HESSIAN_DEFINITIONS: Record<string, string> = {
-  hessian: 'H = ∇²L(θ), L the mean loss over the samples used. Products H·v by central differences of gradients, Richardson-extrapolated: R = (4D(h/2) − D(h))/3, D(h) = [∇L(θ+hv) − ∇L(θ−hv)]/(2h), h = δ·max(‖θ_S‖, rms(θ)·√|S|)/‖v‖, S the support of v; four gradients per product. ReLU activation patterns are frozen at θ during the differences (relu(a) → a·1[a(θ) > 0]), so the products are those of the almost-everywhere Hessian (as double back-propagation and PyHessian compute it), not of kinks crossed within ±h.',
-  finiteDifference: 'relativeStep is δ; frozenSites counts the ReLU layers whose patterns were frozen, unfrozen lists piecewise-linear layers that were not (max-pooling, leaky/capped ReLU): their kinks remain and inflate the error estimate; the estimated relative error of a product is ‖D(h/2) − D(h)‖/‖R‖ (three times the truncation error of D(h/2), an upper estimate for R’s, and about the size of R’s float32 rounding noise). On ReLU/max-pool models it also contains kinks crossed within ±h.',
+  hessian: 'H = ∇²L(θ), L the mean loss over the samples used. product "exact" (default): H·v = ∂/∂θ⟨∇L(θ), v⟩ by double back-propagation (Pearlmutter 1994), exact up to float32 rounding; for ReLU and max-pooling the almost-everywhere Hessian, as PyTorch’s double backward and PyHessian compute it. product "finite-difference" (--hv finite-difference): central differences of gradients, Richardson-extrapolated: R = (4D(h/2) − D(h))/3, D(h) = [∇L(θ+hv) − ∇L(θ−hv)]/(2h), h = δ·max(‖θ_S‖, rms(θ)·√|S|)/‖v‖, S the support of v; four gradients per product; ReLU activation patterns frozen at θ (relu(a) → a·1[a(θ) > 0]) so that kinks crossed within ±h do not enter.',
+  product: 'how the operator’s products were computed: "exact" (double back-propagation for the Hessian; Gauss–Newton and Fisher products are always exact) or "finite-difference".',
+  finiteDifference: 'finite-difference products only. relativeStep is δ; frozenSites counts the ReLU layers whose patterns were frozen, unfrozen lists piecewise-linear layers that were not (max-pooling, leaky/capped ReLU): their kinks remain and inflate the error estimate; the estimated relative error of a product is ‖D(h/2) − D(h)‖/‖R‖ (three times the truncation error of D(h/2), an upper estimate for R’s, and about the size of R’s float32 rounding noise) plus (4r(h/2) + r(h))/3, r(h) = ‖(fl(θ+hv) − fl(θ−hv))/2 − hv‖/(h‖v‖) the error of the direction the float32 points θ ± hv differ along. On ReLU/max-pool models it also contains kinks crossed within ±h.',
   ggn: 'generalised Gauss–Newton G = (1/n) Σₙ Jₙᵀ H_ℓ,ₙ Jₙ, Jₙ the Jacobian of the model output (the logits for cross-entropies) for sample n and H_ℓ the loss Hessian in closed form: softmax cross-entropy diag(p) − ppᵀ, sigmoid BCE diag(p(1−p))/C, MSE 2I/C, Huber diag(1[|r| ≤ 1])/C. Exact up to float32 rounding (J v by differentiating a VJP with respect to its cotangent).',
   fisher: 'empirical Fisher F = (1/n) Σₙ ∇ℓₙ ∇ℓₙᵀ, ℓₙ the loss of sample n (gradients of the observed labels, not sampled ones).',
   eigenvalues: 'largest eigenvalues of the operator, descending; residuals[i] = ‖A·vᵢ − λᵢ·vᵢ‖₂ for the unit eigenvector vᵢ (recomputed with one product each). Lanczos: block Lanczos (2 vectors per block) with full reorthogonalisation and thick restarts, run until every wanted pair has ‖A·v − θ·v‖ ≤ ½·tol·|θ| (so each θ lies within tol·|θ| of an eigenvalue, Krylov–Bogoliubov), then a deflated Lanczos from a second random start on (I − VVᵀ)A(I − VVᵀ) checks that no eigenvalue beyond the k-th was missed (anything found is added and the iteration re-converges); eigen.converged is false, with eigen.warnings saying why, when the budget ran out or the true residuals exceed tol·|θ|. Or PyHessian’s power iteration with deflation (pairs found by decreasing |λ|, then sorted).',
@@ -81,21 +82,30 @@ function meanStderr(x: readonly number[]): { mean: number; stderr: number } {
 /** Records each layer's part zᵀ_layer (A·z)_layer of every product (valid for Rademacher probes). */
 function layerTap(op: LinearOperator, layers: { ranges: ParamRange[] }[]): { op: LinearOperator; samples: number[][] } {
   const samples = layers.map(() => [] as number[]);
-  return {
-    samples,
-    op: {
-      dim: op.dim,
-      async matvec(z: Float64Array): Promise<Float64Array> {
-        const y = await op.matvec(z);
-        layers.forEach((l, i) => {
-          let s = 0;
-          for (const r of l.ranges) for (let j = r.offset; j < r.offset + r.size; j++) s += z[j] * y[j];
-          samples[i].push(s);
-        });
-        return y;
-      },
+  const record = (z: Float64Array, y: Float64Array): void => {
+    layers.forEach((l, i) => {
+      let s = 0;
+      for (const r of l.ranges) for (let j = r.offset; j < r.offset + r.size; j++) s += z[j] * y[j];
+      samples[i].push(s);
+    });
+  };
+  const tapped: LinearOperator = {
+    dim: op.dim,
+    async matvec(z: Float64Array): Promise<Float64Array> {
+      const y = await op.matvec(z);
+      record(z, y);
+      return y;
     },
   };
+  if (op.matmat) {
+    const matmat = op.matmat.bind(op);
+    tapped.matmat = async (zs: readonly Float64Array[]): Promise<Float64Array[]> => {
+      const ys = await matmat(zs);
+      zs.forEach((z, i) => record(z, ys[i]));
+      return ys;
+    };
+  }
+  return { samples, op: tapped };
 }
 
 async function computeHessian(spec: HessianSpec, prepared: PreparedInputs, watch: Stopwatch, ctx: AnalysisContext): Promise<HessianResult> {
@@ -105,7 +115,7 @@ async function computeHessian(spec: HessianSpec, prepared: PreparedInputs, watch
   const start = await obj.evaluate(obj.theta0);
   const { loss, grad } = await obj.grad(obj.theta0);
   assertFiniteStart(spec, prepared, loss, grad);
-  const curv = obj.curvature(spec.operator, { relativeStep: spec.fdStep });
+  const curv = obj.curvature(spec.operator, { relativeStep: spec.fdStep, hv: spec.hv });
   watch.lap('start');
 
   const layers = layerRanges(obj);
@@ -114,6 +124,7 @@ async function computeHessian(spec: HessianSpec, prepared: PreparedInputs, watch
   const payload: HessianPayload = {
     operator: spec.operator,
     operatorDescription: curv.description,
+    product: curv.fd ? 'finite-difference' : 'exact',
     dim,
     loss: start.loss,
     accuracy: start.accuracy,

@@ -50,7 +50,7 @@ async function computeLandscape(spec: LandscapeSpec, prepared: PreparedInputs, w
   if (!(range[0] < range[1])) throw new InputError('--range', `must be increasing, got ${range[0]},${range[1]}`);
 
   const rng = new Rng(spec.seed);
-  const eigen = !line && spec.directions === 'hessian' ? await hessianDirections(obj, dims, spec.seed, ctx.stop) : null;
+  const eigen = !line && spec.directions === 'hessian' ? await hessianDirections(obj, dims, spec.seed, ctx.stop, 1e-3, spec.hv) : null;
   const dirs: Float32Array[] = line
     ? [await secondModelDirection(spec, prepared)]
     : eigen

@@ -7,6 +7,7 @@ import { runTrajectory } from './trajectory';
 import { runHessian } from './hessian';
 import { runSharpness } from './sharpness';
 import { runSaliency } from './saliency';
+import { runLossComparison } from './lossComparison';
 
 /** One entry per analysis kind; the RPC loop and direct callers dispatch through it. */
 type Runner = (spec: AnalysisSpecInput, ctx: AnalysisContext) => Promise<LosscapeResult>;
@@ -18,6 +19,7 @@ const RUNNERS: { [K in AnalysisSpecInput['kind']]: (spec: Extract<AnalysisSpecIn
   hessian: runHessian,
   sharpness: runSharpness,
   saliency: runSaliency,
+  'loss-comparison': runLossComparison,
 };
 
 export const runAnalysis: Runner = (spec, ctx) => {

@@ -26,9 +26,12 @@ export function assertFiniteStart(spec: Pick<Inputs, 'model' | 'data'>, p: Prepa
   throw new InputError(path.basename(spec.model), `${what} on ${path.basename(spec.data)} (overflow in the model or log(0) in the loss?); curvature is undefined there`);
 }
 
-/** Wraps an operator so that every product first lets cancellation in and then reports progress. */
+/**
+ * Wraps an operator so that every product (or block of products) first lets cancellation in
+ * and then reports progress, once per product. Keeps the operator's matmat.
+ */
 export function monitored(op: LinearOperator, stop: StopSignal, onProduct: () => void): LinearOperator {
-  return {
+  const wrapped: LinearOperator = {
     dim: op.dim,
     async matvec(v: Float64Array): Promise<Float64Array> {
       await checkpoint(stop);
@@ -37,6 +40,16 @@ export function monitored(op: LinearOperator, stop: StopSignal, onProduct: () =>
       return y;
     },
   };
+  if (op.matmat) {
+    const matmat = op.matmat.bind(op);
+    wrapped.matmat = async (vs: readonly Float64Array[]): Promise<Float64Array[]> => {
+      await checkpoint(stop);
+      const ys = await matmat(vs);
+      for (let i = 0; i < ys.length; i++) onProduct();
+      return ys;
+    };
+  }
+  return wrapped;
 }
 
 /** Megabytes of `vectors` float64 vectors of length `dim`. */

@@ -1,3 +1,4 @@
+import type { HessianProduct } from '../../shared/specs/hessian';
 import type { StopSignal } from '../linalg/operator';
 import { lanczosEigs } from '../linalg/lanczos';
 import { Rng } from '../linalg/rng';
@@ -17,8 +18,9 @@ export async function hessianDirections(
   seed: number,
   stop: StopSignal,
   relativeStep = 1e-3,
+  hv: HessianProduct = 'exact',
 ): Promise<{ vectors: Float32Array[]; eigenvalues: number[]; residuals: number[]; note: string }> {
-  const curv = obj.curvature('hessian', { theta: obj.theta0, relativeStep });
+  const curv = obj.curvature('hessian', { theta: obj.theta0, relativeStep, hv });
   let r: Awaited<ReturnType<typeof lanczosEigs>>;
   try {
     r = await lanczosEigs(monitored(curv.op, stop, () => undefined), { k: dims, rng: new Rng(seed), stop });

@@ -63,3 +63,30 @@ export async function checkedMatvec(
   checkFiniteVector(y, quantity, iteration);
   return y;
 }
+
+/**
+ * k guarded products A·vᵢ: one `matmat` where the operator has it (else matvec by columns),
+ * with the checks of `checkedMatvec` on every column. `firstIteration` numbers the first.
+ */
+export async function checkedMatmat(
+  op: LinearOperator,
+  vs: readonly Float64Array[],
+  quantity: string,
+  firstIteration: number,
+  stop: StopSignal | undefined,
+): Promise<Float64Array[]> {
+  if (!op.matmat || vs.length < 2) {
+    const out: Float64Array[] = [];
+    for (let i = 0; i < vs.length; i++) out.push(await checkedMatvec(op, vs[i], quantity, firstIteration + i, stop));
+    return out;
+  }
+  throwIfCancelled(stop);
+  const outs = await op.matmat(vs);
+  if (outs.length !== vs.length) throw new Error(`operator returned ${outs.length} products for ${quantity}, expected ${vs.length}`);
+  return outs.map((out, i) => {
+    if (out.length !== op.dim) throw new Error(`operator returned a vector of length ${out.length} for ${quantity}, expected ${op.dim}`);
+    const y = new Float64Array(out);
+    checkFiniteVector(y, quantity, firstIteration + i);
+    return y;
+  });
+}

@@ -4,7 +4,7 @@
  * of Bekas, Kokiopoulou & Saad (2007). Each reports a standard error from its own samples.
  */
 import { InputError } from '../../shared/errors';
-import { checkedMatvec } from './errors';
+import { checkedMatmat } from './errors';
 import type { LinearOperator, StopSignal } from './operator';
 import type { Rng } from './rng';
 import { dot, norm, orthogonaliseAgainst, scale } from './vector';
@@ -13,6 +13,19 @@ interface Common {
   rng: Rng;
   stop?: StopSignal;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Independent products are taken `block` at a time through the operator's matmat (one pass
+   * over the data each); default 10. Probes are drawn in the same order whatever the block.
+   */
+  block?: number;
+}
+
+const DEFAULT_BLOCK = 10;
+
+function blockOf(options: Common): number {
+  const b = options.block ?? DEFAULT_BLOCK;
+  checkCount(b, 'block', 1);
+  return b;
 }
 
 export interface HutchinsonOptions extends Common {
@@ -85,12 +98,13 @@ export async function hutchinsonTrace(op: LinearOperator, options: HutchinsonOpt
   const probes = options.probes ?? 100;
   checkCount(probes, '--probes', 2);
   const { rng, stop, onProgress } = options;
+  const block = blockOf(options);
   const samples: number[] = [];
-  for (let i = 0; i < probes; i++) {
-    const z = rademacher(rng, n);
-    const Az = await checkedMatvec(op, z, 'Hutchinson product A·z', i + 1, stop);
-    samples.push(dot(z, Az));
-    onProgress?.(i + 1, probes);
+  for (let i = 0; i < probes; i += block) {
+    const zs = Array.from({ length: Math.min(block, probes - i) }, () => rademacher(rng, n));
+    const Azs = await checkedMatmat(op, zs, 'Hutchinson product A·z', i + 1, stop);
+    zs.forEach((z, j) => samples.push(dot(z, Azs[j])));
+    onProgress?.(samples.length, probes);
   }
   const { mean, stderr } = meanStderr(samples);
   return { estimate: mean, stderr, samples, probes };
@@ -109,32 +123,40 @@ export async function hutchPlusPlus(op: LinearOperator, options: HutchPlusPlusOp
   const budget = options.matvecs ?? 100;
   checkCount(budget, '--matvecs', 6);
   const { rng, stop, onProgress } = options;
+  const block = blockOf(options);
   let done = 0;
-  const product = async (v: Float64Array, what: string): Promise<Float64Array> => {
-    const y = await checkedMatvec(op, v, what, done + 1, stop);
-    done++;
-    onProgress?.(done, budget);
-    return y;
+  /** The products of `vs`, `block` at a time. */
+  const products = async (vs: Float64Array[], what: string): Promise<Float64Array[]> => {
+    const out: Float64Array[] = [];
+    for (let i = 0; i < vs.length; i += block) {
+      const ys = await checkedMatmat(op, vs.slice(i, i + block), what, done + 1, stop);
+      done += ys.length;
+      out.push(...ys);
+      onProgress?.(done, budget);
+    }
+    return out;
   };
 
   const s = Math.floor(budget / 3);
   const Q: Float64Array[] = [];
-  for (let i = 0; i < s; i++) {
-    const y = await product(rademacher(rng, n), 'Hutch++ sketch product A·s');
+  const sketch = await products(Array.from({ length: s }, () => rademacher(rng, n)), 'Hutch++ sketch product A·s');
+  for (const y of sketch) {
     const before = norm(y);
     orthogonaliseAgainst(y, Q, 2);
     const after = norm(y);
     if (after > 1e-12 * before && after > 0 && Q.length < n) Q.push(scale(1 / after, y));
   }
   let lowRank = 0;
-  for (const q of Q) lowRank += dot(q, await product(q, 'Hutch++ product A·q'));
+  const AQ = await products(Q, 'Hutch++ product A·q');
+  Q.forEach((q, i) => (lowRank += dot(q, AQ[i])));
 
-  const samples: number[] = [];
-  while (done < budget) {
+  const gs = Array.from({ length: Math.max(0, budget - done) }, () => {
     const g = rademacher(rng, n);
     orthogonaliseAgainst(g, Q, 2);
-    samples.push(dot(g, await product(g, 'Hutch++ residual product A·(I−QQᵀ)g')));
-  }
+    return g;
+  });
+  const Ags = await products(gs, 'Hutch++ residual product A·(I−QQᵀ)g');
+  const samples = gs.map((g, i) => dot(g, Ags[i]));
   const { mean, stderr } = meanStderr(samples);
   return { estimate: lowRank + mean, stderr, matvecs: done };
 }
@@ -152,16 +174,22 @@ export async function hutchinsonDiagonal(op: LinearOperator, options: Hutchinson
   // Welford's running mean and sum of squared deviations, per entry.
   const mean = new Float64Array(n);
   const m2 = new Float64Array(n);
-  for (let i = 0; i < probes; i++) {
-    const z = rademacher(rng, n);
-    const Az = await checkedMatvec(op, z, 'Hutchinson diagonal product A·z', i + 1, stop);
-    for (let j = 0; j < n; j++) {
-      const x = z[j] * Az[j];
-      const delta = x - mean[j];
-      mean[j] += delta / (i + 1);
-      m2[j] += delta * (x - mean[j]);
-    }
-    onProgress?.(i + 1, probes);
+  const block = blockOf(options);
+  let count = 0;
+  for (let i = 0; i < probes; i += block) {
+    const zs = Array.from({ length: Math.min(block, probes - i) }, () => rademacher(rng, n));
+    const Azs = await checkedMatmat(op, zs, 'Hutchinson diagonal product A·z', i + 1, stop);
+    zs.forEach((z, k) => {
+      const Az = Azs[k];
+      count++;
+      for (let j = 0; j < n; j++) {
+        const x = z[j] * Az[j];
+        const delta = x - mean[j];
+        mean[j] += delta / count;
+        m2[j] += delta * (x - mean[j]);
+      }
+    });
+    onProgress?.(count, probes);
   }
   const stderr = new Float64Array(n);
   for (let j = 0; j < n; j++) stderr[j] = Math.sqrt(m2[j] / (probes - 1) / probes);

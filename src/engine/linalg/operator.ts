@@ -7,6 +7,12 @@
 export interface LinearOperator {
   readonly dim: number;
   matvec(v: Float64Array): Promise<Float64Array>;
+  /**
+   * A·v for k vectors at once (one pass over the data, one readback or boundary crossing),
+   * where the operator has a faster block form; algorithms with independent products use it
+   * through `checkedMatmat`, which falls back to matvec by columns.
+   */
+  matmat?(vs: readonly Float64Array[]): Promise<Float64Array[]>;
 }
 
 /** Checked between products so a long computation can be stopped without losing state. */

@@ -1,30 +1,37 @@
 import * as tf from '@tensorflow/tfjs';
+import { InputError } from '../../shared/errors';
 import { accumulateGrads, batchGrads, batchJvp, batchOutputs, batchVjp, outputUnits } from './autodiff';
+import { exactHessianAvailable } from './gradientPatches';
 import { FrozenKinks } from './frozenKinks';
 import type { LinearOperator } from '../linalg/operator';
-import { asBlockOperator, type CurvatureKind, type CurvatureOperator, type FiniteDifferenceOptions, type FiniteDifferenceStats } from '../objective';
+import { asBlockOperator, type BlockOperator, type CurvatureKind, type CurvatureOperator, type CurvatureOptions, type FiniteDifferenceOptions, type FiniteDifferenceStats } from '../objective';
 import type { TfjsObjective as Objective } from './objective';
 import { lossCurvature, type LossCurvature } from './lossHessian';
 
 export type { CurvatureKind, CurvatureOperator, FiniteDifferenceOptions, FiniteDifferenceStats } from '../objective';
 
 /**
- * Curvature-vector products of the objective as LinearOperators (the matrix-free pattern of
- * curvlinops), all at the parameters θ given at construction, each product summed over the
- * objective's batches in float64:
+ * Curvature-vector products of the objective as block operators (the matrix-free pattern of
+ * curvlinops), all at the parameters θ given at construction:
  *
- *   GaussNewtonOperator        G v = (1/n) Σₙ Jₙᵀ H_ℓ,ₙ Jₙ v, exact up to float32 rounding
- *   FiniteDifferenceHessian    H v by central differences of gradients, Richardson-extrapolated
+ *   ExactHessianOperator       H v = ∂/∂θ ⟨∇L(θ), v⟩ by double backprop (Pearlmutter 1994) on
+ *                              the patched tape (gradientPatches.ts); the default
+ *   GaussNewtonOperator        G v = (1/n) Σₙ Jₙᵀ H_ℓ,ₙ Jₙ v, J v by the dual trick (a VJP
+ *                              differentiated with respect to its linear cotangent)
  *   EmpiricalFisherOperator    F v = (1/n) Σₙ ∇ℓₙ (∇ℓₙᵀ v), without storing per-sample gradients
+ *   FiniteDifferenceHessian    H v by central differences of gradients, Richardson-extrapolated
+ *                              (`--hv finite-difference`, for cross-checks)
  *
- * DESIGN.md: TF.js nested gradients give wrong Hessian-vector products for nonlinear models, so
- * no product here differentiates a gradient with respect to θ; J v is the dual trick (a VJP
- * differentiated with respect to its linear cotangent), which needs first-order links only.
- * Products leave the model's parameters at θ.
+ * The first three sum each batch's contribution on the device and read the sum back once per
+ * product; `matmat` takes k vectors in one pass over the data (batch outer, vectors inner) and
+ * reads all k back at once. Sums over batches are float32 on the device (a few batches add
+ * ~1e-7 relative). Products leave the model's parameters at θ.
  */
 
+type BatchOf = Objective['batches'][number];
+
 /** The model's per-sample losses on a batch, [rows]. */
-function batchLosses(obj: Objective, b: Objective['batches'][number]): tf.Tensor1D {
+function batchLosses(obj: Objective, b: BatchOf): tf.Tensor1D {
   return obj.lossFn.perSample(b.y, obj.model.apply(b.x, { training: false }) as tf.Tensor);
 }
 
@@ -33,76 +40,129 @@ function atTheta(obj: Objective, theta: Float32Array): void {
   obj.assign(theta);
 }
 
-/** G v = (1/n) Σ Jₙᵀ H_ℓ Jₙ v with H_ℓ in closed form (see lossHessian.ts). */
-export class GaussNewtonOperator implements LinearOperator {
+/** Σ over groups of ⟨gᵢ, vᵢ⟩ as a scalar tensor. */
+function innerWithParams(grads: tf.Tensor[], v: tf.Tensor[]): tf.Scalar {
+  return tf.addN(grads.map((g, i) => tf.sum(tf.mul(g, v[i])))) as tf.Scalar;
+}
+
+/** At most this many floats of accumulators (k·d) live on the device at once: 64 MB. */
+const MAX_BLOCK_FLOATS = 16 * 2 ** 20;
+
+/**
+ * A product summed over batches on the device. Subclasses give one batch's contribution (per
+ * variable, already divided by n); matvec/matmat do the pass over the data and the readback.
+ */
+abstract class DeviceSummedOperator implements BlockOperator {
   readonly dim: number;
-  readonly curvature: LossCurvature;
 
   constructor(
-    private readonly obj: Objective,
-    private readonly theta: Float32Array = obj.theta0,
+    protected readonly obj: Objective,
+    protected readonly theta: Float32Array = obj.theta0,
   ) {
     this.dim = obj.dim;
-    this.curvature = lossCurvature(obj.lossFn, obj.model);
+  }
+
+  /** One batch's contribution to the product with `vt` (one tensor per variable). Called inside tf.tidy. */
+  protected abstract batchProduct(b: BatchOf, vt: tf.Tensor[]): tf.Tensor[];
+
+  /** Wraps each batch's computation (the GGN switches the last activation off there). */
+  protected around<T>(f: () => T): T {
+    return f();
   }
 
   async matvec(v: Float64Array): Promise<Float64Array> {
-    const { obj, curvature } = this;
+    return (await this.matmat([v]))[0];
+  }
+
+  async matmat(vs: readonly Float64Array[]): Promise<Float64Array[]> {
+    const { obj } = this;
     atTheta(obj, this.theta);
-    const C = outputUnits(obj);
-    const n = obj.sampleCount;
-    const out = new Float64Array(this.dim);
-    const vt = obj.splitParams(v);
-    try {
-      for (const b of obj.batches) {
-        const grads = curvature.withOutputs(() =>
-          tf.tidy(() => {
-            const f = () => batchOutputs(obj, b);
-            const z = f();
-            const jv = batchJvp(obj, f, [b.n, C], vt) as tf.Tensor2D;
-            const r = curvature.apply(z, b.y, jv).div(n);
-            return batchVjp(obj, f, r);
-          }),
-        );
-        await accumulateGrads(obj, grads, out);
+    const out: Float64Array[] = [];
+    const block = Math.max(1, Math.floor(MAX_BLOCK_FLOATS / Math.max(1, this.dim)));
+    for (let start = 0; start < vs.length; start += block) {
+      const chunk = vs.slice(start, start + block);
+      const vts = chunk.map((v) => obj.splitParams(v));
+      const acc: (tf.Tensor1D | null)[] = chunk.map(() => null);
+      try {
+        for (const b of obj.batches) {
+          for (let j = 0; j < chunk.length; j++) {
+            const flat = this.around(() => tf.tidy(() => tf.concat(this.batchProduct(b, vts[j]).map((g) => g.reshape([-1]))) as tf.Tensor1D));
+            const prev = acc[j];
+            acc[j] = prev ? (tf.tidy(() => tf.add(prev, flat)) as tf.Tensor1D) : flat;
+            if (prev) tf.dispose([prev, flat]);
+          }
+        }
+        const all = tf.tidy(() => tf.concat(acc.map((a) => a ?? tf.zeros([this.dim]))));
+        const data = await all.data();
+        all.dispose();
+        for (let j = 0; j < chunk.length; j++) out.push(Float64Array.from(data.subarray(j * this.dim, (j + 1) * this.dim)));
+      } finally {
+        tf.dispose(vts.flat());
+        tf.dispose(acc.filter((a): a is tf.Tensor1D => a !== null));
       }
-    } finally {
-      tf.dispose(vt);
     }
     return out;
   }
 }
 
-/** F v = (1/n) Σₙ ∇ℓₙ (∇ℓₙᵀv): the per-sample directional derivatives by the dual trick, then one VJP. */
-export class EmpiricalFisherOperator implements LinearOperator {
-  readonly dim: number;
-
-  constructor(
-    private readonly obj: Objective,
-    private readonly theta: Float32Array = obj.theta0,
-  ) {
-    this.dim = obj.dim;
+/**
+ * H v = ∂/∂θ ⟨∇L(θ), v⟩: the gradient of the directional derivative, by nested gradients on
+ * TF.js's tape. Exact (up to float32 rounding) for every op gradientPatches.ts covers, and for
+ * piecewise-linear ops (ReLU, max-pooling) the almost-everywhere Hessian, as double backprop
+ * in PyTorch computes it: no activation pattern needs freezing. About two gradients' cost.
+ */
+export class ExactHessianOperator extends DeviceSummedOperator {
+  constructor(obj: Objective, theta: Float32Array = obj.theta0) {
+    super(obj, theta);
+    const patches = exactHessianAvailable();
+    if (!patches.available) throw new Error(`exact Hessian products are unavailable: ${patches.reason}`);
   }
 
-  async matvec(v: Float64Array): Promise<Float64Array> {
+  protected batchProduct(b: BatchOf, vt: tf.Tensor[]): tf.Tensor[] {
     const { obj } = this;
-    atTheta(obj, this.theta);
     const n = obj.sampleCount;
-    const out = new Float64Array(this.dim);
-    const vt = obj.splitParams(v);
-    try {
-      for (const b of obj.batches) {
-        const grads = tf.tidy(() => {
-          const f = () => batchLosses(obj, b);
-          const gv = batchJvp(obj, f, [b.n], vt);
-          return batchVjp(obj, f, gv.div(n));
-        });
-        await accumulateGrads(obj, grads, out);
-      }
-    } finally {
-      tf.dispose(vt);
+    return batchGrads(obj, () => innerWithParams(batchGrads(obj, () => tf.sum(batchLosses(obj, b)).div(n) as tf.Scalar), vt));
+  }
+}
+
+/** G v = (1/n) Σ Jₙᵀ H_ℓ Jₙ v with H_ℓ in closed form (see lossHessian.ts). */
+export class GaussNewtonOperator extends DeviceSummedOperator {
+  readonly curvature: LossCurvature;
+
+  constructor(obj: Objective, theta: Float32Array = obj.theta0) {
+    super(obj, theta);
+    this.curvature = lossCurvature(obj.lossFn, obj.model);
+  }
+
+  protected override around<T>(f: () => T): T {
+    return this.curvature.withOutputs(f);
+  }
+
+  protected batchProduct(b: BatchOf, vt: tf.Tensor[]): tf.Tensor[] {
+    const { obj, curvature } = this;
+    const C = outputUnits(obj);
+    const f = () => batchOutputs(obj, b);
+    const z = f();
+    const jv = batchJvp(obj, f, [b.n, C], vt) as tf.Tensor2D;
+    const r = curvature.apply(z, b.y, jv).div(obj.sampleCount);
+    return batchVjp(obj, f, r);
+  }
+}
+
+/** F v = (1/n) Σₙ ∇ℓₙ (∇ℓₙᵀv): the per-sample directional derivatives by the dual trick, then one VJP. */
+export class EmpiricalFisherOperator extends DeviceSummedOperator {
+  constructor(obj: Objective, theta: Float32Array = obj.theta0) {
+    if (obj.lossFn.batchLevel) {
+      throw new InputError('--operator', `the empirical Fisher needs per-sample gradients; ${obj.lossFn.name} is a batch-level loss, which has none. Use --operator hessian`);
     }
-    return out;
+    super(obj, theta);
+  }
+
+  protected batchProduct(b: BatchOf, vt: tf.Tensor[]): tf.Tensor[] {
+    const { obj } = this;
+    const f = () => batchLosses(obj, b);
+    const gv = batchJvp(obj, f, [b.n], vt);
+    return batchVjp(obj, f, gv.div(obj.sampleCount));
   }
 }
 
@@ -113,9 +173,13 @@ export class EmpiricalFisherOperator implements LinearOperator {
  * error estimate is ‖D(h/2) − D(h)‖: three times the truncation error of D(h/2), so an upper
  * estimate of R's truncation error, and about the size of R's float32 rounding noise (the
  * gradients' rounding differs between the two steps and is amplified ~(4·2+1)/3 in R, while
- * the difference sees ~√5 of it). Four gradients per product. On piecewise-linear models
- * (ReLU, max-pooling) the differences also see kinks crossed within ±h, which this estimate
- * reveals as a large error.
+ * the difference sees ~√5 of it). To it is added the float32 rounding of the points θ ± hv
+ * themselves, which the difference does not see: the model is evaluated at fl(θ ± hv), so each
+ * D(h) differentiates along (fl(θ+hv) − fl(θ−hv))/2h instead of v, a direction error of
+ * r(h) = ‖(fl(θ+hv) − fl(θ−hv))/2 − hv‖ / (h‖v‖) (about ulp(θ)/h); R inherits (4r(h/2) + r(h))/3
+ * of it, relative to ‖Hv‖ when v is not far from the dominant curvature (an estimate, not a
+ * bound). Four gradients per product. On piecewise-linear models (ReLU, max-pooling) the
+ * differences also see kinks crossed within ±h, which this estimate reveals as a large error.
  */
 export class FiniteDifferenceHessian implements LinearOperator {
   readonly dim: number;
@@ -194,6 +258,19 @@ export class FiniteDifferenceHessian implements LinearOperator {
     return (this.stats.relativeStep * scale) / Math.sqrt(v2);
   }
 
+  /** r(h): the relative error of the direction the float32 points θ ± hv actually differ along. */
+  roundingError(v: Float64Array, h: number): number {
+    const { theta } = this;
+    let e2 = 0;
+    let v2 = 0;
+    for (let i = 0; i < v.length; i++) {
+      const d = (Math.fround(theta[i] + h * v[i]) - Math.fround(theta[i] - h * v[i])) / 2 - h * v[i];
+      e2 += d * d;
+      v2 += v[i] * v[i];
+    }
+    return v2 > 0 ? Math.sqrt(e2 / v2) / h : 0;
+  }
+
   private async central(v: Float64Array, h: number): Promise<Float64Array> {
     const { theta } = this;
     const p = new Float64Array(this.dim);
@@ -224,7 +301,8 @@ export class FiniteDifferenceHessian implements LinearOperator {
       s.products++;
       s.minStep = Math.min(s.minStep, h);
       s.maxStep = Math.max(s.maxStep, h);
-      s.relativeErrors.push(r2 > 0 ? Math.sqrt(e2 / r2) : 0);
+      const rounding = (4 * this.roundingError(v, h / 2) + this.roundingError(v, h)) / 3;
+      s.relativeErrors.push((r2 > 0 ? Math.sqrt(e2 / r2) : 0) + rounding);
       return d1;
     } finally {
       atTheta(this.obj, this.theta);
@@ -232,20 +310,29 @@ export class FiniteDifferenceHessian implements LinearOperator {
   }
 }
 
-/** The operator of `kind` for the objective at θ; refuses a GGN for a loss without closed form. */
-export function curvatureOperator(obj: Objective, kind: CurvatureKind, options: FiniteDifferenceOptions & { theta?: Float32Array } = {}): CurvatureOperator {
+/**
+ * The operator of `kind` for the objective at θ; refuses a GGN for a loss without closed form.
+ * The Hessian's products are exact (double backprop) unless `hv: 'finite-difference'`, or the
+ * gradient patches are not installed on this TF.js (then finite differences, saying why).
+ */
+export function curvatureOperator(obj: Objective, kind: CurvatureKind, options: CurvatureOptions = {}): CurvatureOperator {
   const theta = options.theta ?? obj.theta0;
   switch (kind) {
     case 'ggn': {
       const g = new GaussNewtonOperator(obj, theta);
-      return { kind, op: asBlockOperator(g), description: `generalised Gauss–Newton, ${g.curvature.description}`, fd: null, dispose: () => undefined };
+      return { kind, op: g, description: `generalised Gauss–Newton, ${g.curvature.description}`, fd: null, dispose: () => undefined };
     }
     case 'fisher':
-      return { kind, op: asBlockOperator(new EmpiricalFisherOperator(obj, theta)), description: 'empirical Fisher (1/n) Σ ∇ℓₙ∇ℓₙᵀ', fd: null, dispose: () => undefined };
+      return { kind, op: new EmpiricalFisherOperator(obj, theta), description: 'empirical Fisher (1/n) Σ ∇ℓₙ∇ℓₙᵀ', fd: null, dispose: () => undefined };
     case 'hessian': {
+      const exact = options.hv === 'finite-difference' ? { available: false, reason: null } : exactHessianAvailable();
+      if (exact.available) {
+        return { kind, op: new ExactHessianOperator(obj, theta), description: 'Hessian of the mean loss, exact products ∂/∂θ⟨∇L, v⟩ by double backprop', fd: null, dispose: () => undefined };
+      }
       const h = new FiniteDifferenceHessian(obj, theta, options);
       const frozen = h.stats.frozenSites > 0 ? `, ReLU patterns frozen at θ (${h.stats.frozenSites} layer${h.stats.frozenSites > 1 ? 's' : ''})` : '';
-      return { kind, op: asBlockOperator(h), description: `Hessian of the mean loss, by Richardson-extrapolated central differences of gradients${frozen}`, fd: h.stats, dispose: () => h.dispose() };
+      const why = exact.reason ? ` (exact products unavailable: ${exact.reason})` : '';
+      return { kind, op: asBlockOperator(h), description: `Hessian of the mean loss, by Richardson-extrapolated central differences of gradients${frozen}${why}`, fd: h.stats, dispose: () => h.dispose() };
     }
   }
 }

@@ -7,6 +7,8 @@ import { loadDataset, subsetSplit, type Split } from '../loaders/dataset';
 import { loadModel, type LoadedModel } from '../loaders/model';
 import { lossFromTrainingConfig, makeCustomLoss, makeLoss, resolveLossName, type Loss, type ResolvedLossName } from '../losses';
 import { loadUserLoss } from '../loaders/userModule';
+import { batchLevelOrder } from '../lossBatches';
+import { outputSemantics, stripOutputActivation } from '../losses/outputActivation';
 import type { PreparedInputs } from '../inputs';
 import { seededSubset } from '../sampleSubset';
 import { TfjsObjective, type ObjectiveData } from './objective';
@@ -30,7 +32,10 @@ export function lastActivation(model: tf.LayersModel): string {
   return typeof cfg.activation === 'string' ? cfg.activation : 'linear';
 }
 
-export function resolveLoss(spec: Pick<Inputs, 'loss' | 'fromLogits' | 'lossModule' | 'lossExport'>, loaded: LoadedModel): { loss: Loss; info: Provenance['loss'] } {
+export function resolveLoss(
+  spec: Pick<Inputs, 'loss' | 'lossParams' | 'fromLogits' | 'lossModule' | 'lossExport'>,
+  loaded: LoadedModel,
+): { loss: Loss; info: Provenance['loss'] } {
   if (spec.lossModule) {
     const { fn, name } = loadUserLoss(spec.lossModule, spec.lossExport);
     return { loss: makeCustomLoss(fn, spec.lossModule), info: { name: `${path.basename(spec.lossModule)}#${name}`, origin: 'module' } };
@@ -46,9 +51,25 @@ export function resolveLoss(spec: Pick<Inputs, 'loss' | 'fromLogits' | 'lossModu
     throw new InputError(path.basename(loaded.path), 'has no training config naming a loss; pass --loss (e.g. --loss categorical_crossentropy)');
   }
   const act = lastActivation(loaded.model);
-  const probabilityActivation = resolved.name === 'binary_crossentropy' ? 'sigmoid' : 'softmax';
-  const fromLogits = spec.fromLogits ?? resolved.fromLogits ?? act !== probabilityActivation;
-  return { loss: makeLoss(resolved.name, fromLogits), info: { name: resolved.name, fromLogits, origin } };
+  const semantics = outputSemantics(resolved.name, spec.fromLogits ?? resolved.fromLogits, act, resolved.given);
+  if ('error' in semantics) throw new InputError('--from-probabilities', semantics.error);
+  let { fromLogits, reading } = semantics;
+  // The loss reads logits from here on: every consumer of the model's outputs sees them (Keras's rule, outputActivation.ts).
+  if (reading === 'pre-activation' && !stripOutputActivation(loaded.model)) {
+    fromLogits = false;
+    reading = 'probabilities';
+  }
+  const loss = makeLoss(resolved.name, fromLogits, spec.lossParams ?? {});
+  const info: Provenance['loss'] = {
+    name: resolved.name,
+    fromLogits,
+    origin,
+    reading,
+    ...(loss.params && Object.keys(loss.params).length ? { params: { ...loss.params } } : {}),
+    ...(loss.definition ? { definition: loss.definition } : {}),
+    ...(semantics.warning ? { warnings: [semantics.warning] } : {}),
+  };
+  return { loss, info };
 }
 
 function prod(s: number[]): number {
@@ -78,7 +99,10 @@ export function objectiveData(model: tf.LayersModel, loss: Loss, split: Split, l
   let ySampleShape = ySample;
   if (loss.name === 'custom') {
     // A user's loss gets the labels exactly as stored.
-  } else if (loss.name === 'categorical_crossentropy' && labelsAreIndices && prod(ySample) === 1) {
+  } else if (loss.labelKind === 'groups') {
+    if (prod(ySample) !== 1) throw new InputError(source, `${loss.name} needs one class label per sample, but y has samples of shape [${ySample}]`);
+    ySampleShape = [];
+  } else if ((loss.name === 'categorical_crossentropy' || loss.labelKind === 'classes') && labelsAreIndices && prod(ySample) === 1) {
     let max = -Infinity;
     let min = Infinity;
     for (const v of split.y) {
@@ -104,11 +128,18 @@ export async function prepareTfjsInputs(spec: Inputs): Promise<PreparedTfjsInput
     const dataset = await loadDataset(path.resolve(spec.data), { labelColumn: spec.labelColumn });
     const { loss, info } = resolveLoss(spec, loaded);
     let split = dataset.train;
-    const indices = seededSubset(split.xShape[0], spec);
+    let indices = seededSubset(split.xShape[0], spec);
     if (indices) {
       // Shapes and label ranges are checked on every sample of the file, not only the subset used.
       objectiveData(loaded.model, loss, split, dataset.labelsAreIndices, path.basename(spec.data));
       split = subsetSplit(split, indices);
+    }
+    const batching = batchLevelOrder(loss, split.xShape[0], spec);
+    if (batching) {
+      split = subsetSplit(split, batching.order);
+      const before = indices;
+      indices = before ? batching.order.map((k) => before[k]) : batching.order;
+      info.batches = batching.batches;
     }
     const data = objectiveData(loaded.model, loss, split, dataset.labelsAreIndices, path.basename(spec.data));
     const objective = new TfjsObjective(loaded.model, loss, data, spec.batchSize);

@@ -9,6 +9,7 @@ import { loadDataset, subsetSplit, type Split } from '../loaders/dataset';
 import { loadLayersModelFromFile, type LoadedModel } from '../loaders/modelJson';
 import type { Loss } from '../losses';
 import type { PreparedSeries, SeriesInputs } from '../trajectory/series';
+import { batchLevelOrder } from '../lossBatches';
 import { objectiveData, resolveLoss } from './inputs';
 import { TfjsObjective as Objective } from './objective';
 
@@ -46,6 +47,11 @@ export async function prepareTfjsSeries(spec: SeriesInputs, headers: CheckpointH
     if (spec.samples !== undefined && spec.samples < n) {
       // The same seeded subset as every other analysis with this seed and size (inputs.ts).
       trainSplit = subsetSplit(trainSplit, new Rng(spec.seed ^ 0x5eed).permutation(n).slice(0, spec.samples).sort());
+    }
+    const batching = batchLevelOrder(loss, trainSplit.xShape[0], spec);
+    if (batching) {
+      trainSplit = subsetSplit(trainSplit, batching.order);
+      info.batches = batching.batches;
     }
     const train = new Objective(working.model, loss, objectiveData(working.model, loss, trainSplit, dataset.labelsAreIndices, source), spec.batchSize);
     objectives.push(train);

@@ -28,10 +28,12 @@ function lensLossLabel(o: RunOverrides): string {
 
 export function lensAgainstConfiguration(config: RunConfiguration, overrides: RunOverrides): LensOnConfiguration {
   if (!overrides.lossFrom || (overrides.loss === undefined && overrides.lossModule === undefined)) return { overrides };
-  const configured = config.lossModule ? `${config.lossModule}${config.lossExport ? `#${config.lossExport}` : ''}` : config.loss;
+  // "loss" is a name, or { "name", "params" } for a parameterised loss.
+  const configuredName = typeof config.loss === 'object' ? config.loss.name : config.loss;
+  const configured = config.lossModule ? `${config.lossModule}${config.lossExport ? `#${config.lossExport}` : ''}` : configuredName;
   if (configured === undefined) return { overrides };
   const { loss: _loss, fromLogits: _fromLogits, lossModule: _lossModule, lossFrom: _lossFrom, ...rest } = overrides;
-  if (!config.lossModule && overrides.loss !== undefined && builtinLoss(config.loss ?? '')?.name === overrides.loss) return { overrides: rest };
+  if (!config.lossModule && overrides.loss !== undefined && builtinLoss(configuredName ?? '')?.name === overrides.loss) return { overrides: rest };
   return {
     overrides: { ...overrides, lossFrom: { ...overrides.lossFrom, configured } },
     warning:

@@ -56,8 +56,11 @@ export function entryIssues(entry: unknown, folder: string, exists: Exists): Ent
     if (typeof raw.checkpoints === 'string') file(['checkpoints'], raw.checkpoints, 'the checkpoint folder');
     else if (Array.isArray(raw.checkpoints)) raw.checkpoints.forEach((c, j) => file(['checkpoints', j], c, 'the checkpoint'));
   }
-  if (typeof raw.loss === 'string' && raw.loss !== '' && !builtinLoss(raw.loss)) {
-    issues.push({ path: ['loss'], message: `unknown loss ${JSON.stringify(raw.loss)}; supported: ${SUPPORTED_LOSSES}, or a JS/TS function through "lossModule"`, severity: 'error' });
+  // "loss": a name, or { "name", "params" } for a parameterised loss.
+  const lossObject = typeof raw.loss === 'object' && raw.loss !== null && typeof (raw.loss as { name?: unknown }).name === 'string';
+  const lossName = typeof raw.loss === 'string' ? raw.loss : lossObject ? (raw.loss as { name: string }).name : undefined;
+  if (lossName !== undefined && lossName !== '' && !builtinLoss(lossName)) {
+    issues.push({ path: lossObject ? ['loss', 'name'] : ['loss'], message: `unknown loss ${JSON.stringify(lossName)}; supported: ${SUPPORTED_LOSSES}, or a JS/TS function through "lossModule"`, severity: 'error' });
   }
   return issues;
 }

@@ -59,7 +59,8 @@ export const RunConfigurationObject = z
     /** grokking, trajectory: a folder of checkpoint folders, a glob, or a list of model.json paths. */
     checkpoints: CheckpointsSchema.optional(),
     data: z.string().min(1),
-    loss: z.string().min(1).optional(),
+    /** A loss name, or a parameterised loss `{ name, params }` (the engine checks the parameters). */
+    loss: z.union([z.string().min(1), z.object({ name: z.string().min(1), params: z.record(z.string(), z.number()).optional() }).strict()]).optional(),
     /** A JS/TS module of the workspace exporting the loss; run only in a trusted workspace. */
     lossModule: z.string().min(1).optional(),
     /** Its export to use; default: `default`, the only function, or the one named like *loss*. */
@@ -304,7 +305,9 @@ export function toSpec(config: RunConfiguration, ctx: SpecContext, overrides: Ru
   if (issue) return { ok: false, reason: `configuration "${config.name}": ${issue.path}: ${issue.message}.` };
   const abs = (p: string): string => resolveConfigPath(p, folder);
   const lensLoss = overrides.loss !== undefined || overrides.lossModule !== undefined;
-  const loss = lensLoss ? overrides.loss : config.loss;
+  const configLoss = typeof config.loss === 'object' ? config.loss : config.loss === undefined ? undefined : { name: config.loss, params: undefined };
+  const loss = lensLoss ? overrides.loss : configLoss?.name;
+  const lossParams = lensLoss ? undefined : configLoss?.params;
   const fromLogits = lensLoss ? overrides.fromLogits : (overrides.fromLogits ?? config.fromLogits);
   const lossModule = lensLoss ? overrides.lossModule?.path : config.lossModule && abs(config.lossModule);
   const lossExport = lensLoss ? overrides.lossModule?.export : config.lossExport;
@@ -313,6 +316,7 @@ export function toSpec(config: RunConfiguration, ctx: SpecContext, overrides: Ru
     data: abs(config.data),
     out,
     ...(loss !== undefined ? { loss } : {}),
+    ...(lossParams !== undefined ? { lossParams } : {}),
     ...(lossModule ? { lossModule } : {}),
     ...(lossModule && lossExport ? { lossExport } : {}),
     ...(fromLogits !== undefined ? { fromLogits } : {}),

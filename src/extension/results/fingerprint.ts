@@ -82,6 +82,6 @@ export async function inputFingerprints(spec: AnalysisSpecInput): Promise<Record
   if ('model' in spec) out[spec.model] = await modelPrint(spec.model);
   if ('checkpoints' in spec) for (const p of [spec.checkpoints].flat()) out[p] = await seriesPrint(p);
   if (spec.kind === 'landscape' && spec.to) out[spec.to] = await modelPrint(spec.to);
-  if (spec.lossModule) out[spec.lossModule] = await statPrint(spec.lossModule);
+  if ('lossModule' in spec && spec.lossModule) out[spec.lossModule] = await statPrint(spec.lossModule);
   return out;
 }

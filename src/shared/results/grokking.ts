@@ -97,6 +97,8 @@ export type Sweep = z.infer<typeof SweepSchema>;
 export const SharpnessSeriesSchema = z.object({
   /** 'ggn' (generalised Gauss–Newton) or 'hessian'. */
   operator: z.string(),
+  /** How the Hessian's products were computed (operator 'hessian'); absent in older results and for the GGN. */
+  product: z.enum(['exact', 'finite-difference']).optional(),
   samples: z.number().int().positive(),
   /** Largest eigenvalue at each checkpoint (Lanczos). */
   lambdaMax: series,

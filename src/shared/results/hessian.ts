@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SidecarArraySchema } from '../provenance';
-import { CurvatureOperatorSchema } from '../specs/hessian';
+import { CurvatureOperatorSchema, HessianProductSchema } from '../specs/hessian';
 
 const num = z.number();
 const nullableNum = z.number().nullable();
@@ -81,7 +81,7 @@ export const FiniteDifferenceInfoSchema = z.object({
   gradients: z.number().int().nonnegative(),
   minStep: nullableNum,
   maxStep: nullableNum,
-  /** Estimated relative error ‖D(h/2) − D(h)‖/‖R‖ of the products: largest and median. */
+  /** Estimated relative error of the products, ‖D(h/2) − D(h)‖/‖R‖ plus the float32 rounding of θ ± hv: largest and median. */
   maxRelativeError: nullableNum,
   medianRelativeError: nullableNum,
 });
@@ -89,6 +89,12 @@ export const FiniteDifferenceInfoSchema = z.object({
 export const HessianPayloadSchema = z.object({
   operator: CurvatureOperatorSchema,
   operatorDescription: z.string(),
+  /**
+   * How the operator's products were computed: 'exact' (double backprop for the Hessian; the
+   * Gauss–Newton and Fisher products are always exact) or 'finite-difference'. Absent in results
+   * written before it existed (their Hessian products were finite differences).
+   */
+  product: HessianProductSchema.optional(),
   dim: z.number().int().positive(),
   loss: num,
   accuracy: nullableNum,
@@ -106,7 +112,7 @@ export const HessianPayloadSchema = z.object({
   diagonal: DiagonalSummarySchema.nullable(),
   density: DensitySchema.nullable(),
   layers: z.array(LayerCurvatureSchema).nullable(),
-  /** Present for operator 'hessian': the finite-difference steps and their estimated errors. */
+  /** Present for finite-difference Hessian products: the steps and their estimated errors. */
   finiteDifference: FiniteDifferenceInfoSchema.nullable(),
   /** Phases finished, in order (eigen, trace, diagonal, density, layers). */
   phases: z.array(z.string()),

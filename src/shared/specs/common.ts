@@ -33,6 +33,8 @@ export const InputsSchema = z.object({
   data: z.string().min(1),
   /** Loss name; omitted → the loss in the model's training config. */
   loss: z.string().optional(),
+  /** Parameters of a parameterised loss (`--loss-param KEY=VALUE`), checked by the engine; defaults fill the rest. */
+  lossParams: z.record(z.string(), z.number()).optional(),
   /**
    * A JS/TS module exporting a loss function (yTrue, yPred) → per-sample losses; runs user code,
    * so the extension sends it only from trusted workspaces. Overrides `loss`.

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InputsSchema } from './common';
+import { HessianProductSchema } from './hessian';
 
 /** One or more checkpoint patterns: a folder, a glob, or model.json paths (ordered by step). */
 export const CheckpointsSchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
@@ -23,6 +24,8 @@ export const GrokkingSpecSchema = InputsSchema.omit({ model: true }).extend({
   testAccuracyAbove: z.number().optional(),
   /** λ_max of the curvature along the trajectory: 'ggn', 'hessian', or omitted (off). */
   sharpness: z.enum(['ggn', 'hessian']).optional(),
+  /** Hessian products for `sharpness: 'hessian'`: exact (double backprop) or finite differences. */
+  hv: HessianProductSchema.default('exact'),
   /** Samples for λ_max (a seeded subset of the samples used). */
   sharpnessSamples: z.number().int().positive().default(256),
   /** The training learning rate η, to draw 2/η beside λ_max. */

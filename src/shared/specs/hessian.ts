@@ -4,11 +4,17 @@ import { InputsSchema } from './common';
 export const CurvatureOperatorSchema = z.enum(['hessian', 'ggn', 'fisher']);
 export type CurvatureOperatorName = z.infer<typeof CurvatureOperatorSchema>;
 
+/** How Hessian-vector products are computed: exact (double backprop) or finite differences of gradients. */
+export const HessianProductSchema = z.enum(['exact', 'finite-difference']);
+export type HessianProduct = z.infer<typeof HessianProductSchema>;
+
 /** `losscape hessian`: eigenvalues, trace, diagonal, spectral density and per-layer curvature. */
 export const HessianSpecSchema = InputsSchema.extend({
   kind: z.literal('hessian'),
-  /** hessian: the Hessian of the mean loss (finite differences); ggn: generalised Gauss–Newton (exact); fisher: empirical Fisher. */
+  /** hessian: the Hessian of the mean loss; ggn: generalised Gauss–Newton; fisher: empirical Fisher. */
   operator: CurvatureOperatorSchema.default('hessian'),
+  /** Hessian products: exact (double backprop) or finite differences of gradients (cross-checks). */
+  hv: HessianProductSchema.default('exact'),
   /** Largest eigenvalues wanted (0: none). */
   top: z.number().int().min(0).default(5),
   /** Smallest eigenvalues wanted (Lanczos only; 0: none). */
@@ -29,7 +35,7 @@ export const HessianSpecSchema = InputsSchema.extend({
   densityStarts: z.number().int().positive().default(5),
   /** Per layer: top eigenvalue and trace of the layer's diagonal block. */
   perLayer: z.boolean().default(false),
-  /** Finite-difference Hessian: ‖h·v‖ = fdStep·‖θ‖ (see curvature/operators.ts). */
+  /** Finite-difference Hessian (`hv: finite-difference`): ‖h·v‖ = fdStep·‖θ‖ (see tfjs/curvatureOperators.ts). */
   fdStep: z.number().positive().lt(1).default(1e-3),
   /** Refuse Krylov bases larger than this (megabytes of float64 vectors). */
   memoryLimitMb: z.number().positive().default(4096),

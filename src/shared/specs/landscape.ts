@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BiasPolicySchema, DirectionNormSchema } from '../results/landscape';
 import { InputsSchema } from './common';
+import { HessianProductSchema } from './hessian';
 
 export const LandscapeSpecSchema = InputsSchema.extend({
   kind: z.literal('landscape'),
@@ -17,6 +18,8 @@ export const LandscapeSpecSchema = InputsSchema.extend({
   accuracy: z.boolean().default(true),
   /** random: Gaussian (normalised per `norm`); hessian: the top Hessian eigenvectors (unit, not normalised). */
   directions: z.enum(['random', 'hessian']).default('random'),
+  /** Hessian products for `directions: 'hessian'`: exact (double backprop) or finite differences. */
+  hv: HessianProductSchema.default('exact'),
 });
 export type LandscapeSpec = z.infer<typeof LandscapeSpecSchema>;
 export type LandscapeSpecInput = z.input<typeof LandscapeSpecSchema>;
