@@ -48,11 +48,13 @@ const KIND_TITLES: Record<LosscapeResult['kind'], string> = {
   sharpness: 'Sharpness',
   'loss-comparison': 'Loss comparison',
   saliency: 'Pruning saliency',
+  scaling: 'Scaling law',
 };
 
 function titleOf(result: LosscapeResult, title: string | undefined): string {
   const name = result.kind === 'landscape' && result.result.trajectory ? 'Trajectory landscape' : KIND_TITLES[result.kind];
-  return title ?? `${name} — ${result.provenance.model.path.split(/[\\/]/).pop() ?? 'model'}`;
+  const from = result.kind === 'scaling' ? (result.provenance.inputs[0]?.path ?? 'runs') : result.provenance.model.path;
+  return title ?? `${name} — ${from.split(/[\\/]/).pop() ?? 'model'}`;
 }
 
 /** Redraws a panel when its width changes (window resize, sidebar drag), once per frame. */

@@ -35,6 +35,12 @@ class Objective:
         self.x = x.to(device=device, dtype=dtype) if x.is_floating_point() else x.to(device)
         self.y = y.to(device)
         self.progress = None
+        # Grid points evaluated several at a time by torch.func.vmap (torch ≥ 2): fewer, larger
+        # kernels than one pass per point. Off for TorchScript and train mode (batch statistics
+        # and dropout are per call), and turned off for good at the first failure.
+        self.vmap_points = (hasattr(torch, "func") and not isinstance(model, torch.jit.ScriptModule)
+                            and not self.train_mode)
+        self.point_chunk = max(1, min(16, int(2 ** 26 // max(1, self.dim))))
 
     # ---- parameters -------------------------------------------------------------------------
     def get_flat(self):
@@ -126,6 +132,66 @@ class Objective:
                         has_acc = True
                         correct_sum += c.sum().to(correct_sum.dtype)
         return float(loss_sum) / self.n, (float(correct_sum) / self.n if has_acc else None)
+
+    def evaluate_points(self, thetas, accuracy=True):
+        """(losses, accuracies or None) at each row of thetas [k, P]; the current θ is kept."""
+        if self.vmap_points:
+            try:
+                return self._evaluate_points_vmap(thetas, accuracy)
+            except Cancelled:
+                raise
+            except Exception:
+                self.vmap_points = False
+        saved = self.get_flat().clone()
+        losses, accs = [], []
+        try:
+            for theta in thetas:
+                self.set_flat(theta)
+                l, a = self.evaluate(accuracy)
+                losses.append(l)
+                accs.append(a)
+        finally:
+            self.set_flat(saved)
+        return losses, (None if not accuracy or any(a is None for a in accs) else accs)
+
+    def _evaluate_points_vmap(self, thetas, accuracy):
+        torch = self.torch
+        from torch.func import functional_call, vmap
+
+        names, shapes, sizes = self.names, [p.shape for p in self.params], self.sizes
+        model, loss = self.model, self.loss
+        has_acc = [False]
+
+        def point(theta, xb, yb):
+            params, off = {}, 0
+            for n, shp, sz in zip(names, shapes, sizes):
+                params[n] = theta[off:off + sz].view(shp)
+                off += sz
+            out = functional_call(model, params, (xb,))
+            if isinstance(out, (tuple, list)):
+                out = out[0]
+            if isinstance(out, dict):
+                out = out.get("logits", next(iter(out.values())))
+            l = loss.batch_sum(out, yb).to(torch.float64)
+            c = loss.correct(out, yb) if accuracy else None
+            if c is None:
+                return l, torch.zeros((), dtype=torch.float64, device=l.device)
+            has_acc[0] = True
+            return l, c.sum().to(torch.float64)
+
+        losses, corrects = [], []
+        with torch.no_grad():
+            for start in range(0, thetas.shape[0], self.point_chunk):
+                th = thetas[start:start + self.point_chunk].to(device=self.device, dtype=self.dtype)
+                lsum = torch.zeros(th.shape[0], dtype=torch.float64, device=self.device)
+                csum = torch.zeros_like(lsum)
+                for xb, yb, _ in self.batches():
+                    l, c = vmap(point, in_dims=(0, None, None))(th, xb, yb)
+                    lsum += l
+                    csum += c
+                losses += (lsum / self.n).tolist()
+                corrects += (csum / self.n).tolist()
+        return losses, (corrects if accuracy and has_acc[0] else None)
 
     def grad(self):
         torch = self.torch

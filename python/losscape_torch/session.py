@@ -160,39 +160,24 @@ class Session:
         torch = self.torch
         want_acc = bool(params.get("accuracy", True))
         combos = params.get("combos")
-        saved = obj.get_flat().clone()
-        losses, accs = [], []
-
-        def at(theta):
-            if theta is not None:
-                obj.set_flat(theta)
-            l, a = obj.evaluate(want_acc)
-            losses.append(l)
-            accs.append(np.nan if a is None else a)
-
-        try:
-            if combos:
-                base = self._stored(combos.get("base", "theta0"))
-                dirs = [self._stored(n) for n in combos.get("dirs") or []]
-                for row in combos.get("coeffs") or []:
-                    if len(row) != len(dirs):
-                        raise InputError(None, f"a coefficient row has {len(row)} entries for {len(dirs)} directions")
-                    theta = base.clone()
-                    for c, d in zip(row, dirs):
-                        theta.add_(d, alpha=float(c))
-                    at(theta)
-            elif frames:
-                for f in frames:
-                    at(self._vec(f))
-            else:
-                at(None)
-        finally:
-            obj.set_flat(saved)
-        has_acc = want_acc and not all(np.isnan(accs))
+        if combos:
+            base = self._stored(combos.get("base", "theta0"))
+            dirs = [self._stored(n) for n in combos.get("dirs") or []]
+            coeffs = combos.get("coeffs") or []
+            for row in coeffs:
+                if len(row) != len(dirs):
+                    raise InputError(None, f"a coefficient row has {len(row)} entries for {len(dirs)} directions")
+            c = torch.tensor(coeffs, dtype=base.dtype, device=base.device).reshape(len(coeffs), len(dirs))
+            thetas = base.unsqueeze(0) + (c @ torch.stack(dirs) if dirs else 0)
+        elif frames:
+            thetas = torch.stack([self._vec(f) for f in frames])
+        else:
+            thetas = obj.get_flat().unsqueeze(0)
+        losses, accs = obj.evaluate_points(thetas, want_acc)
         out = [np.asarray(losses, dtype=np.float64)]
-        if has_acc:
+        if accs is not None:
             out.append(np.asarray(accs, dtype=np.float64))
-        return {"count": len(losses), "accuracy": has_acc}, out
+        return {"count": len(losses), "accuracy": accs is not None}, out
 
     def grad(self, params, frames):
         l, g = self._need().grad()

@@ -25,6 +25,7 @@ async function main(): Promise<void> {
     ['./webview', 'benchWebview', 'webview'],
     ['./activation', 'benchActivation', 'extension'],
     ['./pytorchBaselines', 'benchPytorchBaselines', 'pytorch baselines'],
+    ['./scaling', 'benchScaling', 'scaling'],
   ]) {
     const run = await optional(`${__dirname}/${file.slice(2)}`, fn);
     if (run) sections.push({ name, run });

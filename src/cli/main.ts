@@ -8,6 +8,7 @@ import { sharpnessCommand } from './commands/sharpness';
 import { pruneSaliencyCommand } from './commands/pruneSaliency';
 import { reportCommand } from './commands/report';
 import { compareLossesCommand } from './commands/compareLosses';
+import { scalingCommand } from './commands/scaling';
 
 /** `losscape`: the headless CLI; it drives the same engine process as the VS Code extension. */
 const program = new Command('losscape')
@@ -19,7 +20,7 @@ const program = new Command('losscape')
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
 
-for (const make of [landscapeCommand, hessianCommand, sharpnessCommand, pruneSaliencyCommand, grokkingCommand, trajectoryCommand, compareLossesCommand, reportCommand]) {
+for (const make of [landscapeCommand, hessianCommand, sharpnessCommand, pruneSaliencyCommand, grokkingCommand, trajectoryCommand, compareLossesCommand, scalingCommand, reportCommand]) {
   // addCommand does not pass settings down: each subcommand gets the one-line errors and exit code 2.
   program.addCommand(make().copyInheritedSettings(program));
 }

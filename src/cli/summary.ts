@@ -1,10 +1,12 @@
 import type { LosscapeResult } from '../shared/result';
 import { summariseGrokking } from './commands/grokking';
+import { summariseScaling } from './scalingSummary';
 import { summariseHessian, summariseSaliency, summariseSharpness } from './curvatureSummary';
 import { summariseLossComparison } from './commands/compareLosses';
 
 /** A few human lines about a result, printed by the CLI after it is written. */
 export function summarise(r: LosscapeResult): string {
+  if (r.kind === 'scaling') return summariseScaling(r.result);
   const p = r.provenance;
   const params = p.loss.params && Object.keys(p.loss.params).length ? ` (${Object.entries(p.loss.params).map(([k, v]) => `${k} = ${v}`).join(', ')})` : '';
   const warnings = (p.loss.warnings ?? []).map((w) => `\nwarning: ${w}`).join('');

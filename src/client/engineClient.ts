@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   CancellationTokenSource,
@@ -154,10 +154,15 @@ export class EngineClient {
   async run(spec: AnalysisSpecInput, options: { onProgress?: (p: ProgressParams) => void; token?: CancellationToken } = {}): Promise<RunOutcome> {
     const runId = `run-${process.pid}-${++this.runCounter}`;
     if (options.onProgress) this.progressHandlers.set(runId, options.onProgress);
+    const enginePid = this.start().child.pid;
     try {
       return await this.request((c) => c.sendRequest(RunAnalysisRequest, { runId, spec }, options.token ?? new CancellationTokenSource().token));
     } catch (err) {
-      if (err instanceof EngineError && err.code === EngineErrorCode.internal) markInterrupted(path.resolve(this.opts.cwd ?? '.', spec.out), err.message);
+      if (err instanceof EngineError && err.code === EngineErrorCode.internal) {
+        const out = path.resolve(this.opts.cwd ?? '.', spec.out);
+        markInterrupted(out, err.message);
+        if (enginePid !== undefined && this.live?.child.pid !== enginePid) removeLeftovers(out, enginePid);
+      }
       throw err;
     } finally {
       this.progressHandlers.delete(runId);
@@ -179,6 +184,29 @@ export class EngineClient {
       // A hard kill if it ignores the polite one (e.g. stuck in a long native op).
       setTimeout(() => live.child.exitCode === null && live.child.kill('SIGKILL'), 2000).unref();
     }
+  }
+}
+
+/**
+ * A killed engine cannot clean up after itself: its lock on the result and its temporaries
+ * (named with its pid) are removed here. Sidecars it left are removed by the next run on the
+ * same path, which can tell them from the ones the result file names.
+ */
+function removeLeftovers(out: string, pid: number): void {
+  const dir = path.dirname(out);
+  const base = path.basename(out);
+  const stem = base.endsWith('.json') ? base.slice(0, -'.json'.length) : base;
+  try {
+    if (readFileSync(`${out}.lock`, 'utf8').trim() === String(pid)) unlinkSync(`${out}.lock`);
+  } catch {
+    // no lock, or another run's
+  }
+  try {
+    for (const name of readdirSync(dir)) {
+      if ((name.startsWith(`${base}.tmp-${pid}`) || name.startsWith(`${stem}.`)) && new RegExp(`\\.tmp-${pid}(-\\d+)?$`).test(name)) unlinkSync(path.join(dir, name));
+    }
+  } catch {
+    // the folder is gone or unreadable: nothing to clean
   }
 }
 

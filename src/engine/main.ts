@@ -58,8 +58,8 @@ let queue: Promise<unknown> = Promise.resolve();
 
 /** The input paths a spec names (files found while loading, such as shards, are checked as they are read). */
 function namedInputs(spec: AnalysisSpec): string[] {
-  const s = spec as Partial<Record<'model' | 'data' | 'lossModule' | 'to', string>> & { checkpoints?: string | string[] };
-  const named = [s.model, s.data, s.lossModule, s.to, ...(Array.isArray(s.checkpoints) ? s.checkpoints : [s.checkpoints])];
+  const s = spec as Partial<Record<'model' | 'data' | 'lossModule' | 'to', string>> & { checkpoints?: string | string[]; runs?: string[]; fromResults?: string[] };
+  const named = [s.model, s.data, s.lossModule, s.to, ...(Array.isArray(s.checkpoints) ? s.checkpoints : [s.checkpoints]), ...(s.runs ?? []), ...(s.fromResults ?? [])];
   return named.filter((p): p is string => typeof p === 'string' && p !== '');
 }
 

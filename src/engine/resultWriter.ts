@@ -29,9 +29,14 @@ function stemOf(out: string): string {
   return out.endsWith('.json') ? out.slice(0, -'.json'.length) : out;
 }
 
+/** The result path each fresh sidecar belongs to, so that its first write checks that path too. */
+const resultOfSidecar = new Map<string, string>();
+
 /** A fresh sidecar path for a run that writes `out`: `<stem>.<12 hex>.bin` beside it. */
 export function freshSidecarPath(out: string): string {
-  return `${stemOf(path.resolve(out))}.${randomBytes(6).toString('hex')}.bin`;
+  const file = `${stemOf(path.resolve(out))}.${randomBytes(6).toString('hex')}.bin`;
+  resultOfSidecar.set(file, path.resolve(out));
+  return file;
 }
 
 /** Where the array `desc` of the result file `resultFile` lives. */
@@ -123,6 +128,9 @@ export class SidecarWriter {
 
   /** Writes every array added so far (the file only grows: earlier descriptors stay valid). */
   write(): void {
+    // The sidecar is written before its JSON: a result path that may not be written stops it here.
+    const out = resultOfSidecar.get(this.file);
+    if (out !== undefined) checkOutputPath(out);
     if (isInput(this.file)) throw new InputError(this.file, 'is one of the analysis inputs; choose another result path');
     // Float32Array is little-endian on every platform Node runs on that we support.
     writeAtomic(this.file, this.chunks.map((c) => new Uint8Array(c.buffer, c.byteOffset, c.byteLength)), this.file);
@@ -249,6 +257,9 @@ export async function lockOutput<T>(out: string, inputs: string[], run: () => Pr
     removeStale(abs, previousSidecars(abs), new Set());
     return await run();
   } finally {
+    // A run that failed between its sidecar and its JSON (a full disk, an error) leaves the
+    // result file as it was: the sidecar it wrote is not named there and goes.
+    removeStale(abs, previousSidecars(abs), new Set());
     try {
       fs.unlinkSync(lock);
     } catch {

@@ -14,6 +14,7 @@ import { EngineManager } from './engine/engineManager';
 import { EngineStatusBar } from './engine/statusBar';
 import { PanelManager } from './panels/panelManager';
 import { ResultEditorProvider } from './panels/resultEditorProvider';
+import { SCALING_LENS_SELECTOR, ScalingCodeLensProvider } from './scaling/scalingCodeLens';
 import type { Services } from './services';
 import { DisposableStore } from './util/disposables';
 
@@ -47,6 +48,7 @@ export function activate(context: vscode.ExtensionContext): LosscapeApi {
   for (const c of registerCommands(s)) d.add(c);
   const lenses = d.add(new LossCodeLensProvider());
   d.add(vscode.languages.registerCodeLensProvider(LENS_SELECTOR, lenses));
+  d.add(vscode.languages.registerCodeLensProvider(SCALING_LENS_SELECTOR, d.add(new ScalingCodeLensProvider())));
   d.add(ResultEditorProvider.register(s));
   d.add(registerPanelSerializer(s));
   d.add(

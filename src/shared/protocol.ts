@@ -8,6 +8,7 @@ import { HessianSpecSchema } from './specs/hessian';
 import { SharpnessSpecSchema } from './specs/sharpness';
 import { SaliencySpecSchema } from './specs/saliency';
 import { LossComparisonSpecSchema } from './specs/lossComparison';
+import { ScalingSpecSchema } from './specs/scaling';
 
 /**
  * The engine protocol (extension host or CLI ⇄ engine process), JSON-RPC over the child's IPC
@@ -15,7 +16,7 @@ import { LossComparisonSpecSchema } from './specs/lossComparison';
  */
 
 /** Every analysis the engine runs; a new analysis adds its spec schema here. */
-export const AnalysisSpecSchema = z.discriminatedUnion('kind', [LandscapeSpecSchema, HessianSpecSchema, SharpnessSpecSchema, SaliencySpecSchema, GrokkingSpecSchema, TrajectorySpecSchema, LossComparisonSpecSchema]);
+export const AnalysisSpecSchema = z.discriminatedUnion('kind', [LandscapeSpecSchema, HessianSpecSchema, SharpnessSpecSchema, SaliencySpecSchema, GrokkingSpecSchema, TrajectorySpecSchema, LossComparisonSpecSchema, ScalingSpecSchema]);
 export type AnalysisSpec = z.infer<typeof AnalysisSpecSchema>;
 export type AnalysisSpecInput = z.input<typeof AnalysisSpecSchema>;
 

@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { ProvenanceSchema } from './provenance';
+import { ProvenanceSchema, type Provenance } from './provenance';
 import { LandscapePayloadSchema } from './results/landscape';
 import { GrokkingPayloadSchema } from './results/grokking';
 import { HessianPayloadSchema } from './results/hessian';
 import { SharpnessPayloadSchema } from './results/sharpness';
 import { SaliencyPayloadSchema } from './results/saliency';
 import { LossComparisonPayloadSchema } from './results/lossComparison';
+import { ScalingPayloadSchema, ScalingProvenanceSchema } from './results/scaling';
 
 /**
  * The `*.losscape.json` result file: one schema for the CLI, the engine and the extension,
@@ -35,10 +36,19 @@ export const ResultSchema = z.discriminatedUnion('kind', [
   z.object({ ...envelope, kind: z.literal('sharpness'), result: SharpnessPayloadSchema }),
   z.object({ ...envelope, kind: z.literal('saliency'), result: SaliencyPayloadSchema }),
   z.object({ ...envelope, kind: z.literal('loss-comparison'), result: LossComparisonPayloadSchema }),
+  // A fit reads tables of runs, not a model and data: its own provenance.
+  z.object({ ...envelope, provenance: ScalingProvenanceSchema, kind: z.literal('scaling'), result: ScalingPayloadSchema }),
 ]);
 export type LosscapeResult = z.infer<typeof ResultSchema>;
 export type ResultKind = LosscapeResult['kind'];
 export type ResultOf<K extends ResultKind> = Extract<LosscapeResult, { kind: K }>;
+/** Results computed from a model and data (every kind but `scaling`, which fits tables of runs). */
+export type ModelResult = Exclude<LosscapeResult, { kind: 'scaling' }>;
+
+/** The model-and-data provenance of a result; undefined for fits of run tables (kind `scaling`) and for no result. */
+export function modelProvenance(r: LosscapeResult | undefined): Provenance | undefined {
+  return r && r.kind !== 'scaling' ? r.provenance : undefined;
+}
 
 /** Validates parsed JSON as a result file; the error names the file and the first bad field. */
 export function parseResult(json: unknown, source: string): LosscapeResult {

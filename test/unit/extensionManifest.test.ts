@@ -20,7 +20,7 @@ describe('extension manifest (package.json)', () => {
   it('activates only on commands, languages, the result editor, a restored panel and a losscape.json — never "*"', () => {
     assert.ok(!pkg.activationEvents.includes('*'));
     for (const e of pkg.activationEvents) {
-      assert.match(e, /^(onCommand:losscape\.|onLanguage:(python|typescript|javascript)$|onCustomEditor:losscape\.result$|onWebviewPanel:losscape\.panel$|workspaceContains:\.vscode\/losscape\.json$)/, e);
+      assert.match(e, /^(onCommand:losscape\.|onLanguage:(python|typescript|javascript|csv)$|onCustomEditor:losscape\.result$|onWebviewPanel:losscape\.panel$|workspaceContains:\.vscode\/losscape\.json$)/, e);
     }
   });
 

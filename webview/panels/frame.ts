@@ -4,7 +4,7 @@
  */
 import { select } from 'd3';
 import type { Selection } from 'd3';
-import type { LosscapeResult } from '../../src/shared/result';
+import type { LosscapeResult, ModelResult } from '../../src/shared/result';
 import { createTooltip, type Tooltip } from '../charts/tooltip';
 
 export interface Frame {
@@ -58,17 +58,12 @@ export type MetaItem = readonly [label: string, value: string, title?: string];
  */
 export function renderHeader(
   header: HTMLElement,
-  result: Pick<LosscapeResult, 'provenance' | 'complete' | 'status'>,
+  result: Pick<ModelResult, 'provenance' | 'complete' | 'status'>,
   title: string,
   progress: string | null,
   extra: ReadonlyArray<MetaItem>,
 ): void {
   const p = result.provenance;
-  const h = el('h2', 'lc-title');
-  h.appendChild(el('span', 'lc-title-text', title));
-  const badge = el('span', result.complete ? 'lc-badge lc-badge-complete' : 'lc-badge lc-badge-partial');
-  badge.textContent = result.complete ? 'complete' : ['partial', progress, result.status].filter(Boolean).join(' · ');
-  h.append(' ', badge);
 
   const samples =
     p.data.samplesUsed === p.data.sampleCount
@@ -84,6 +79,30 @@ export function renderHeader(
     ['Computed', `${p.timings.startedAt.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC')} · ${formatSeconds(p.timings.seconds)}`],
     ...extra,
   ];
+  renderTitleAndMeta(header, result, title, progress, items, {
+    summary: `${basename(p.model.path)} · ${basename(p.data.path)} · ${samples} · ${lossText} · ${p.backend.name}`,
+    note: lossNote(p.loss),
+  });
+}
+
+/**
+ * Title with its complete/partial badge (and a note, e.g. where the loss came from), then the
+ * meta items (what a result was computed from): below the figure, in the frame's provenance box
+ * headed by `more.summary`, when the frame has one, else in the header.
+ */
+export function renderTitleAndMeta(
+  header: HTMLElement,
+  result: Pick<LosscapeResult, 'complete' | 'status'>,
+  title: string,
+  progress: string | null,
+  items: ReadonlyArray<MetaItem>,
+  more: { summary?: string; note?: string } = {},
+): void {
+  const h = el('h2', 'lc-title');
+  h.appendChild(el('span', 'lc-title-text', title));
+  const badge = el('span', result.complete ? 'lc-badge lc-badge-complete' : 'lc-badge lc-badge-partial');
+  badge.textContent = result.complete ? 'complete' : ['partial', progress, result.status].filter(Boolean).join(' · ');
+  h.append(' ', badge);
   const dl = el('dl', 'lc-meta');
   for (const [label, value, tip] of items) {
     const item = el('div', 'lc-meta-item');
@@ -93,13 +112,13 @@ export function renderHeader(
     item.append(dt, dd);
     dl.appendChild(item);
   }
-  const lens = lossNote(p.loss);
+  const lens = more.note;
   const box = header.parentElement?.querySelector<HTMLDetailsElement>(':scope > .lc-provenance');
   if (!box) {
     header.replaceChildren(h, ...(lens ? [el('p', 'lc-loss-note', lens)] : []), dl);
     return;
   }
-  const summary = el('summary', '', `${basename(p.model.path)} · ${basename(p.data.path)} · ${samples} · ${lossText} · ${p.backend.name}`);
+  const summary = el('summary', '', more.summary ?? items.map(([, v]) => v).slice(0, 3).join(' · '));
   // Open where there is room; a narrow column starts with the one-line summary (the user's toggle then stands).
   if (!box.dataset.touched) {
     box.open = (header.parentElement?.clientWidth ?? 0) >= 640;
@@ -110,7 +129,7 @@ export function renderHeader(
 }
 
 /** "Loss from the CodeLens at train.py:21 (nn.CrossEntropyLoss), not the configuration's mse", and the engine's warnings. */
-function lossNote(loss: LosscapeResult['provenance']['loss']): string | undefined {
+function lossNote(loss: ModelResult['provenance']['loss']): string | undefined {
   const parts: string[] = [];
   if (loss.origin === 'lens' && loss.lens) {
     parts.push(

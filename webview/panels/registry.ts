@@ -10,6 +10,7 @@ import { createLandscapePanel } from './landscapePanel';
 import { createLossComparisonPanel } from './lossComparisonPanel';
 import type { Panel, PanelContext, PanelFactory } from './panel';
 import { createSaliencyPanel } from './saliencyPanel';
+import { createScalingPanel } from './scalingPanel';
 import { createSharpnessPanel } from './sharpnessPanel';
 
 const factories: { [K in ResultKind]: PanelFactory<K> } = {
@@ -19,6 +20,7 @@ const factories: { [K in ResultKind]: PanelFactory<K> } = {
   sharpness: createSharpnessPanel,
   saliency: createSaliencyPanel,
   'loss-comparison': createLossComparisonPanel,
+  scaling: createScalingPanel,
 };
 
 export function isKnownKind(kind: unknown): kind is ResultKind {

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { BackendPreference } from '../../shared/protocol';
+import { modelProvenance } from '../../shared/result';
 import type { GrokkingPayload } from '../../shared/results/grokking';
 import type { GrokkingSpecInput } from '../../shared/specs/grokking';
 import { addInputOptions, floatArg, floatListArg, hvOption, inputsFromFlags, intArg, type InputFlags } from '../options';
@@ -105,7 +106,8 @@ export function grokkingCommand(): Command {
     };
     try {
       const { out, result } = await runInEngine(spec, f.backend as BackendPreference);
-      const p = result.provenance;
+      const p = modelProvenance(result);
+      if (!p) throw new Error(`the engine answered a '${result.kind}' result`);
       process.stdout.write(`${result.kind} · ${p.model.parameterCount} parameters · ${p.data.samplesUsed} samples · loss ${p.loss.name} · ${result.backend} · ${p.timings.seconds.toFixed(1)} s\n`);
       if (result.kind === 'grokking') process.stdout.write(`${summariseGrokking(result.result)}\n`);
       process.stdout.write(`wrote ${out}\n`);

@@ -8,6 +8,7 @@ import { runHessian } from './hessian';
 import { runSharpness } from './sharpness';
 import { runSaliency } from './saliency';
 import { runLossComparison } from './lossComparison';
+import { runScaling } from '../scaling/runScaling';
 
 /** One entry per analysis kind; the RPC loop and direct callers dispatch through it. */
 type Runner = (spec: AnalysisSpecInput, ctx: AnalysisContext) => Promise<LosscapeResult>;
@@ -20,6 +21,7 @@ const RUNNERS: { [K in AnalysisSpecInput['kind']]: (spec: Extract<AnalysisSpecIn
   sharpness: runSharpness,
   saliency: runSaliency,
   'loss-comparison': runLossComparison,
+  scaling: runScaling,
 };
 
 export const runAnalysis: Runner = (spec, ctx) => {

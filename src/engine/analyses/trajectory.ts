@@ -67,9 +67,20 @@ async function computeTrajectory(spec: TrajectorySpec, series: PreparedSeries, w
   let explained: [number, number] | null = null;
   let anchors: number[];
   let endpoints: { from: string; to: string } | undefined;
+  // Checkpoints that coincide (or lie on a line, for a plane) span no direction: that is the
+  // series' fault, said in one line naming it, not an internal error.
+  const degenerate = <R>(f: () => R): R => {
+    try {
+      return f();
+    } catch (e) {
+      const m = /^(?:trajectoryPca|lineThrough|planeThrough): (.*)$/.exec((e as Error)?.message ?? '');
+      if (m) throw new InputError(Array.isArray(spec.checkpoints) ? spec.checkpoints.join(', ') : spec.checkpoints, `${m[1]}: the ${spec.mode} mode needs checkpoints that differ`);
+      throw e;
+    }
+  };
   if (spec.mode === 'pca') {
     centreIndex = T - 1;
-    const pca = trajectoryPca(thetas, thetas[centreIndex]);
+    const pca = degenerate(() => trajectoryPca(thetas, thetas[centreIndex]));
     proj = pca;
     explained = pca.explainedVariance;
     anchors = [headers[centreIndex].step];
@@ -79,7 +90,7 @@ async function computeTrajectory(spec: TrajectorySpec, series: PreparedSeries, w
     if (a === b) throw new InputError('--to', 'must name another checkpoint than --from');
     centreIndex = a;
     // The line's direction is θ_to − θ_from itself (not a unit vector), so t = 1 is θ_to.
-    const u = lineThrough(thetas[a], thetas[b]);
+    const u = degenerate(() => lineThrough(thetas[a], thetas[b]));
     proj = projectOnto(thetas, thetas[a], [u]);
     anchors = [headers[a].step, headers[b].step];
     endpoints = { from: headers[a].path, to: headers[b].path };
@@ -88,7 +99,7 @@ async function computeTrajectory(spec: TrajectorySpec, series: PreparedSeries, w
     const [a, b, c] = through.map((s) => indexOfStep(series, s, '--through'));
     if (new Set([a, b, c]).size < 3) throw new InputError('--through', 'must name three different checkpoints');
     centreIndex = a;
-    proj = projectOnto(thetas, thetas[a], planeThrough(thetas[a], thetas[b], thetas[c]));
+    proj = projectOnto(thetas, thetas[a], degenerate(() => planeThrough(thetas[a], thetas[b], thetas[c])));
     anchors = [headers[a].step, headers[b].step, headers[c].step];
   }
   watch.lap('directions');

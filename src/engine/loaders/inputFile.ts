@@ -69,7 +69,17 @@ export function isInput(file: string): boolean {
   } catch {
     return false;
   }
-  for (const r of reads.values()) if (r.dev === st.dev && r.ino === st.ino) return true;
+  for (const [real, r] of reads) {
+    if (r.dev !== st.dev || r.ino !== st.ino) continue;
+    // The same inode: the input itself, a symlink or a hard link to it — unless the input has
+    // since been deleted and its inode number reused by a new file.
+    try {
+      const now = fs.statSync(real);
+      if (now.dev === r.dev && now.ino === r.ino) return true;
+    } catch {
+      // deleted: not an input any more
+    }
+  }
   return false;
 }
 

@@ -191,18 +191,27 @@ export async function loadLayersModelFromFile(modelJsonPath: string): Promise<Lo
     weightData.set(s, offset);
     offset += s.length;
   }
-  let model: tf.LayersModel;
+  let model: tf.LayersModel | undefined;
   // A load that fails half way leaves the variables it created registered and unreachable; note
   // which exist now so a failure can free the new ones (the engine process lives long). The
-  // weight tensors tfjs decoded before failing stay allocated: it keeps no handle we could reach.
+  // weights are decoded here rather than by tf.loadLayersModel, which leaves its decoded tensors
+  // allocated when setting them fails (a shape or name mismatch): these are always disposed.
   const varsBefore = new Set(Object.keys(tf.engine().registeredVariables));
+  let decoded: tf.NamedTensorMap = {};
   try {
-    // The training config is returned, not handed to tfjs: tfjs would compile the model with it
-    // and throws on Keras optimizer configs it does not know, while Losscape computes the loss itself.
-    model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology, weightSpecs: specs, weightData: weightData.buffer }));
+    decoded = tf.io.decodeWeights(weightData.buffer, specs);
+    // The training config is not handed to tfjs: tfjs would compile the model with it and
+    // throws on Keras optimizer configs it does not know, while Losscape computes the loss itself.
+    model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology }));
+    const modelWeights: tf.NamedTensorMap = {};
+    for (const spec of specs) if (spec.group !== 'optimizer') modelWeights[spec.name] = decoded[spec.name];
+    model.loadWeights(modelWeights, true);
   } catch (e) {
+    model?.dispose();
     for (const [name, v] of Object.entries(tf.engine().registeredVariables)) if (!varsBefore.has(name)) v.dispose();
     throw await explainLoadError(e, source, modelTopology, specs);
+  } finally {
+    tf.dispose(Object.values(decoded));
   }
   checkLoadedModel(model, source);
   const trainingConfig = (isObject(json.trainingConfig) ? json.trainingConfig : undefined) ??

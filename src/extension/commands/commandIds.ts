@@ -15,6 +15,7 @@ export const COMMANDS = {
   showEngineLog: { id: 'losscape.showEngineLog', title: 'Show Engine Log' },
   selectBackend: { id: 'losscape.selectBackend', title: 'Select Backend' },
   addConfiguration: { id: 'losscape.addConfiguration', title: 'Add Configuration…' },
+  fitScalingLaw: { id: 'losscape.fitScalingLaw', title: 'Fit Scaling Law' },
 } as const;
 
 /** Run by CodeLens clicks; hidden from the palette. */

@@ -8,6 +8,7 @@ import { COMMANDS, LENS_COMMAND } from './commandIds';
 import { runAnalysisCommand } from './analysisCommands';
 import { runLandscapeCommand } from './landscapeCommands';
 import { cancelAnalysis, openResult, selectBackend } from './otherCommands';
+import { fitScalingLaw } from '../scaling/fitScalingLaw';
 
 function isLensArgs(v: unknown): v is LensCommandArgs {
   return typeof v === 'object' && v !== null && 'action' in v && 'site' in v && 'uri' in v && 'languageId' in v;
@@ -34,6 +35,7 @@ export function registerCommands(s: Services): vscode.Disposable[] {
       if (added) await vscode.window.showTextDocument(vscode.Uri.joinPath(added.folder.uri, '.vscode', 'losscape.json'));
       return added?.config;
     }),
+    reg(COMMANDS.fitScalingLaw.id, (a) => fitScalingLaw(s, a)),
     reg(LENS_COMMAND, (a) => (isLensArgs(a) ? runLensAction(s, a) : undefined)),
   ];
 }

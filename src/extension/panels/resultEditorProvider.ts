@@ -23,6 +23,11 @@ class ResultDocument implements vscode.CustomDocument {
 export function specFromResult(result: LosscapeResult, file: string): AnalysisSpecInput | undefined {
   const base = path.dirname(file);
   const options = { ...result.options };
+  if (result.kind === 'scaling') {
+    // A fit records its (absolute) input tables in its options.
+    const spec = { ...options, kind: 'scaling', out: file };
+    return AnalysisSpecSchema.safeParse(spec).success ? (spec as AnalysisSpecInput) : undefined;
+  }
   const abs = (v: unknown): unknown => (typeof v === 'string' ? path.resolve(base, v) : v);
   const candidate = {
     ...options,

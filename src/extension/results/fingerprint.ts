@@ -78,6 +78,11 @@ async function seriesPrint(pattern: string): Promise<string> {
 
 /** path → fingerprint for every file `spec` reads. */
 export async function inputFingerprints(spec: AnalysisSpecInput): Promise<Record<string, string>> {
+  if (spec.kind === 'scaling') {
+    const tables: Record<string, string> = {};
+    for (const f of [...(spec.runs ?? []), ...(spec.fromResults ?? [])]) tables[f] = await statPrint(f);
+    return tables;
+  }
   const out: Record<string, string> = { [spec.data]: await statPrint(spec.data) };
   if ('model' in spec) out[spec.model] = await modelPrint(spec.model);
   if ('checkpoints' in spec) for (const p of [spec.checkpoints].flat()) out[p] = await seriesPrint(p);

@@ -5,6 +5,7 @@ import type { AnalysisReport } from '../../../src/extension/analysis/analysisRun
 import type { LensCommandArgs } from '../../../src/extension/codelens/lossCodeLensProvider';
 import { COMMANDS, LENS_COMMAND } from '../../../src/extension/commands/commandIds';
 import type { RunConfiguration } from '../../../src/extension/config/runConfig';
+import { modelProvenance } from '../../../src/shared/result';
 import { activated, closeAll, inWorkspace, readResult, rowsDone, waitFor } from './helpers';
 
 const run = (command: string, arg: unknown): Thenable<AnalysisReport | undefined> => vscode.commands.executeCommand<AnalysisReport | undefined>(command, arg);
@@ -125,16 +126,16 @@ describe('analyses end to end (real engine process)', () => {
     const r1 = await run(LENS_COMMAND, { ...builtin, configuration: 'tiny 2D' });
     assert.equal(r1?.complete, true, r1?.error);
     const res1 = readResult(r1.out);
-    assert.equal(res1?.provenance.loss.name, 'categorical_crossentropy');
+    assert.equal(modelProvenance(res1)?.loss.name, 'categorical_crossentropy');
     // PyTorch CrossEntropyLoss takes logits; on this softmax-final model they are the pre-softmax values.
-    assert.equal(res1?.provenance.loss.lens?.semantics, 'logits');
+    assert.equal(modelProvenance(res1)?.loss.lens?.semantics, 'logits');
 
     assert.ok(vscode.workspace.isTrusted, 'the harness opens the workspace trusted');
     const custom = (await lensesOf('src/losses.js')).find((a) => a.action === 'landscape');
     assert.ok(custom && custom.site.exported);
     const r2 = await run(LENS_COMMAND, { ...custom, configuration: 'tiny 2D' });
     assert.equal(r2?.complete, true, r2?.error);
-    const moduleLoss = readResult(r2.out)?.provenance.loss;
+    const moduleLoss = modelProvenance(readResult(r2.out))?.loss;
     assert.equal(moduleLoss?.origin, 'lens', 'the lens chose it (and says which)');
     assert.match(moduleLoss?.name ?? '', /losses\.js#/);
     assert.equal(moduleLoss?.lens?.symbol, custom.site.symbol);

@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import type { AnalysisReport } from '../../../src/extension/analysis/analysisRunner';
 import type { LensCommandArgs } from '../../../src/extension/codelens/lossCodeLensProvider';
 import { COMMANDS, LENS_COMMAND } from '../../../src/extension/commands/commandIds';
+import { modelProvenance } from '../../../src/shared/result';
 import { activated, closeAll, inWorkspace, readResult, waitFor } from './helpers';
 
 const run = (command: string, arg: unknown): Thenable<AnalysisReport | undefined> => vscode.commands.executeCommand<AnalysisReport | undefined>(command, arg);
@@ -43,7 +44,7 @@ describe('editor experience (issue 14)', () => {
     const report = await run(LENS_COMMAND, { ...ce, configuration: 'tiny 2D' });
     const viaLens = centerLoss(report);
     assert.ok(Math.abs(viaLens - configured) <= 1e-6, `lens ${viaLens} vs configuration ${configured}`);
-    const loss = readResult(report!.out)!.provenance.loss;
+    const loss = modelProvenance(readResult(report!.out))!.loss;
     assert.equal(loss.origin, 'lens');
     assert.equal(loss.name, 'categorical_crossentropy');
     assert.deepEqual({ ...loss.lens, file: undefined }, { file: undefined, line: 21, symbol: 'nn.CrossEntropyLoss', library: 'CrossEntropyLoss', semantics: 'logits' });
@@ -55,7 +56,7 @@ describe('editor experience (issue 14)', () => {
     const viaLens = await run(LENS_COMMAND, { ...ce, configuration: 'tiny 2D explicit' });
     assert.equal(viaLens?.out, configured?.out, 'the same inputs: the same (cached) result');
     assert.ok(Math.abs(centerLoss(viaLens) - centerLoss(configured)) <= 1e-6);
-    assert.equal(readResult(viaLens!.out)?.provenance.loss.origin, 'option');
+    assert.equal(modelProvenance(readResult(viaLens!.out))?.loss.origin, 'option');
   });
 
   it("a lens naming another loss than the configuration's runs it, records the configuration's, and warns", async () => {
@@ -63,7 +64,7 @@ describe('editor experience (issue 14)', () => {
     assert.ok(js);
     const report = await run(LENS_COMMAND, { ...js, configuration: 'tiny 2D explicit' });
     assert.ok(report?.complete, report?.error);
-    const loss = readResult(report.out)?.provenance.loss;
+    const loss = modelProvenance(readResult(report.out))?.loss;
     assert.equal(loss?.origin, 'lens');
     assert.equal(loss?.lens?.configured, 'sparse_categorical_crossentropy');
     assert.equal(loss?.lens?.symbol, js.site.symbol);

@@ -1,0 +1,44 @@
+"""Loss at many parameter vectors (landscape rows): the vmapped evaluation of several points at
+once equals one pass per point, and leaves θ as it was."""
+import numpy as np
+import pytest
+import torch
+
+from conftest import fixture
+from helpers import data, load
+
+
+@pytest.mark.smoke
+@pytest.mark.parametrize("model,shape,loss", [
+    ("MLP", (6,), None),
+    ("CNN", (1, 6, 6), None),
+    ("BNNet", (6,), None),
+    ("MLP", (6,), {"kind": "module", "file": fixture("losses_user.py"), "name": "focal_loss"}),
+])
+def test_points_at_once_equal_one_pass_per_point(model, shape, loss):
+    x, y = data(n=11, shape=shape)
+    s, res, theta0 = load(model, x, y, loss=loss, batch=4)
+    rng = np.random.default_rng(0)
+    d1, d2 = rng.normal(size=(2, res["dim"])) * 0.3
+    s.store({"name": "d1"}, [d1])
+    s.store({"name": "d2"}, [d2])
+    coeffs = [[a, b] for a in (-1.0, 0.0, 0.5) for b in (-0.5, 1.0)]
+    combos = {"combos": {"base": "theta0", "dirs": ["d1", "d2"], "coeffs": coeffs}}
+    fast = s.loss(combos, [])
+    # One pass per point at the same θs, through set_params and the plain evaluation.
+    serial_l, serial_a = [], []
+    for a, b in coeffs:
+        s.set_params({}, [np.asarray(theta0) + a * d1 + b * d2])
+        l, acc = s.obj.evaluate(True)
+        serial_l.append(l)
+        serial_a.append(acc)
+    s.set_params({}, [theta0])
+    assert np.allclose(fast[1][0], serial_l, rtol=1e-12, atol=0)
+    if serial_a[0] is not None:
+        assert np.allclose(fast[1][1], serial_a, rtol=0, atol=1e-12)
+    assert np.array_equal(s.obj.get_flat().numpy(), theta0)  # θ unchanged
+    if hasattr(torch, "func"):
+        assert s.obj.vmap_points, "the vmapped path fell back to one pass per point"
+    # Frames of θs give the same numbers.
+    thetas = [np.asarray(theta0) + a * d1 + b * d2 for a, b in coeffs]
+    assert np.allclose(s.loss({}, thetas)[1][0], serial_l, rtol=1e-12)
