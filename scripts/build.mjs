@@ -1,4 +1,4 @@
-// Builds the three bundles of DESIGN.md (extension host, engine process, webview) and the CLI.
+// Builds the three bundles of docs/architecture.md (extension host, engine process, webview) and the CLI.
 // The extension bundle must never contain TensorFlow.js: it activates in the extension host.
 import * as esbuild from 'esbuild';
 import { copyFileSync, mkdirSync, existsSync } from 'node:fs';
@@ -51,6 +51,17 @@ await Promise.all([
     external: [...nativeTf],
     ...esmInCjs,
   }),
+  // The landscape grid's worker thread (src/engine/tfjs/gridWorkerClient.ts), beside dist/engine.js.
+  esbuild.build({
+    ...common,
+    entryPoints: ['src/engine/tfjs/gridWorker.ts'],
+    outfile: 'dist/gridWorker.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: [...nativeTf],
+    ...esmInCjs,
+  }),
   esbuild.build({
     ...common,
     entryPoints: ['src/cli/main.ts'],
@@ -77,4 +88,4 @@ const wasmDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/pack
 for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) {
   copyFileSync(path.join(wasmDir, 'dist', f), path.join(dist, f));
 }
-console.log('built dist/extension.js, dist/engine.js, dist/cli.js, dist/webview.js');
+console.log('built dist/extension.js, dist/engine.js, dist/gridWorker.js, dist/cli.js, dist/webview.js');

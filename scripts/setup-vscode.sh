@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the VS Code tests need on a fresh Debian machine that reaches only apt and the
-# npm registry (see /work/shared/TESTING-VSCODE.md): Chromium, code-server 4.100.3 (VS Code
+# npm registry (see docs/testing-vscode.md): Chromium, code-server 4.100.3 (VS Code
 # 1.100) in .tools/, and the build dependencies of code-server's native modules. Idempotent:
 # a second run does nothing but check.
 set -euo pipefail

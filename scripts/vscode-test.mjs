@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Tests the extension in a real VS Code, offline (/work/shared/TESTING-VSCODE.md):
+// Tests the extension in a real VS Code, offline (docs/testing-vscode.md):
 //   1. builds dist/* and bundles the extension-host suite (out/test/vscode/suite/*.js);
 //   2. makes fresh fixture workspaces and packages + installs the .vsix into a fresh
 //      extensions dir;

@@ -133,11 +133,13 @@ class Objective:
                         correct_sum += c.sum().to(correct_sum.dtype)
         return float(loss_sum) / self.n, (float(correct_sum) / self.n if has_acc else None)
 
-    def evaluate_points(self, thetas, accuracy=True):
-        """(losses, accuracies or None) at each row of thetas [k, P]; the current θ is kept."""
+    def evaluate_points(self, rows, count, accuracy=True):
+        """(losses, accuracies or None) at `count` parameter vectors, rows(i, j) giving vectors
+        i..j−1 as a [j − i, P] tensor (built a chunk at a time: 1,681 grid points × 11M
+        parameters would not fit at once). The current θ is kept."""
         if self.vmap_points:
             try:
-                return self._evaluate_points_vmap(thetas, accuracy)
+                return self._evaluate_points_vmap(rows, count, accuracy)
             except Cancelled:
                 raise
             except Exception:
@@ -145,8 +147,8 @@ class Objective:
         saved = self.get_flat().clone()
         losses, accs = [], []
         try:
-            for theta in thetas:
-                self.set_flat(theta)
+            for i in range(count):
+                self.set_flat(rows(i, i + 1)[0])
                 l, a = self.evaluate(accuracy)
                 losses.append(l)
                 accs.append(a)
@@ -154,7 +156,7 @@ class Objective:
             self.set_flat(saved)
         return losses, (None if not accuracy or any(a is None for a in accs) else accs)
 
-    def _evaluate_points_vmap(self, thetas, accuracy):
+    def _evaluate_points_vmap(self, rows, count, accuracy):
         torch = self.torch
         from torch.func import functional_call, vmap
 
@@ -181,8 +183,8 @@ class Objective:
 
         losses, corrects = [], []
         with torch.no_grad():
-            for start in range(0, thetas.shape[0], self.point_chunk):
-                th = thetas[start:start + self.point_chunk].to(device=self.device, dtype=self.dtype)
+            for start in range(0, count, self.point_chunk):
+                th = rows(start, min(count, start + self.point_chunk)).to(device=self.device, dtype=self.dtype)
                 lsum = torch.zeros(th.shape[0], dtype=torch.float64, device=self.device)
                 csum = torch.zeros_like(lsum)
                 for xb, yb, _ in self.batches():

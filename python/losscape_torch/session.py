@@ -168,12 +168,23 @@ class Session:
                 if len(row) != len(dirs):
                     raise InputError(None, f"a coefficient row has {len(row)} entries for {len(dirs)} directions")
             c = torch.tensor(coeffs, dtype=base.dtype, device=base.device).reshape(len(coeffs), len(dirs))
-            thetas = base.unsqueeze(0) + (c @ torch.stack(dirs) if dirs else 0)
+            D = torch.stack(dirs) if dirs else None
+            count = len(coeffs)
+
+            def rows(i, j):
+                return base.unsqueeze(0) + (c[i:j] @ D if D is not None else 0)
         elif frames:
-            thetas = torch.stack([self._vec(f) for f in frames])
+            count = len(frames)
+
+            def rows(i, j):
+                return torch.stack([self._vec(f) for f in frames[i:j]])
         else:
-            thetas = obj.get_flat().unsqueeze(0)
-        losses, accs = obj.evaluate_points(thetas, want_acc)
+            count = 1
+            current = obj.get_flat().unsqueeze(0)
+
+            def rows(i, j):
+                return current
+        losses, accs = obj.evaluate_points(rows, count, want_acc)
         out = [np.asarray(losses, dtype=np.float64)]
         if accs is not None:
             out.append(np.asarray(accs, dtype=np.float64))

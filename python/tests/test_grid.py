@@ -18,6 +18,7 @@ from helpers import data, load
 def test_points_at_once_equal_one_pass_per_point(model, shape, loss):
     x, y = data(n=11, shape=shape)
     s, res, theta0 = load(model, x, y, loss=loss, batch=4)
+    s.obj.point_chunk = 4  # 6 points: two chunks, the second partial
     rng = np.random.default_rng(0)
     d1, d2 = rng.normal(size=(2, res["dim"])) * 0.3
     s.store({"name": "d1"}, [d1])

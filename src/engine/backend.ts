@@ -3,6 +3,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { BackendName, BackendPreference, EngineInfo } from '../shared/protocol';
+import { installGradientPatches } from './tfjs/gradientPatches';
 import { registerWasmGradientKernels } from './tfjs/wasmGradientKernels';
 import { patchWasmBatchMatMul } from './wasmKernels';
 
@@ -46,7 +47,7 @@ async function useWasm(notes: string[]): Promise<boolean> {
   try {
     // The build copies the .wasm binaries beside dist/engine.js; in tests (tsx, unbundled)
     // the package finds its own copies.
-    if (path.basename(__filename) === 'engine.js' || path.basename(__filename) === 'cli.js') {
+    if (['engine.js', 'cli.js', 'gridWorker.js'].includes(path.basename(__filename))) {
       setWasmPaths(path.dirname(__filename) + path.sep);
     }
     patchWasmBatchMatMul();
@@ -60,6 +61,10 @@ async function useWasm(notes: string[]): Promise<boolean> {
 
 export async function selectBackend(preference: BackendPreference): Promise<EngineInfo> {
   const notes: string[] = [];
+  // Second-order links (conv/pooling backprops, input-based activations) for every backend: the
+  // exact Hessian and the Gauss–Newton/Fisher dual trick differentiate gradients.
+  const patches = installGradientPatches();
+  if (!patches.installed && patches.reason) notes.push(patches.reason);
   const order: BackendName[] =
     preference === 'auto' ? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] : [preference, 'wasm', 'cpu'];
   for (const name of order) {

@@ -5,6 +5,7 @@ import type { Inputs } from '../shared/specs/common';
 import type { Dataset } from './loaders/dataset';
 import type { Objective } from './objective';
 import { withLossFrom } from './lossFrom';
+import type { PlaneHelper } from './planeHelper';
 import { Stopwatch } from './provenance';
 import { prepareTfjsInputs } from './tfjs/inputs';
 
@@ -24,6 +25,11 @@ export interface PreparedInputs {
   indices: Int32Array | null;
   /** θ of a second model (file) of the same architecture, in this objective's order (`--to`). */
   paramsOf(file: string): Promise<Float32Array>;
+  /**
+   * Starts a second evaluator of this objective on another core (see planeHelper.ts), or
+   * returns null where the engine has none or it would not help. `threads`: the user's choice.
+   */
+  startPlaneHelper?(threads: number | undefined): PlaneHelper | null;
   dispose(): void;
 }
 

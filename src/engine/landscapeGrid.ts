@@ -3,7 +3,8 @@ import type { ResultOf } from '../shared/result';
 import type { Landscape1D, Landscape2D } from '../shared/results/landscape';
 import { checkpoint, type AnalysisContext } from './analysisContext';
 import { pointOnPlane } from './directions';
-import type { Objective } from './objective';
+import type { Evaluation, Objective } from './objective';
+import type { PlaneHelper } from './planeHelper';
 import type { Stopwatch } from './provenance';
 import { writeResult } from './resultWriter';
 
@@ -25,8 +26,10 @@ export async function evaluateGrid(args: {
   snapshot: (complete: boolean, status?: string) => LandscapeResult;
   watch: Stopwatch;
   ctx: AnalysisContext;
+  /** A second evaluator on another core: 2D rows are then shared, each taking the next free row. */
+  helper?: PlaneHelper | null;
 }): Promise<LandscapeResult> {
-  const { objective, centre, dirs, payload, withAccuracy, out, snapshot, watch, ctx } = args;
+  const { objective, centre, dirs, payload, withAccuracy, out, snapshot, watch, ctx, helper } = args;
   const xs = payload.dims === 2 ? payload.x : payload.t;
   const rows = payload.dims === 2 ? payload.y.length : 1;
   const total = xs.length * rows;
@@ -37,31 +40,46 @@ export async function evaluateGrid(args: {
     writeResult(out, partial);
     ctx.progress(done / total, message, partial);
   };
+  const record = (r: number, c: number, e: Evaluation, coords: number[]): void => {
+    if (!Number.isFinite(e.loss)) ctx.log('warn', `non-finite loss ${e.loss} at ${coords.join(', ')}`);
+    const loss = Number.isFinite(e.loss) ? e.loss : null;
+    if (payload.dims === 2) {
+      payload.loss[r][c] = loss;
+      if (payload.accuracy) payload.accuracy[r][c] = e.accuracy;
+    } else {
+      payload.loss[c] = loss;
+      if (payload.accuracy) payload.accuracy[c] = e.accuracy;
+      payload.pointsDone = c + 1;
+    }
+    done++;
+  };
+  const rowCoords = (r: number): number[][] => xs.map((x) => (payload.dims === 2 ? [x, payload.y[r]] : [x]));
+  const rowDone = (): void => {
+    if (payload.dims !== 2) return;
+    payload.rowsDone++;
+    watch.lap('grid');
+    const perSecond = done / ((performance.now() - started) / 1000);
+    publish(`row ${payload.rowsDone}/${rows} · ${perSecond.toFixed(1)} evaluations/s${payload.evaluators === 2 ? ' (2 threads)' : ''}`);
+  };
+  const evaluateRowHere = async (r: number): Promise<void> => {
+    const coords = rowCoords(r);
+    for (let c = 0; c < xs.length; c++) {
+      await checkpoint(ctx.stop);
+      record(r, c, await objective.evaluate(pointOnPlane(centre, dirs, coords[c]), withAccuracy), coords[c]);
+      if (payload.dims === 1 && (c % 5 === 4 || c === xs.length - 1)) publish(`${done}/${total} points`);
+    }
+    rowDone();
+  };
   try {
-    for (let r = 0; r < rows; r++) {
-      for (let c = 0; c < xs.length; c++) {
-        await checkpoint(ctx.stop);
-        const coords = payload.dims === 2 ? [xs[c], payload.y[r]] : [xs[c]];
-        const e = await objective.evaluate(pointOnPlane(centre, dirs, coords), withAccuracy);
-        if (!Number.isFinite(e.loss)) ctx.log('warn', `non-finite loss ${e.loss} at ${coords.join(', ')}`);
-        const loss = Number.isFinite(e.loss) ? e.loss : null;
-        if (payload.dims === 2) {
-          payload.loss[r][c] = loss;
-          if (payload.accuracy) payload.accuracy[r][c] = e.accuracy;
-        } else {
-          payload.loss[c] = loss;
-          if (payload.accuracy) payload.accuracy[c] = e.accuracy;
-          payload.pointsDone = c + 1;
-        }
-        done++;
-        if (payload.dims === 1 && (c % 5 === 4 || c === xs.length - 1)) publish(`${done}/${total} points`);
-      }
-      if (payload.dims === 2) {
-        payload.rowsDone = r + 1;
-        watch.lap('grid');
-        const perSecond = done / ((performance.now() - started) / 1000);
-        publish(`row ${r + 1}/${rows} · ${perSecond.toFixed(1)} evaluations/s`);
-      }
+    if (helper && payload.dims === 2 && rows > 1) {
+      await shareRows(rows, evaluateRowHere, helper, async (r) => {
+        const coords = rowCoords(r);
+        const evs = await helper.evaluate(coords);
+        evs.forEach((e, c) => record(r, c, e, coords[c]));
+        rowDone();
+      }, ctx, payload);
+    } else {
+      for (let r = 0; r < rows; r++) await evaluateRowHere(r);
     }
   } catch (err) {
     watch.lap('grid');
@@ -73,4 +91,59 @@ export async function evaluateGrid(args: {
   const result = snapshot(true);
   writeResult(out, result);
   return result;
+}
+
+/**
+ * Rows from one queue, taken in order by whichever evaluator is free: this thread and the
+ * helper. A row the helper fails on goes back to the queue and the helper is dropped, so a
+ * crashed worker costs time, not points. Cancellation is checked by this thread's evaluations
+ * and before the helper takes a row.
+ */
+async function shareRows(
+  rows: number,
+  here: (r: number) => Promise<void>,
+  helper: PlaneHelper,
+  there: (r: number) => Promise<void>,
+  ctx: AnalysisContext,
+  payload: Landscape2D,
+): Promise<void> {
+  const queue = Array.from({ length: rows }, (_, r) => r);
+  /** The helper's row in progress (settles true when done, false when handed back). */
+  let current: Promise<boolean> | null = null;
+  let helperAlive = true;
+  const helperLoop = async (): Promise<void> => {
+    if (!(await helper.ready)) {
+      helperAlive = false;
+      ctx.log('warn', 'the grid worker thread did not start; evaluating on one thread');
+      return;
+    }
+    while (helperAlive && queue.length && !ctx.stop.isCancellationRequested) {
+      const r = queue.shift()!;
+      payload.evaluators = 2;
+      current = there(r).then(
+        () => true,
+        (err: Error) => {
+          queue.unshift(r);
+          helperAlive = false;
+          ctx.log('warn', `the grid worker thread failed (${err.message}); continuing on one thread`);
+          return false;
+        },
+      );
+      await current;
+      current = null;
+    }
+  };
+  const loop = helperLoop();
+  for (;;) {
+    if (queue.length) {
+      await here(queue.shift()!);
+      continue;
+    }
+    // Nothing left to take: wait for the helper's row in flight (it may hand it back), but not
+    // for a helper still starting up.
+    if (current === null) break;
+    await current;
+  }
+  // Let the helper loop see the empty queue before the caller closes the worker.
+  if (current === null) void loop;
 }

@@ -12,7 +12,7 @@ export { logSoftmax };
 
 /**
  * Losses by name (Keras, TF.js and PyTorch spellings), written by hand rather than taken from
- * tf.losses: DESIGN.md measured that tf.losses.softmaxCrossEntropy routes through an
+ * tf.losses: docs/numerics.md records that tf.losses.softmaxCrossEntropy routes through an
  * untracked intermediate, and the curvature analyses need each loss's Hessian with respect to
  * the model outputs in closed form. Reduction is Keras's default: the mean over samples of a
  * per-sample loss, itself a mean over output units where Keras takes one (MSE, MAE, Huber,

@@ -2,8 +2,8 @@ import type { HessianProduct } from '../shared/specs/hessian';
 import type { LinearOperator } from './linalg/operator';
 
 /**
- * The objective of DESIGN.md's numerical core, independent of the engine that computes it: a
- * model with its trainable parameters flattened into one vector θ, a loss and a fixed set of
+ * The objective (docs/architecture.md, "Objective and operators"), independent of the engine
+ * that computes it: a model with its trainable parameters flattened into one vector θ, a loss and a fixed set of
  * samples. Every analysis is written against this interface (and the linear-algebra layer), so
  * the same code runs on the in-process TF.js engine (`tfjs/`) and on a PyTorch worker
  * (`torch/`). Methods are async because a remote engine answers over a pipe; anything taking k

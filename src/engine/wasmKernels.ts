@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 /**
- * Faster BatchMatMul for the wasm backend. DESIGN.md measured that its matMul with transposeA
+ * Faster BatchMatMul for the wasm backend. docs/numerics.md records that its matMul with transposeA
  * runs at ~0.4 GFLOP/s and with transposeB at ~2 GFLOP/s, against ~15–28 untransposed, and
  * every backward pass of a Dense layer uses the transposed forms. Transposing the operand
  * explicitly (one cheap Transpose kernel) and multiplying untransposed is much faster.

@@ -1,6 +1,6 @@
 /**
  * Extension entry point: wiring only. Nothing here loads TensorFlow.js or starts the engine;
- * the engine process is forked on the first analysis (DESIGN.md: three processes).
+ * the engine process is forked on the first analysis (docs/architecture.md: processes and bundles).
  */
 import * as vscode from 'vscode';
 import { BackendPreferenceSchema, type BackendPreference } from '../shared/protocol';

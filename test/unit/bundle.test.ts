@@ -15,7 +15,7 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** DESIGN.md: the extension host never loads TensorFlow.js; it activates fast. */
+/** docs/architecture.md: the extension host never loads TensorFlow.js; it activates fast. */
 describe('extension bundle (dist/extension.js)', function () {
   this.timeout(60_000);
   let tmp = '';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { selectBackend } from '../../src/engine/backend';
+import { randomDirection } from '../../src/engine/directions';
 import { hutchinsonTrace } from '../../src/engine/linalg/hutchinson';
 import { lanczosEigs } from '../../src/engine/linalg/lanczos';
 import { Rng } from '../../src/engine/linalg/rng';
@@ -11,7 +12,7 @@ import { conv64Fixture, type Conv64Fixture, type Conv64Name } from './helpers/cu
  * Curvature of convolutional, pooling, BatchNorm, depthwise and embedding models on the default
  * wasm backend, against float64 references built without TF.js (PyTorch double backprop,
  * test/fixtures/curvature64/generate.py):
- *   loss and gradient: 1e-5 relative; exact Hessian and GGN products: ≤ 1e-5 relative each;
+ *   loss, gradient and empirical NTK: 1e-5 relative; exact Hessian and GGN products: ≤ 1e-5 relative each;
  *   top-5 Hessian and GGN eigenvalues: |Δλ| ≤ 1e-4·|λ|; the smallest 3 Hessian eigenvalues
  *   (all four fixtures are indefinite): right sign and |Δλ| ≤ 1e-4·λ_max.
  * Batches of 10 over 24 samples, so every product sums three batches on the device.
@@ -63,6 +64,12 @@ describe('curvature of conv / pooling / BatchNorm / depthwise / embedding models
         assert.equal(tf.memory().numTensors, baseline, 'tensors leaked');
       });
 
+      it('empirical NTK Σ_c J_c J_cᵀ of the outputs matches (1e-5)', async () => {
+        const k = await f.obj.ntk();
+        assert.equal(k.n, f.ref.xShape[0]);
+        assert.ok(relErr(k.K, f.ref.ntk) < 1e-5, `${k.method}: ${relErr(k.K, f.ref.ntk)}`);
+      });
+
       it('top-5 Hessian and GGN eigenvalues (1e-4 relative), smallest 3 Hessian eigenvalues (sign, 1e-4·λ_max)', async () => {
         for (const [kind, all] of [
           ['hessian', f.ref.hessianEigenvalues],
@@ -97,6 +104,26 @@ describe('curvature of conv / pooling / BatchNorm / depthwise / embedding models
       blocked.samples.forEach((s, i) => assert.ok(Math.abs(s - single.samples[i]) <= 1e-5 * (Math.abs(s) + 1), `sample ${i}`));
       const trace = f.ref.hessianEigenvalues.reduce((a, b) => a + b, 0);
       assert.ok(Math.abs(blocked.estimate - trace) <= 4 * blocked.stderr, `${blocked.estimate} ± ${blocked.stderr} vs ${trace}`);
+    } finally {
+      f.dispose();
+    }
+  });
+
+  it('filter normalisation of a DepthwiseConv2D kernel [3,3,3,2]: 3·2 = 6 filters (output channels c·2 + m), each rescaled to θ’s norm', () => {
+    const f = conv64Fixture('depthwise');
+    try {
+      const g = f.obj.groups[0];
+      assert.deepEqual(g.shape, [3, 3, 3, 2]);
+      assert.equal(g.filters, 6);
+      const d = randomDirection(f.obj.theta0, f.obj.groups, new Rng(4), 'filter', 'zero');
+      const norms = (v: Float32Array) => {
+        const n = new Array(6).fill(0);
+        // element ((p·3 + q)·3 + c)·2 + m belongs to output channel c·2 + m
+        for (let k = 0; k < g.size; k++) n[k % 6] += v[g.offset + k] ** 2;
+        return n.map(Math.sqrt);
+      };
+      const want = norms(f.obj.theta0);
+      norms(d).forEach((x, i) => assert.ok(Math.abs(x - want[i]) <= 1e-5 * want[i], `channel ${i}: ${x} vs ${want[i]}`));
     } finally {
       f.dispose();
     }

@@ -1,7 +1,7 @@
 /**
  * Runs the extension-host mocha suite inside code-server: the workbench reads
  * extensionDevelopmentPath / extensionTestsPath from the URL payload, runs the suite's run(),
- * and reports the exit code through window.codeAutomationExit (TESTING-VSCODE.md).
+ * and reports the exit code through window.codeAutomationExit (docs/testing-vscode.md).
  *
  *   LOSSCAPE_* environment from scripts/vscode-test.mjs; exit code = the suite's.
  */

@@ -195,6 +195,30 @@ describe('webview charts in Chromium', function () {
       assert.ok(Math.abs(contours.y + contours.height - (plot.y + plot.height)) < 1, 'at the bottom (low β)');
     });
 
+    it('draws non-finite points of finished rows as gaps and keeps their rows', async () => {
+      const base = load('landscape-2d.losscape.json');
+      assert.ok(base.kind === 'landscape' && base.result.dims === 2);
+      const loss = base.result.loss.map((row) => [...row]);
+      loss[4][6] = null; // the engine records a non-finite loss as null in a finished row
+      loss[15][2] = null;
+      const result = { ...base, result: { ...base.result, loss, rowsDone: loss.length } };
+      const g = await open('report-gaps.html', buildReportHtml([{ title: 'gaps', result }], js, css, { nonce: NONCE, title: 'gaps', generatedAt: '2025-01-15' }));
+      try {
+        await g.page.waitForSelector('html[data-losscape-rendered="1"]');
+        await g.page.locator('.lc-segmented button', { hasText: 'Contour' }).click();
+        assert.equal(await g.page.locator('rect.lc-gap').count(), 2);
+        assert.ok((await g.page.locator('path.lc-contour').count()) > 0, 'the other points are contoured');
+        assert.equal(await g.page.locator('.lc-pending-label').count(), 0, 'every row is drawn: none is pending');
+        // The contours span the whole plot height (rows with gaps are not dropped).
+        const [contours, plot] = await Promise.all([g.page.locator('.lc-contours').boundingBox(), g.page.locator('rect.lc-pending').boundingBox()]);
+        assert.ok(contours && plot && contours.height / plot.height > 0.9, 'rows with a gap are kept');
+        assert.deepEqual(await badAttributes(g.page), []);
+        await assertClean(g);
+      } finally {
+        await g.page.close();
+      }
+    });
+
     it('draws the 1D line with one vertex per point', async () => {
       const d = (await w.page.locator(`${s(2)} path.lc-line-loss`).getAttribute('d')) ?? '';
       assert.equal((d.match(/[ML]/g) ?? []).length, 41);

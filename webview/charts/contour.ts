@@ -5,8 +5,10 @@
  *   contourChart(g, { x, y, loss, accuracy, path }, { width, height, levels, theme })
  *
  * Redraws everything in `g` on each call, so a partial result re-renders as rows stream in.
- * Rows not computed yet (null cells) are left out: only the longest run of complete rows is
- * contoured, and the rest of the plane shows as pending.
+ * Rows not computed yet are left out and the rest of the plane shows as pending. With
+ * `rowsDone`, a null inside a finished row is a point where the loss was not finite (it blew
+ * up there): it is drawn as a gap (marked cell, no contour through it) and its row is kept.
+ * Without it, only the longest run of complete rows is contoured.
  */
 import { axisBottom, axisLeft, contours, line, pointer, scaleLinear } from 'd3';
 import type { ScaleLinear } from 'd3';
@@ -33,6 +35,8 @@ export interface ContourData {
   center?: { x: number; y: number; label: string } | null;
   /** Why rows are missing when the run is not computing any more (cancelled, interrupted). */
   stoppedReason?: string;
+  /** Rows the engine has finished (from the start); their null cells are non-finite losses. */
+  rowsDone?: number;
 }
 
 export interface ContourOptions {
@@ -77,16 +81,25 @@ export function contourChart(g: SvgG, data: ContourData, opts: ContourOptions): 
   const plot = g.append('g').attr('class', 'lc-plot').attr('transform', `translate(${margin.left},${margin.top})`);
   plot.append('rect').attr('class', 'lc-pending').attr('width', iw).attr('height', ih);
 
-  const found = completeRows(data.loss);
+  const found = data.rowsDone !== undefined ? (data.rowsDone > 0 ? { start: 0, end: Math.min(data.rowsDone, ny) } : null) : completeRows(data.loss);
   const rows = found && found.end - found.start >= 2 ? found : null;
   const levels = opts.levels;
   let levelsDrawn = 0;
+  const gaps: { r: number; c: number }[] = [];
   if (rows) {
     const nr = rows.end - rows.start;
     const values = new Float64Array(nx * nr);
+    // A gap takes a value below every level, so that no level's region covers it.
+    const below = (levels.thresholds.length ? Math.min(...levels.thresholds) : 0) - 1;
     for (let r = 0; r < nr; r++) {
       const row = data.loss[rows.start + r];
-      for (let c = 0; c < nx; c++) values[r * nx + c] = row[c] ?? 0;
+      for (let c = 0; c < nx; c++) {
+        const v = row[c];
+        if (v === null || v === undefined || !Number.isFinite(v)) {
+          values[r * nx + c] = below;
+          gaps.push({ r: rows.start + r, c });
+        } else values[r * nx + c] = v;
+      }
     }
     // d3-contour puts value [r][c] at (c + 0.5, r + 0.5) in grid units; map back to (α, β).
     const px = (u: number): number => round(xs(coordAt(data.x, u - 0.5)));
@@ -113,6 +126,23 @@ export function contourChart(g: SvgG, data: ContourData, opts: ContourOptions): 
       .attr('stroke-opacity', opts.theme.contourStrokeOpacity)
       .attr('stroke-width', 0.6)
       .attr('stroke-linejoin', 'round');
+  }
+  if (gaps.length) {
+    const cw = Math.abs(xs(coordAt(data.x, 1)) - xs(coordAt(data.x, 0)));
+    const ch = Math.abs(ys(coordAt(data.y, 1)) - ys(coordAt(data.y, 0)));
+    plot
+      .append('g')
+      .attr('class', 'lc-gaps')
+      .selectAll('rect')
+      .data(gaps)
+      .join('rect')
+      .attr('class', 'lc-gap')
+      .attr('x', (p) => round(xs(data.x[p.c]) - cw / 2))
+      .attr('y', (p) => round(ys(data.y[p.r]) - ch / 2))
+      .attr('width', round(cw))
+      .attr('height', round(ch))
+      .append('title')
+      .text((p) => `loss not finite at (${data.x[p.c]}, ${data.y[p.r]})`);
   }
   if (!rows || rows.end - rows.start < ny) {
     const done = rows ? rows.end - rows.start : 0;
@@ -315,7 +345,7 @@ function attachHover(
       const rows: TooltipRow[] = [
         ['α', data.x[i].toPrecision(3)],
         ['β', data.y[j].toPrecision(3)],
-        ['loss', loss === null ? 'not computed' : fmt(loss)],
+        ['loss', loss !== null ? fmt(loss) : data.rowsDone !== undefined && j < data.rowsDone ? 'not finite' : 'not computed'],
       ];
       if (data.accuracy) rows.push(['accuracy', acc === null ? '—' : `${(acc * 100).toFixed(1)} %`]);
       dot.attr('display', null).attr('cx', xs(data.x[i])).attr('cy', ys(data.y[j]));

@@ -313,7 +313,7 @@ function draw2D(frame: Frame, p: Landscape2D, title: string, subtitle: string, s
   if (s.view === 'contour') {
     contourChart(
       chart,
-      { x: p.x, y: p.y, loss: p.loss, accuracy: p.accuracy, path: p.path, center: { x: 0, y: 0, label: p.trajectory ? '' : 'θ' }, stoppedReason: stopped },
+      { x: p.x, y: p.y, loss: p.loss, accuracy: p.accuracy, path: p.path, center: { x: 0, y: 0, label: p.trajectory ? '' : 'θ' }, stoppedReason: stopped, rowsDone: p.rowsDone },
       { width: cw, height: ch, levels, theme, tooltip: frame.tooltip, ...pcaLabels(p.trajectory) },
     );
   } else {

@@ -14,6 +14,7 @@ interface LandscapeFlags extends InputFlags {
   to?: string;
   accuracy: boolean;
   directions: 'random' | 'hessian';
+  threads?: number;
   hv: 'exact' | 'finite-difference';
 }
 
@@ -26,6 +27,7 @@ export function landscapeCommand(): Command {
     .addOption(new Option('--norm <kind>', 'direction normalisation (Li et al. 2018)').choices(['filter', 'layer', 'none']).default('filter'))
     .addOption(new Option('--bias <policy>', 'biases and normalisation parameters in the directions').choices(['zero', 'keep']).default('zero'))
     .option('--to <file>', 'second model (model.json, .keras or .h5): the 1D line θ₁ + t(θ₂ − θ₁)')
+    .option('--threads <n>', '2D grids: 1, or 2 to share the rows with a worker thread (default 2 on a single-threaded backend with a second core)', intArg('--threads'))
     .addOption(new Option('--directions <kind>', 'random (normalised per --norm) or hessian (top Hessian eigenvectors, unit norm)').choices(['random', 'hessian']).default('random'))
     .addOption(hvOption())
     .option('--no-accuracy', 'do not compute accuracy at each point');
@@ -42,6 +44,7 @@ export function landscapeCommand(): Command {
       to: f.to,
       accuracy: f.accuracy,
       directions: f.directions,
+      threads: f.threads,
       hv: f.hv,
     };
     try {

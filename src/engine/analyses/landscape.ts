@@ -11,6 +11,7 @@ import { Rng } from '../linalg/rng';
 import { makeProvenance, type Stopwatch } from '../provenance';
 import { evaluateGrid } from '../landscapeGrid';
 import { SidecarWriter, freshSidecarPath, writeResult } from '../resultWriter';
+import type { PlaneHelper } from '../planeHelper';
 import { engineInfo } from '../runtime';
 
 type LandscapeResult = ResultOf<'landscape'>;
@@ -41,14 +42,31 @@ async function secondModelDirection(spec: LandscapeSpec, prepared: PreparedInput
 }
 
 async function computeLandscape(spec: LandscapeSpec, prepared: PreparedInputs, watch: Stopwatch, ctx: AnalysisContext): Promise<LandscapeResult> {
-  const obj = prepared.objective;
-  const theta = obj.theta0;
   const line = spec.to !== undefined;
   const dims = line ? 1 : spec.dims;
   const points = spec.points ?? (dims === 2 ? 41 : 51);
-  const range = spec.range ?? (line ? [-0.5, 1.5] : [-1, 1]);
+  const range: [number, number] = spec.range ?? (line ? [-0.5, 1.5] : [-1, 1]);
   if (!(range[0] < range[1])) throw new InputError('--range', `must be increasing, got ${range[0]},${range[1]}`);
 
+  // The worker thread loads its own copy of the inputs while the directions are made here.
+  const helper = dims === 2 && points > 1 ? (prepared.startPlaneHelper?.(spec.threads) ?? null) : null;
+  try {
+    return await landscapeOnPlane(spec, prepared, watch, ctx, { dims, points, range, line, helper });
+  } finally {
+    await helper?.close();
+  }
+}
+
+async function landscapeOnPlane(
+  spec: LandscapeSpec,
+  prepared: PreparedInputs,
+  watch: Stopwatch,
+  ctx: AnalysisContext,
+  plane: { dims: 1 | 2; points: number; range: [number, number]; line: boolean; helper: PlaneHelper | null },
+): Promise<LandscapeResult> {
+  const { dims, points, range, line, helper } = plane;
+  const obj = prepared.objective;
+  const theta = obj.theta0;
   const rng = new Rng(spec.seed);
   const eigen = !line && spec.directions === 'hessian' ? await hessianDirections(obj, dims, spec.seed, ctx.stop, 1e-3, spec.hv) : null;
   const dirs: Float32Array[] = line
@@ -115,5 +133,6 @@ async function computeLandscape(spec: LandscapeSpec, prepared: PreparedInputs, w
     result: payload,
   });
   writeResult(out, snapshot(false, 'running'));
-  return evaluateGrid({ objective: obj, centre: theta, dirs, payload, withAccuracy: withAcc, out, snapshot, watch, ctx });
+  helper?.setPlane(theta, dirs, withAcc);
+  return evaluateGrid({ objective: obj, centre: theta, dirs, payload, withAccuracy: withAcc, out, snapshot, watch, ctx, helper });
 }

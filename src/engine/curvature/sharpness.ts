@@ -5,7 +5,7 @@ import type { StopSignal } from '../linalg/operator';
 import { checkFiniteScalar } from '../linalg/errors';
 
 /**
- * Sharpness measures of a trained model (REFERENCES.md, "Sharpness"), each as the loss
+ * Sharpness measures of a trained model (docs/numerics.md, "Sharpness"), each as the loss
  * increase over L(θ) of a perturbation found by first-order and projected gradient-ascent
  * steps. The ascent keeps the best point seen, so `ascent ≥ firstOrder` and both are lower
  * bounds on the true maximum over the set. Perturbations are computed in float64 and rounded

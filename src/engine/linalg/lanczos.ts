@@ -6,7 +6,7 @@
  * Parlett, The Symmetric Eigenvalue Problem ch. 11–13).
  */
 import { InputError } from '../../shared/errors';
-import { checkedMatvec, checkFiniteScalar } from './errors';
+import { checkedMatvec, checkFiniteScalar, checkFiniteVector, throwIfCancelled } from './errors';
 import type { LinearOperator, StopSignal } from './operator';
 import type { Rng } from './rng';
 import { symmetricEig, tridiagonalEig, type SymmetricEig } from './tridiagonal';
@@ -151,6 +151,28 @@ function wantedIndices(m: number, k: number, which: LanczosWhich): number[] {
   return which === 'largest' ? top : which === 'smallest' ? bottom : [...top, ...bottom];
 }
 
+/**
+ * A·Q for a block Q: one `matmat` pass over the data when the operator has one (a block
+ * operator), else column by column; each column checked as `checkedMatvec` checks it.
+ */
+async function blockProducts(op: LinearOperator, Q: Float64Array[], iteration: number, stop: StopSignal | undefined): Promise<Float64Array[]> {
+  const mm = (op as Partial<{ matmat(vs: readonly Float64Array[]): Promise<Float64Array[]> }>).matmat;
+  if (typeof mm !== 'function' || Q.length < 2) {
+    const out: Float64Array[] = [];
+    for (const q of Q) out.push(await checkedMatvec(op, q, 'Lanczos product A·q', iteration, stop));
+    return out;
+  }
+  throwIfCancelled(stop);
+  const ys = await mm.call(op, Q);
+  if (ys.length !== Q.length) throw new Error(`operator returned ${ys.length} products for a block of ${Q.length}`);
+  return ys.map((y) => {
+    if (y.length !== op.dim) throw new Error(`operator returned a vector of length ${y.length} for Lanczos product A·q, expected ${op.dim}`);
+    const copy = new Float64Array(y);
+    checkFiniteVector(copy, 'Lanczos product A·q', iteration);
+    return copy;
+  });
+}
+
 /** Σⱼ sⱼ·qⱼ. */
 function combine(basis: readonly Float64Array[], s: ArrayLike<number>, n: number): Float64Array {
   const v = new Float64Array(n);
@@ -193,8 +215,9 @@ class BlockKrylov {
   /** Takes the products of every frontier vector; each residual becomes a new frontier vector. */
   async expandBlock(op: LinearOperator, stop: StopSignal | undefined, iteration: () => number, counted: () => void): Promise<void> {
     const front = this.basis.length;
+    const block = await blockProducts(op, this.basis.slice(this.expanded, front), iteration(), stop);
     for (let c = this.expanded; c < front; c++) {
-      const w = await checkedMatvec(op, this.basis[c], 'Lanczos product A·q', iteration(), stop);
+      const w = block[c - this.expanded];
       counted();
       const coef = new Float64Array(this.basis.length);
       for (let pass = 0; pass < 2; pass++) orthogonaliseAgainst(w, this.basis, 1, (i, x) => (coef[i] += x));

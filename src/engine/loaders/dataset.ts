@@ -1,5 +1,5 @@
 /**
- * Data sets from the files users have (DESIGN.md, "Files users have"):
+ * Data sets from the files users have (docs/architecture.md, "Inputs and outputs"):
  *
  * - `data.npz` with arrays `x`, `y` and optionally `x_test`, `y_test` (both or neither).
  * - A features `.npy` plus a labels `.npy`: given by `labelsPath`, or found beside it by name.

@@ -3,7 +3,7 @@ import type { Batch, TfjsObjective as Objective } from './objective';
 
 /**
  * First-order automatic-differentiation products of the objective's model, the building
- * blocks of curvature products and kernels. DESIGN.md measured that TF.js nested gradients are
+ * blocks of curvature products and kernels. docs/numerics.md records that TF.js nested gradients are
  * wrong for Hessian-vector products of nonlinear networks, but that a Jacobian-vector product
  * obtained by differentiating a VJP with respect to its (linear) cotangent is right: J v =
  * ∂/∂u ⟨Jᵀu, v⟩, and ⟨Jᵀu, v⟩ is linear in u, so only first-order links of the model's ops

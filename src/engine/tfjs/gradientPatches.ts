@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
  * Gradient registrations that make nested `tf.grad` (double backprop) exact in TF.js 4.22, so
  * Hessian-vector products ∂/∂θ ⟨∇L(θ), v⟩ (Pearlmutter 1994) can be computed on its tape.
  *
- * Two defects of the upstream registry, measured (DESIGN.md):
+ * Two defects of the upstream registry, measured (docs/numerics.md):
  * 1. Gradients computed from an op's saved *output* (Tanh, Sigmoid, Exp, Softmax, Elu, Pow):
  *    the engine clones the output onto the tape before the op's own node, so the reverse sweep
  *    of an outer gradient reaches the op before the clone and the clone's cotangent is

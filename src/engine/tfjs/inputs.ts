@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { helperWanted, startGridWorker } from './gridWorkerClient';
 import path from 'node:path';
 import { InputError } from '../../shared/errors';
 import type { Provenance } from '../../shared/provenance';
@@ -152,6 +153,7 @@ export async function prepareTfjsInputs(spec: Inputs): Promise<PreparedTfjsInput
       lossInfo: info,
       indices,
       paramsOf: (file) => secondModelParams(file, spec.model, objective),
+      startPlaneHelper: (threads) => (helperWanted(threads) ? startGridWorker(spec) : null),
       dispose() {
         objective.dispose();
         loaded.model.dispose();

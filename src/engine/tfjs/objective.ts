@@ -36,6 +36,17 @@ export interface ObjectiveData {
   n: number;
 }
 
+/**
+ * Filters of a weight for filter normalisation (Li et al. 2018): the output axis (the last), so
+ * element k belongs to filter k mod F. A depthwise kernel [h, w, in, mult] has in·mult output
+ * channels, channel c·mult + m = k mod (in·mult): its last two axes together.
+ */
+function filterCount(layerClass: string | undefined, name: string, shape: number[]): number {
+  if (shape.length < 2) return 0;
+  const depthwise = (layerClass === 'DepthwiseConv2D' || layerClass === 'SeparableConv2D') && /depthwise_kernel$/.test(name);
+  return depthwise && shape.length === 4 ? shape[2] * shape[3] : shape[shape.length - 1];
+}
+
 export class TfjsObjective implements Objective {
   readonly engine = 'tfjs' as const;
   readonly dim: number;
@@ -58,6 +69,8 @@ export class TfjsObjective implements Objective {
   ) {
     const weights = model.trainableWeights;
     this.variables = weights.map((w) => w.read() as tf.Variable);
+    const owner = new Map<unknown, string>();
+    for (const l of model.layers) for (const w of l.trainableWeights) owner.set(w, l.getClassName());
     let offset = 0;
     this.groups = weights.map((w) => {
       const shape = w.shape.map((s) => s as number);
@@ -69,7 +82,7 @@ export class TfjsObjective implements Objective {
         shape,
         offset,
         size,
-        filters: shape.length >= 2 ? shape[shape.length - 1] : 0,
+        filters: filterCount(owner.get(w), name, shape),
       };
       offset += size;
       return g;

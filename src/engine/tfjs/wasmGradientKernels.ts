@@ -3,7 +3,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 /**
  * Gradient kernels the wasm backend of TF.js 4.22 does not register, so that convolutional,
- * depthwise and embedding models have gradients on the default backend (DESIGN.md: without
+ * depthwise and embedding models have gradients on the default backend (docs/numerics.md: without
  * them the first backward pass throws "Kernel 'Conv2DBackpropFilter' not registered").
  *
  *   Conv2DBackpropFilter                 dW = colᵀ·dy: an im2col of x, laid out transposed

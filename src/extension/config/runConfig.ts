@@ -81,6 +81,10 @@ export const RunConfigurationObject = z
     accuracy: z.boolean().optional(),
     /** random (filter-normalised Gaussian) or hessian (the top two Hessian eigenvectors). */
     directions: z.enum(['random', 'hessian']).optional(),
+    /** landscape (2D): cores evaluating the grid, 1 or 2 (a worker thread; default 2 on wasm/cpu with a second core). */
+    threads: z.number().int().min(1).max(2).optional(),
+    /** landscape (hessian directions), hessian, grokking (λ_max of the Hessian): exact or finite-difference Hessian products. */
+    hv: option(hess.hv),
     // sharpness
     rho: option(sharp.rho),
     ascentSteps: option(sharp.ascentSteps),
@@ -154,16 +158,16 @@ export const COMMON_FIELDS = [
  * checkpoints included); schemas/losscape.schema.json lists the same (a unit test checks).
  */
 export const FIELDS: Record<AnalysisName, readonly Field[]> = {
-  landscape: ['model', 'dims', 'points', 'range', 'norm', 'bias', 'to', 'accuracy', 'directions'],
+  landscape: ['model', 'dims', 'points', 'range', 'norm', 'bias', 'to', 'accuracy', 'directions', 'threads', 'hv'],
   sharpness: ['model', 'rho', 'ascentSteps', 'asam', 'asamRho', 'eta', 'keskar', 'epsilon', 'subspace', 'averageSamples', 'sigma'],
   hessian: [
-    'model', 'operator', 'top', 'bottom', 'method', 'maxIter', 'tol', 'trace', 'traceMethod', 'probes', 'diagonal', 'density', 'densitySteps',
+    'model', 'operator', 'hv', 'top', 'bottom', 'method', 'maxIter', 'tol', 'trace', 'traceMethod', 'probes', 'diagonal', 'density', 'densitySteps',
     'densityStarts', 'perLayer', 'fdStep', 'memoryLimitMb', 'vectors',
   ],
   saliency: ['model', 'gradients', 'gradientBatch', 'lambda', 'blockSize', 'top', 'sparsities'],
   grokking: [
     'checkpoints', 'probe', 'testSamples', 'lag', 'temperature', 'trainLossBelow', 'testLossBelow', 'trainAccuracyAbove', 'testAccuracyAbove',
-    'sharpness', 'sharpnessSamples', 'learningRate', 'sweepAlpha', 'mainAlpha',
+    'sharpness', 'sharpnessSamples', 'learningRate', 'sweepAlpha', 'mainAlpha', 'hv',
   ],
   trajectory: ['checkpoints', 'mode', 'from', 'to', 'through', 'points', 'margin', 'range', 'accuracy'],
 };

@@ -49,6 +49,8 @@ export const Landscape2DSchema = z.object({
   loss: z.array(nullableNumbers),
   accuracy: z.array(nullableNumbers).nullable(),
   rowsDone: z.number().int().nonnegative(),
+  /** Evaluators that shared the rows: 1, or 2 with the grid worker thread. */
+  evaluators: z.number().int().positive().optional(),
   centerLoss: z.number(),
   centerAccuracy: z.number().nullable(),
   directions: DirectionsInfoSchema,

@@ -18,6 +18,11 @@ export const LandscapeSpecSchema = InputsSchema.extend({
   accuracy: z.boolean().default(true),
   /** random: Gaussian (normalised per `norm`); hessian: the top Hessian eigenvectors (unit, not normalised). */
   directions: z.enum(['random', 'hessian']).default('random'),
+  /**
+   * Cores evaluating a 2D grid: 2 adds a worker thread with its own engine taking every other
+   * free row (single-threaded backends: wasm, cpu); default 2 when the machine has a second core.
+   */
+  threads: z.number().int().min(1).max(2).optional(),
   /** Hessian products for `directions: 'hessian'`: exact (double backprop) or finite differences. */
   hv: HessianProductSchema.default('exact'),
 });

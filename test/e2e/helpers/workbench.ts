@@ -1,6 +1,6 @@
 /**
  * Driving VS Code (code-server) in Debian Chromium with playwright-core, offline
- * (TESTING-VSCODE.md). The harness (scripts/vscode-test.mjs) starts code-server and passes
+ * (docs/testing-vscode.md). The harness (scripts/vscode-test.mjs) starts code-server and passes
  * where it is through the environment.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';

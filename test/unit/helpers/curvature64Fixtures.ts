@@ -28,6 +28,8 @@ export interface Conv64Reference {
   /** All eigenvalues, ascending. */
   hessianEigenvalues: number[];
   ggnEigenvalues: number[];
+  /** Empirical NTK of the outputs (after a final softmax), n×n row-major. */
+  ntk: number[];
 }
 
 export interface Conv64Fixture {

@@ -1,6 +1,6 @@
 /**
  * The papers' losses in plain float64 JavaScript, written from their definitions (issue 11,
- * REFERENCES.md), independently of the engine's tensor code: the references of the loss tests.
+ * docs/numerics.md, "Loss families"), independently of the engine's tensor code: the references of the loss tests.
  */
 function lse(h: number[]): number {
   const m = Math.max(...h);

@@ -1,7 +1,7 @@
 /**
  * The extension-host test runner: the `run()` contract of @vscode/test-electron, which
  * code-server's workbench also honours when `extensionTestsPath` comes in the URL payload
- * (TESTING-VSCODE.md). Runs every bundled `*.test.js` beside this file with mocha and writes a
+ * (docs/testing-vscode.md). Runs every bundled `*.test.js` beside this file with mocha and writes a
  * summary to ../suite-results.json for the harness (the exit code alone says only pass/fail).
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';

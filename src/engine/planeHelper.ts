@@ -1,0 +1,17 @@
+import type { Evaluation } from './objective';
+
+/**
+ * A second evaluator of the same objective running on another core (a worker thread holding
+ * its own copy of the engine, model and data), used by the landscape grid to evaluate half the
+ * rows: TF.js's wasm and cpu backends are single-threaded, so one core would idle otherwise.
+ * Engine-neutral: an engine that can offer one returns it from PreparedInputs.startPlaneHelper.
+ */
+export interface PlaneHelper {
+  /** Resolves true once the helper has loaded its inputs, false if it could not start. */
+  readonly ready: Promise<boolean>;
+  /** The plane θ(c) = centre + Σᵢ cᵢ·dirs[i] of every later evaluation. */
+  setPlane(centre: Float32Array, dirs: Float32Array[], withAccuracy: boolean): void;
+  /** Evaluates the points with these plane coordinates (one grid row), in order. */
+  evaluate(coords: number[][]): Promise<Evaluation[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,50 @@
+/**
+ * The landscape-grid worker thread: its own TF.js (wasm or cpu backend, single-threaded like the
+ * main engine's), model and data, built from the same inputs as the analysis, so that every
+ * point it evaluates is bit-identical to the main thread's. See tfjs/gridWorkerClient.ts.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { FromGridWorker, GridWorkerData, ToGridWorker } from '../../shared/gridWorker';
+import { selectBackend } from '../backend';
+import { pointOnPlane } from '../directions';
+import { setEngineInfo } from '../runtime';
+import { prepareTfjsInputs } from './inputs';
+
+const port = parentPort!;
+const post = (m: FromGridWorker): void => port.postMessage(m);
+
+async function main(): Promise<void> {
+  const { inputs, backend } = workerData as GridWorkerData;
+  setEngineInfo(await selectBackend(backend));
+  const prepared = await prepareTfjsInputs(inputs);
+  let plane: Extract<ToGridWorker, { type: 'plane' }> | null = null;
+  // Requests are handled one at a time, in order.
+  let chain = Promise.resolve();
+  port.on('message', (m: ToGridWorker) => {
+    chain = chain.then(async () => {
+      if (m.type === 'plane') plane = m;
+      else if (m.type === 'close') {
+        prepared.dispose();
+        post({ type: 'closed' });
+        port.close();
+      } else if (m.type === 'row') {
+        try {
+          if (!plane) throw new Error('no plane set');
+          const loss: number[] = [];
+          const accuracy: (number | null)[] = [];
+          for (const c of m.coords) {
+            const e = await prepared.objective.evaluate(pointOnPlane(plane.centre, plane.dirs, c), plane.withAccuracy);
+            loss.push(e.loss);
+            accuracy.push(e.accuracy);
+          }
+          post({ type: 'row', id: m.id, loss, accuracy });
+        } catch (err) {
+          post({ type: 'error', id: m.id, message: (err as Error).message });
+        }
+      }
+    });
+  });
+  post({ type: 'ready' });
+}
+
+main().catch((err) => post({ type: 'error', id: null, message: (err as Error).message }));

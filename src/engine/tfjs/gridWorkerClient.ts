@@ -1,0 +1,96 @@
+/**
+ * Starts the landscape-grid worker thread (tfjs/gridWorker.ts) and speaks to it. Used only when
+ * it can help: a single-threaded backend (wasm, cpu; native TensorFlow already uses every core)
+ * on a machine with a second core, and not turned off (`threads: 1`, LOSSCAPE_THREADS=1).
+ */
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { FromGridWorker, GridWorkerData, ToGridWorker } from '../../shared/gridWorker';
+import type { Inputs } from '../../shared/specs/common';
+import type { Evaluation } from '../objective';
+import type { PlaneHelper } from '../planeHelper';
+import { engineInfo } from '../runtime';
+
+/** The worker script: beside the bundle (dist/gridWorker.js), or the TypeScript source under tsx. */
+function workerScript(): { file: string; execArgv: string[] } | null {
+  const bundled = path.join(__dirname, 'gridWorker.js');
+  if (path.extname(__filename) === '.js' && existsSync(bundled)) return { file: bundled, execArgv: [] };
+  const source = path.join(__dirname, 'gridWorker.ts');
+  if (existsSync(source)) return { file: source, execArgv: ['--require', 'tsx/cjs'] };
+  return null;
+}
+
+export function helperWanted(threads: number | undefined): boolean {
+  const env = process.env.LOSSCAPE_THREADS;
+  const want = threads ?? (env ? Number(env) : undefined);
+  if (want !== undefined && want < 2) return false;
+  const backend = engineInfo().backend;
+  if (backend !== 'wasm' && backend !== 'cpu') return false;
+  return want !== undefined ? want >= 2 : os.availableParallelism() >= 2;
+}
+
+export function startGridWorker(inputs: Inputs): PlaneHelper | null {
+  const script = workerScript();
+  if (!script) return null;
+  const data: GridWorkerData = { inputs, backend: engineInfo().backend };
+  const worker = new Worker(script.file, { workerData: data, execArgv: script.execArgv, stdout: false, stderr: false });
+  worker.unref();
+  const pending = new Map<number, { resolve: (e: Evaluation[]) => void; reject: (e: Error) => void }>();
+  let nextId = 0;
+  let failed: Error | null = null;
+  let resolveReady!: (ok: boolean) => void;
+  const ready = new Promise<boolean>((r) => (resolveReady = r));
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((r) => (resolveClosed = r));
+  const fail = (err: Error): void => {
+    failed = err;
+    resolveReady(false);
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+  };
+  worker.on('message', (m: FromGridWorker) => {
+    if (m.type === 'ready') resolveReady(true);
+    else if (m.type === 'row') {
+      const p = pending.get(m.id);
+      pending.delete(m.id);
+      p?.resolve(m.loss.map((loss, i) => ({ loss, accuracy: m.accuracy[i] })));
+    } else if (m.type === 'error') {
+      if (m.id === null) fail(new Error(`grid worker: ${m.message}`));
+      else {
+        const p = pending.get(m.id);
+        pending.delete(m.id);
+        p?.reject(new Error(`grid worker: ${m.message}`));
+      }
+    } else if (m.type === 'closed') resolveClosed();
+  });
+  worker.on('error', (err) => fail(err));
+  worker.on('exit', (code) => {
+    resolveClosed();
+    if (!failed) fail(new Error(`grid worker exited (code ${code})`));
+  });
+  const send = (m: ToGridWorker): void => worker.postMessage(m);
+  return {
+    ready,
+    setPlane(centre, dirs, withAccuracy) {
+      send({ type: 'plane', centre, dirs, withAccuracy });
+    },
+    evaluate(coords) {
+      if (failed) return Promise.reject(failed);
+      const id = nextId++;
+      return new Promise<Evaluation[]>((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        send({ type: 'row', id, coords });
+      });
+    },
+    async close() {
+      if (!failed) {
+        send({ type: 'close' });
+        // A worker that does not answer within 2 s is stopped.
+        await Promise.race([closed, new Promise((r) => setTimeout(r, 2000).unref())]);
+      }
+      await worker.terminate();
+    },
+  };
+}

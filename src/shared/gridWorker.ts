@@ -1,0 +1,23 @@
+/**
+ * Messages between the engine and its landscape-grid worker thread (src/engine/tfjs/gridWorker.ts):
+ * the worker loads the same inputs, receives the plane once, then evaluates one row per request.
+ */
+import type { BackendName } from './protocol';
+import type { Inputs } from './specs/common';
+
+export interface GridWorkerData {
+  /** The analysis's inputs, so the worker builds the same objective (same subset, loss and batches). */
+  inputs: Inputs;
+  backend: BackendName;
+}
+
+export type ToGridWorker =
+  | { type: 'plane'; centre: Float32Array; dirs: Float32Array[]; withAccuracy: boolean }
+  | { type: 'row'; id: number; coords: number[][] }
+  | { type: 'close' };
+
+export type FromGridWorker =
+  | { type: 'ready' }
+  | { type: 'row'; id: number; loss: number[]; accuracy: (number | null)[] }
+  | { type: 'error'; id: number | null; message: string }
+  | { type: 'closed' };

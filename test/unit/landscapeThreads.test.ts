@@ -1,0 +1,129 @@
+// The 2D landscape on two cores: a worker thread with its own engine takes free rows. Its points
+// must be bit-identical to the single-thread grid; a failing helper must cost time, not points.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { quietContext, type AnalysisContext } from '../../src/engine/analysisContext';
+import { runLandscape } from '../../src/engine/analyses/landscape';
+import { selectBackend } from '../../src/engine/backend';
+import { pointOnPlane } from '../../src/engine/directions';
+import { prepareInputs } from '../../src/engine/inputs';
+import { evaluateGrid } from '../../src/engine/landscapeGrid';
+import { startGridWorker } from '../../src/engine/tfjs/gridWorkerClient';
+import type { Evaluation, Objective } from '../../src/engine/objective';
+import type { PlaneHelper } from '../../src/engine/planeHelper';
+import { Stopwatch } from '../../src/engine/provenance';
+import { setEngineInfo } from '../../src/engine/runtime';
+import { CancelledError } from '../../src/shared/errors';
+import type { Landscape2D } from '../../src/shared/results/landscape';
+import { makeTinyWorkspace, type TinyWorkspace } from './helpers/tinyModel';
+
+/** An objective whose loss is a closed form of θ (θ₀ + θ₁·10), counting its evaluations. */
+function fakeObjective(): Objective & { calls: number } {
+  const o = {
+    calls: 0,
+    async evaluate(theta?: Float32Array | Float64Array): Promise<Evaluation> {
+      o.calls++;
+      return { loss: theta![0] + 10 * theta![1], accuracy: null };
+    },
+  };
+  return o as unknown as Objective & { calls: number };
+}
+
+function payload(n: number): Landscape2D {
+  const xs = Array.from({ length: n }, (_, i) => i);
+  return { dims: 2, x: xs, y: xs, loss: xs.map(() => xs.map(() => null)), accuracy: null, rowsDone: 0, centerLoss: 0, centerAccuracy: null, directions: {} as Landscape2D['directions'] };
+}
+
+/** A helper computing the same closed form on "another core"; it fails on its `failOn`-th row. */
+function fakeHelper(failOn = Infinity): PlaneHelper & { rows: number } {
+  const h = {
+    rows: 0,
+    ready: Promise.resolve(true),
+    setPlane() {},
+    async evaluate(coords: number[][]): Promise<Evaluation[]> {
+      await new Promise((r) => setTimeout(r, 1));
+      if (++h.rows >= failOn) throw new Error('worker crashed');
+      return coords.map(([x, y]) => ({ loss: x + 10 * y, accuracy: null }));
+    },
+    async close() {},
+  };
+  return h;
+}
+
+async function grid(helper: PlaneHelper | null, ctx: AnalysisContext = quietContext()) {
+  const p = payload(6);
+  const obj = fakeObjective();
+  const centre = new Float32Array(2);
+  const dirs = [Float32Array.of(1, 0), Float32Array.of(0, 1)];
+  const snapshot = (complete: boolean) => ({ complete, result: p }) as never;
+  await evaluateGrid({ objective: obj, centre, dirs, payload: p, withAccuracy: false, out: path.join(require('node:os').tmpdir(), `grid-${process.pid}.json`), snapshot, watch: new Stopwatch(), ctx, helper });
+  return { p, obj };
+}
+
+describe('landscape grid on two threads', function () {
+  this.timeout(120000);
+
+  it('shares the rows with a helper: every point right, each computed once, evaluators = 2', async () => {
+    const helper = fakeHelper();
+    const { p, obj } = await grid(helper);
+    p.loss.forEach((row, r) => row.forEach((l, c) => assert.equal(l, c + 10 * r)));
+    assert.equal(p.rowsDone, 6);
+    assert.equal(p.evaluators, 2);
+    assert.ok(helper.rows > 0 && obj.calls < 36, `helper rows ${helper.rows}, here ${obj.calls}`);
+    assert.equal(obj.calls + 6 * helper.rows, 36);
+  });
+
+  it('a helper that fails hands its row back: the grid is still complete and right', async () => {
+    const { p } = await grid(fakeHelper(2));
+    p.loss.forEach((row, r) => row.forEach((l, c) => assert.equal(l, c + 10 * r)));
+    assert.equal(p.rowsDone, 6);
+  });
+
+  it('cancellation stops both (CancelledError, rows left unfinished)', async () => {
+    let checks = 0;
+    const ctx = quietContext({ get isCancellationRequested() { return ++checks > 8; } });
+    await assert.rejects(grid(fakeHelper(), ctx), CancelledError);
+  });
+
+  describe('with the real worker thread (tiny model, cpu backend)', () => {
+    let ws: TinyWorkspace;
+    before(async () => {
+      setEngineInfo(await selectBackend('cpu'));
+      ws = await makeTinyWorkspace();
+    });
+
+    it('threads: 2 gives the same grid as threads: 1, bit for bit', async () => {
+      const run = (threads: number) => runLandscape({ kind: 'landscape', model: ws.model, data: ws.data, points: 7, threads, out: path.join(ws.dir, `t${threads}.losscape.json`) }, quietContext());
+      const one = await run(1);
+      const two = await run(2);
+      assert.ok(one.result.dims === 2 && two.result.dims === 2);
+      assert.equal(one.result.evaluators, undefined);
+      // (Whether the worker took rows here depends on how fast it starts; the next test makes sure it computes right.)
+      assert.deepEqual(two.result.loss, one.result.loss);
+      assert.deepEqual(two.result.accuracy, one.result.accuracy);
+    });
+
+    it('the worker thread evaluates a row exactly as this thread does', async () => {
+      const spec = { model: ws.model, data: ws.data, out: 'x', batchSize: 512, seed: 0 };
+      const prepared = await prepareInputs(spec);
+      const helper = startGridWorker(spec);
+      try {
+        assert.ok(helper, 'no worker script found');
+        assert.equal(await helper.ready, true);
+        const theta = prepared.objective.theta0;
+        const dirs = [Float32Array.from(theta, (_, i) => Math.sin(i)), Float32Array.from(theta, (_, i) => Math.cos(3 * i))];
+        helper.setPlane(theta, dirs, true);
+        const coords = [[0, 0], [0.3, -0.2], [-1, 1]];
+        const there = await helper.evaluate(coords);
+        for (let i = 0; i < coords.length; i++) {
+          const here = await prepared.objective.evaluate(pointOnPlane(theta, dirs, coords[i]), true);
+          assert.equal(there[i].loss, here.loss);
+          assert.equal(there[i].accuracy, here.accuracy);
+        }
+      } finally {
+        await helper?.close();
+        prepared.dispose();
+      }
+    });
+  });
+});
