@@ -43,6 +43,17 @@ if (existsSync(first)) {
 losscape('Hessian: top-5 eigenvalues (Lanczos) and Hutchinson trace, 1,000 samples', ['hessian', ...common, '--samples', '1000', '--top', '5', '--trace', '--out', out('hessian')]);
 losscape('Sharpness: SAM, ASAM, Keskar and average case, 1,000 samples', ['sharpness', ...common, '--samples', '1000', '--out', out('sharpness')]);
 
+// The papers' losses (issue 11): copies of the MLP trained from the same initial weights under
+// generalised cross-entropy and a comp-sum loss, then each model (the cross-entropy one too)
+// measured under all three losses along the same directions.
+const compared = 'ce,gce:q=0.7,comp_sum:tau=0.5';
+step('copies of the MLP trained under gce (q = 0.7) and comp_sum (τ = 0.5), 3 epochs each', 'npx', ['tsx', 'examples/mnist/trainUnderLosses.ts', 'gce:q=0.7', 'comp_sum:tau=0.5']);
+const comparison = ['--data', data, '--losses', compared, '--samples', '300', '--points1d', '15', '--points2d', '11', '--probes', '12'];
+losscape('loss comparison of the cross-entropy-trained MLP under ce, gce, comp_sum (300 samples)', ['compare-losses', '--model', model, ...comparison, '--out', out('compare-losses-ce')]);
+for (const [dir, slug] of [['gce_q-0.7', 'gce'], ['comp_sum_tau-0.5', 'comp-sum']]) {
+  losscape(`loss comparison of the MLP trained under ${slug}`, ['compare-losses', '--model', `${G}/trained/${dir}/model.json`, ...comparison, '--out', out(`compare-losses-trained-${slug}`)]);
+}
+
 const ck = `${G}/checkpoints`;
 losscape('grokking statistics over the 7 checkpoints (NTK on 128 probe samples, λ_max of the GGN)', ['grokking', '--checkpoints', ck, '--data', data, '--loss', 'sparse_categorical_crossentropy', '--probe', '128', '--train-loss-below', '0.3', '--test-loss-below', '0.3', '--train-accuracy-above', '0.93', '--test-accuracy-above', '0.93', '--sharpness', 'ggn', '--out', out('grokking')]);
 losscape('training trajectory on the PCA plane of θ_t − θ_final, 2,000 samples', ['trajectory', '--checkpoints', ck, '--data', data, '--loss', 'sparse_categorical_crossentropy', '--samples', '2000', '--out', out('trajectory')]);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up the Python environments the torch engine is tested on, without network access:
-#   .tools/torch-venv   torch 2.13.0 (CPU) + numpy + safetensors + scipy + pytest, from the wheel
+#   .tools/torch-venv   torch 2.13.0 (CPU) + numpy + safetensors + scipy + pytest + pytorch-metric-learning
+#                       (the multi-similarity loss's reference, python/tests/test_paper_losses.py), from the wheel
 #                       index this machine image carries (pip config list shows it)
 #   /usr/bin/python3    Debian's python3-torch (1.13), the oldest torch the worker supports
 # Idempotent: a stamp file records what was installed; a second run does nothing.
@@ -25,7 +26,7 @@ pip_index() {
   echo "$idx"
 }
 
-if [[ -f "$STAMP" ]] && "$VENV/bin/python" -c "import torch, numpy, pytest" 2>/dev/null; then
+if [[ -f "$STAMP" ]] && "$VENV/bin/python" -c "import torch, numpy, pytest, pytorch_metric_learning" 2>/dev/null; then
   echo "setup-torch: $VENV has torch $("$VENV/bin/python" -c 'import torch; print(torch.__version__)') (cached)"
 else
   INDEX="$(pip_index)"
@@ -42,7 +43,7 @@ else
   echo "setup-torch: creating $VENV (torch $TORCH_VERSION, index ${INDEX:-pip default})"
   python3 -m venv "$VENV"
   "$VENV/bin/python" -m pip install --quiet "${ARGS[@]}" \
-    "torch==$TORCH_VERSION" numpy safetensors scipy pytest 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+    "torch==$TORCH_VERSION" numpy safetensors scipy pytest pytorch-metric-learning 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
   "$VENV/bin/python" -c "import torch; assert torch.__version__.startswith('$TORCH_VERSION'), torch.__version__"
   touch "$STAMP"
   echo "setup-torch: $VENV ready"

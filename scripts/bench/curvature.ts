@@ -81,7 +81,13 @@ export async function benchCurvature(): Promise<Row[]> {
     const errs = [...hess.stats.relativeErrors].sort((a, b) => a - b);
     rows[1].note += `; estimated relative error median ${errs[Math.floor(errs.length / 2)].toExponential(1)}`;
 
-    rows.push(...(await benchLanczos(hess, 'Hessian', tag, grad)));
+    rows.push(...(await benchLanczos(hess, 'Hessian (finite differences)', tag, grad)));
+    const exact = obj.curvature('hessian', { hv: 'exact' });
+    try {
+      rows.push(...(await benchLanczos(exact.op, 'Hessian (exact products)', tag, grad)));
+    } finally {
+      exact.dispose();
+    }
     rows.push(...(await benchLanczos(ggn, 'GGN', tag, grad)));
     const tr = await once(() => hutchinsonTrace(hess, { probes: 100, rng: new Rng(3) }));
     rows.push({ name: `Hutchinson trace of the Hessian, 100 probes, ${tag}`, seconds: tr.seconds, ratio: tr.seconds / grad, note: `× one gradient; tr = ${tr.value.estimate.toPrecision(4)} ± ${tr.value.stderr.toPrecision(2)}` });

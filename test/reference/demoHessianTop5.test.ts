@@ -33,6 +33,8 @@ describe('demo MLP: default Lanczos top-5 against float64 eigsh, seeds 0–9', f
       );
       const got = r.result.eigenvalues;
       const errs = got.map((l, i) => Math.abs(l - ref.top[i]) / Math.abs(ref.top[i]));
+      const e = r.result.eigen!;
+      console.log(`      seed ${seed}: max rel. error ${Math.max(...errs).toExponential(2)}, ${e.matvecs} products (${e.checkMatvecs} check), product ${r.result.product ?? '?'}`);
       assert.ok(errs.every((e) => e <= 1e-4), `seed ${seed}: ${got.map((l) => l.toFixed(6))} vs ${ref.top.map((l) => l.toFixed(6))} (rel. errors ${errs.map((e) => e.toExponential(1))})`);
       assert.equal(r.result.eigen!.converged, true, r.result.eigen!.warnings?.join('; '));
     });

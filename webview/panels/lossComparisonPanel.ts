@@ -33,6 +33,7 @@ export const createLossComparisonPanel: PanelFactory<'loss-comparison'> = (root:
   const tables = tableBox(frame);
   const state: { view: ValueView; scale: ColorMode } = { view: 'relative', scale: 'linear' };
   let current: { result: LossComparisonResult; title: string } | null = null;
+  let scaleChosen = false;
 
   const draw = (): void => {
     if (!current) return;
@@ -129,6 +130,14 @@ export const createLossComparisonPanel: PanelFactory<'loss-comparison'> = (root:
     update(result, title) {
       current = { result, title };
       const p = result.result;
+      if (!scaleChosen && p.losses.length) {
+        // A log colour scale when the shared values span decades (one loss far steeper than the
+        // others would flatten the rest); afterwards the user's choice stands.
+        const ext = finiteExtent(p.losses.flatMap((e) => grid(e, state.view)));
+        state.scale = ext && ext[0] > 0 && ext[1] / ext[0] >= 100 ? 'log' : 'linear';
+        scale.set(state.scale);
+        scaleChosen = true;
+      }
       renderHeader(frame.header, result, title, `${p.losses.length} of ${p.lossesRequested.length} losses`, metaItems(p));
       renderTable(tables, p, state.view, result.definitions ?? {});
       const warnings = p.losses.flatMap((e) => (e.lossInfo.warnings ?? []).map((w) => `${e.given}: ${w}`));

@@ -59,8 +59,10 @@ function plan(spec: HessianSpec, dim: number): Plan {
   const lanczosIter = Math.min(Math.max(2 * wanted + 20, 30), dim);
   const limit = spec.memoryLimitMb;
   const need = (vectors: number) => vectorMegabytes(vectors, dim);
-  if (which && spec.method === 'lanczos' && need(lanczosIter + wanted) > limit) {
-    throw new InputError('--top', `k = ${k} needs a Lanczos basis of ${lanczosIter} vectors of ${dim} parameters (${need(lanczosIter + wanted).toFixed(0)} MB), over the ${limit} MB limit; lower --top, use --method power, or raise memoryLimitMb`);
+  // The main basis, plus (at a thick restart) its Ritz vectors or (during the check) the check's basis.
+  const lanczosVectors = 2 * lanczosIter + wanted;
+  if (which && spec.method === 'lanczos' && need(lanczosVectors) > limit) {
+    throw new InputError('--top', `k = ${k} needs Lanczos bases of ${lanczosVectors} vectors of ${dim} parameters (${need(lanczosVectors).toFixed(0)} MB), over the ${limit} MB limit; lower --top, use --method power, or raise memoryLimitMb`);
   }
   if (which && spec.method === 'power' && need(k + 2) > limit) {
     throw new InputError('--top', `k = ${k} eigenvectors of ${dim} parameters need ${need(k + 2).toFixed(0)} MB, over the ${limit} MB limit`);

@@ -1,5 +1,5 @@
 /**
- * "Loss landscape · Sharpness · Hessian" above loss definitions. `provide` only runs the pure
+ * "Loss landscape · Sharpness · Hessian · Compare losses" above loss definitions. `provide` only runs the pure
  * detector (cached per document version) and returns lenses without commands; `resolve` fills
  * in the command for the visible ones, honouring the token. Lenses refresh when the
  * `losscape.codeLens.enabled` setting changes.
@@ -10,7 +10,7 @@ import { lensRunnable } from './lensLoss';
 import { detectLosses, type LossSite } from './lossDetector';
 
 /** 'explain': the one lens of a loss that cannot run (a custom Python loss…): it says why. */
-export type LensAction = 'landscape' | 'sharpness' | 'hessian' | 'explain';
+export type LensAction = 'landscape' | 'sharpness' | 'hessian' | 'compare' | 'explain';
 
 export interface LensCommandArgs {
   action: LensAction;
@@ -19,9 +19,17 @@ export interface LensCommandArgs {
   site: LossSite;
   /** A run configuration to use instead of asking (programmatic callers, tests). */
   configuration?: string;
+  /** Compare losses: the losses to compare, instead of asking (programmatic callers, tests). */
+  losses?: string;
 }
 
-const TITLES: Record<LensAction, string> = { landscape: 'Loss landscape', sharpness: 'Sharpness', hessian: 'Hessian', explain: 'Losscape: cannot run this loss' };
+const TITLES: Record<LensAction, string> = {
+  landscape: 'Loss landscape',
+  sharpness: 'Sharpness',
+  hessian: 'Hessian',
+  compare: 'Compare losses',
+  explain: 'Losscape: cannot run this loss',
+};
 
 class LossLens extends vscode.CodeLens {
   constructor(
@@ -77,7 +85,7 @@ export class LossCodeLensProvider implements vscode.CodeLensProvider<LossLens>, 
       if (seen.has(key)) return [];
       seen.add(key);
       const range = new vscode.Range(site.line, site.start, site.line, site.end);
-      const actions: readonly LensAction[] = lensRunnable(site, doc.languageId) ? ['landscape', 'sharpness', 'hessian'] : ['explain'];
+      const actions: readonly LensAction[] = lensRunnable(site, doc.languageId) ? ['landscape', 'sharpness', 'hessian', 'compare'] : ['explain'];
       return actions.map((action) => new LossLens(range, { action, uri: doc.uri.toString(), languageId: doc.languageId, site }));
     });
   }

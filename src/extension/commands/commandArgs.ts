@@ -15,6 +15,8 @@ export interface AnalysisCommandOptions {
   overrides?: RunOverrides;
   /** A CodeLens's "Loss landscape": list every landscape configuration (each runs at its own dims). */
   anyLandscape?: boolean;
+  /** Compare Losses: the losses, `ce,gce:q=0.7,…` (else asked for). */
+  losses?: string;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -28,5 +30,6 @@ export function readCommandArgument(arg: unknown): AnalysisCommandOptions {
   if (typeof arg.recompute === 'boolean') out.recompute = arg.recompute;
   if (typeof arg.to === 'string') out.to = arg.to;
   if (isObject(arg.overrides)) out.overrides = arg.overrides as RunOverrides;
+  if (typeof arg.losses === 'string') out.losses = arg.losses;
   return out;
 }

@@ -10,6 +10,7 @@ export const COMMANDS = {
   grokkingStatistics: { id: 'losscape.grokkingStatistics', title: 'Grokking Statistics' },
   trajectoryLandscape: { id: 'losscape.trajectoryLandscape', title: 'Trajectory Landscape' },
   pruneSaliency: { id: 'losscape.pruneSaliency', title: 'Pruning Saliency (M-FAC)' },
+  compareLosses: { id: 'losscape.compareLosses', title: 'Compare Losses' },
   openResult: { id: 'losscape.openResult', title: 'Open Result' },
   cancelAnalysis: { id: 'losscape.cancelAnalysis', title: 'Cancel Analysis' },
   showEngineLog: { id: 'losscape.showEngineLog', title: 'Show Engine Log' },

@@ -7,6 +7,7 @@ import { readCommandArgument } from './commandArgs';
 import { COMMANDS, LENS_COMMAND } from './commandIds';
 import { runAnalysisCommand } from './analysisCommands';
 import { runLandscapeCommand } from './landscapeCommands';
+import { runCompareLossesCommand } from './compareLossesCommand';
 import { cancelAnalysis, openResult, selectBackend } from './otherCommands';
 import { fitScalingLaw } from '../scaling/fitScalingLaw';
 
@@ -26,6 +27,7 @@ export function registerCommands(s: Services): vscode.Disposable[] {
     reg(COMMANDS.grokkingStatistics.id, (a) => runAnalysisCommand(s, 'grokking', readCommandArgument(a))),
     reg(COMMANDS.trajectoryLandscape.id, (a) => runAnalysisCommand(s, 'trajectory', readCommandArgument(a))),
     reg(COMMANDS.pruneSaliency.id, (a) => runAnalysisCommand(s, 'saliency', readCommandArgument(a))),
+    reg(COMMANDS.compareLosses.id, (a) => runCompareLossesCommand(s, readCommandArgument(a))),
     reg(COMMANDS.openResult.id, (a) => openResult(a)),
     reg(COMMANDS.cancelAnalysis.id, () => cancelAnalysis(s)),
     reg(COMMANDS.showEngineLog.id, () => s.log.show(true)),

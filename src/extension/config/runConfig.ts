@@ -266,6 +266,8 @@ export interface RunOverrides {
   lossModule?: { path: string; export?: string };
   /** Which CodeLens chose `loss` / `lossModule`; recorded in the result (provenance.loss.lens). */
   lossFrom?: LossFrom;
+  /** Compare Losses: run a loss comparison of these losses on the configuration's model and data instead. */
+  compareLosses?: { name: string; params: Record<string, number> }[];
 }
 
 export interface SpecContext {
@@ -331,6 +333,11 @@ export function toSpec(config: RunConfiguration, ctx: SpecContext, overrides: Ru
     ...(config.seed !== undefined ? { seed: config.seed } : {}),
   };
   const model = config.model !== undefined ? abs(config.model) : '';
+  if (overrides.compareLosses) {
+    if (config.model === undefined) return { ok: false, reason: `Compare Losses needs a configuration with a "model"; "${config.name}" reads a checkpoint series.` };
+    const { loss: _l, lossParams: _p, lossModule: _m, lossExport: _e, ...shared } = inputs as typeof inputs & { lossParams?: unknown; lossModule?: unknown; lossExport?: unknown };
+    return { ok: true, spec: { kind: 'loss-comparison', model, ...shared, losses: overrides.compareLosses } };
+  }
   const checkpoints = config.checkpoints === undefined ? '' : Array.isArray(config.checkpoints) ? config.checkpoints.map(abs) : abs(config.checkpoints);
   switch (config.analysis) {
     case 'landscape': {

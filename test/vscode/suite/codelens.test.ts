@@ -13,15 +13,15 @@ async function lenses(file: string, resolve = 100): Promise<vscode.CodeLens[]> {
 describe('CodeLens on loss definitions', () => {
   before(() => activated());
 
-  it('shows Loss landscape · Sharpness · Hessian above the losses of a Python file', async () => {
+  it('shows Loss landscape · Sharpness · Hessian · Compare losses above the losses of a Python file', async () => {
     const found = await lenses('train.py');
     const lines = [...new Set(found.map((l) => l.range.start.line))];
     // focal_loss (def) and nn.CrossEntropyLoss(); not loss_history, not `loss = criterion(…)`.
     assert.equal(lines.length, 2, JSON.stringify(found.map((l) => [l.range.start.line, l.command?.title])));
-    // One lens row per definition: the custom Python loss gets one lens saying why it cannot run, not three.
+    // One lens row per definition: the custom Python loss gets one lens saying why it cannot run, not four.
     const titles = (line: number): (string | undefined)[] => found.filter((l) => l.range.start.line === line).map((l) => l.command?.title);
     assert.deepEqual(titles(lines[0]), ['Losscape: custom Python loss (not runnable here)']);
-    assert.deepEqual(titles(lines[1]), ['Loss landscape', 'Sharpness', 'Hessian']);
+    assert.deepEqual(titles(lines[1]), ['Loss landscape', 'Sharpness', 'Hessian', 'Compare losses']);
   });
 
   it('finds TF.js losses in TypeScript and JavaScript', async () => {

@@ -1,0 +1,232 @@
+"""The papers' losses (issue 11) in PyTorch, the torch engine's half of src/engine/losses/*.ts.
+
+    paper_loss(name, params) -> PaperLoss
+
+`PaperLoss` is callable `(outputs, targets) -> Tensor`:
+
+* per-sample losses (`batch_level` False: comp_sum, gce, zloss, taylor_softmax) return one loss
+  per sample, shape [n]. `outputs` are the logits h [n, K] (on a model ending in a softmax: its
+  pre-softmax values, as Keras computes a cross-entropy), `targets` class indices [n] (or
+  [n, 1]) or one-hot [n, K];
+* batch-level losses (`batch_level` True: multi_similarity) return the batch's loss, a 0-dim
+  tensor. `outputs` are the embeddings [n, d] as they are, `targets` the labels [n]. The
+  objective evaluates them on fixed batches (src/engine/lossBatches.ts: a seeded permutation,
+  then consecutive groups of --batch-size) and averages Σ_b n_b·L_b / n.
+
+Attributes: `name`, `params` (every parameter, defaults filled in), `batch_level`, `definition`
+(the formula, as recorded in results), `output_hessian(logits, targets, r) -> [n, K]` (H_ℓ r per
+sample at the logits, closed form, for the Gauss–Newton matrix) or None where there is none
+(zloss, multi_similarity), and `correct(outputs, targets) -> [n]` for the classification losses.
+A bad name or parameter raises ValueError with one line, the same text as the TS engine's.
+
+Definitions (REFERENCES.md): comp-sum (Mao, Mohri & Zhong 2023)
+ℓ_τ = Φ_τ(Σ_{k≠y} e^{h_k − h_y}), Φ_τ(u) = ((1+u)^{1−τ} − 1)/(1 − τ), Φ_1 = log(1+u); GCE (Zhang &
+Sabuncu 2018) (1 − p_y^q)/q; Z-loss (de Brébisson & Vincent 2016) softplus(a(b − z_y))/a with z the
+logits standardised by their mean and population standard deviation; log-Taylor-softmax of
+order 2; multi-similarity (Wang et al. 2019) with the mining rule of MalongTech/research-ms-loss
+and pytorch-metric-learning's MultiSimilarityMiner.
+"""
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+# name -> [(param, default, range text, check)]; the TS table is src/shared/lossParams.ts.
+PARAMS = {
+    "comp_sum": [("tau", 1.0, "[0, 2]", lambda v: 0 <= v <= 2)],
+    "gce": [("q", 0.7, "(0, 1]", lambda v: 0 < v <= 1)],
+    "zloss": [("a", 1.0, "(0, ∞)", lambda v: v > 0), ("b", 2.0, "(−∞, ∞)", math.isfinite)],
+    "taylor_softmax": [],
+    "multi_similarity": [
+        ("alpha", 2.0, "(0, ∞)", lambda v: v > 0),
+        ("beta", 50.0, "(0, ∞)", lambda v: v > 0),
+        ("lambda", 1.0, "(−∞, ∞)", math.isfinite),
+        ("epsilon", 0.1, "[0, ∞)", lambda v: v >= 0),
+    ],
+}
+NAMES = tuple(PARAMS)
+
+
+def resolve_params(name, given=None):
+    """Every parameter of `name` with defaults filled in; ValueError (one line) on a bad key or value."""
+    if name not in PARAMS:
+        raise ValueError(f"unknown paper loss '{name}'; known: {', '.join(NAMES)}")
+    specs = PARAMS[name]
+    given = dict(given or {})
+    known = [s[0] for s in specs]
+    for key in given:
+        if key not in known:
+            what = f"its parameters: {', '.join(known)}" if known else "it takes none"
+            raise ValueError(f"{name} has no parameter '{key}' ({what})")
+    out = {}
+    for key, default, rng, ok in specs:
+        v = given.get(key, default)
+        try:
+            v = float(v)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} needs {key} in {rng}, got {v!r}") from None
+        if not math.isfinite(v) or not ok(v):
+            raise ValueError(f"{name} needs {key} in {rng}, got {_num(v)}")
+        out[key] = v
+    return out
+
+
+def _num(v):
+    return int(v) if float(v).is_integer() else v
+
+
+def _one_hot(targets, logits):
+    K = logits.shape[-1]
+    if targets.ndim == 1 or (targets.ndim == 2 and targets.shape[1] == 1 and K > 1):
+        return F.one_hot(targets.reshape(-1).long(), K).to(logits.dtype)
+    return targets.reshape(logits.shape).to(logits.dtype)
+
+
+def _class_index(targets):
+    return targets.reshape(-1).long() if targets.ndim == 1 or targets.shape[1] == 1 else targets.argmax(-1)
+
+
+class PaperLoss:
+    batch_level = False
+
+    def __init__(self, name, params, definition):
+        self.name = name
+        self.params = params
+        self.definition = definition
+        self.output_hessian = None
+
+    def __call__(self, outputs, targets):
+        raise NotImplementedError
+
+    def correct(self, outputs, targets):
+        return (outputs.argmax(-1) == _class_index(targets)).to(outputs.dtype)
+
+    def __repr__(self):
+        return f"PaperLoss({self.name}, {self.params})"
+
+
+class _LogPyLoss(PaperLoss):
+    """ℓ = g_c(s) = −(e^{cs} − 1)/c, s = log p_y (g_0 = −s): comp_sum with c = τ − 1, gce with c = q."""
+
+    def __init__(self, name, params, c, definition):
+        super().__init__(name, params, definition)
+        self.c = c
+        self.output_hessian = self._hessian
+
+    def _s(self, logits, targets):
+        y = _one_hot(targets, logits)
+        logp = F.log_softmax(logits, dim=-1)
+        return y, (y * logp).sum(-1), logp
+
+    def __call__(self, logits, targets):
+        _, s, _ = self._s(logits, targets)
+        c = self.c
+        return -s if c == 0 else -torch.expm1(c * s) / c
+
+    def _hessian(self, logits, targets, r):
+        # H = −c·w·(e_y − p)(e_y − p)ᵀ + w·(diag p − ppᵀ), w = p_y^c.
+        y, s, logp = self._s(logits, targets)
+        p = logp.exp()
+        w = torch.exp(self.c * s).unsqueeze(-1)
+        fisher = p * (r - (p * r).sum(-1, keepdim=True))
+        d = y - p
+        return w * fisher - self.c * w * d * (d * r).sum(-1, keepdim=True)
+
+
+class _ZLoss(PaperLoss):
+    def __call__(self, logits, targets):
+        a, b = self.params["a"], self.params["b"]
+        y = _one_hot(targets, logits)
+        d = logits - logits.mean(-1, keepdim=True)
+        var = d.pow(2).mean(-1, keepdim=True)
+        # The square root of a safe variance keeps the gradient finite when every logit is equal (σ = 0, z = 0).
+        sigma = torch.where(var > 0, var, torch.ones_like(var)).sqrt()
+        z = torch.where(var > 0, d / sigma, torch.zeros_like(d))
+        zy = (z * y).sum(-1)
+        return F.softplus(a * (b - zy)) / a
+
+
+def _taylor(h):
+    return 1 + h + 0.5 * h * h
+
+
+class _TaylorSoftmax(PaperLoss):
+    def __init__(self, name, params, definition):
+        super().__init__(name, params, definition)
+        self.output_hessian = self._hessian
+
+    def __call__(self, logits, targets):
+        y = _one_hot(targets, logits)
+        t = _taylor(logits)
+        return t.sum(-1).log() - (t * y).sum(-1).log()
+
+    def correct(self, outputs, targets):
+        return (_taylor(outputs).argmax(-1) == _class_index(targets)).to(outputs.dtype)
+
+    def _hessian(self, logits, targets, r):
+        # H = diag(e_y)(t'_y² − t_y)/t_y² + I/S − t' t'ᵀ/S².
+        y = _one_hot(targets, logits)
+        t = _taylor(logits)
+        dt = logits + 1
+        S = t.sum(-1, keepdim=True)
+        ty = (t * y).sum(-1, keepdim=True)
+        dty = (dt * y).sum(-1, keepdim=True)
+        return y * r * (dty.pow(2) - ty) / ty.pow(2) + r / S - dt * (dt * r).sum(-1, keepdim=True) / S.pow(2)
+
+
+def _log1p_sum_exp(x, mask):
+    """log(1 + Σ_j mask_ij e^{x_ij}) per row, stable: shifted by max(0, max masked x)."""
+    masked = torch.where(mask, x, torch.full_like(x, -math.inf))
+    m = masked.max(-1, keepdim=True).values.clamp(min=0).detach()
+    inner = torch.exp(-m) + torch.where(mask, torch.exp(x - m), torch.zeros_like(x)).sum(-1, keepdim=True)
+    return (m + inner.log()).squeeze(-1)
+
+
+class _MultiSimilarity(PaperLoss):
+    batch_level = True
+
+    def correct(self, outputs, targets):
+        return None
+
+    def __call__(self, embeddings, labels):
+        alpha, beta, lam, eps = (self.params[k] for k in ("alpha", "beta", "lambda", "epsilon"))
+        n = embeddings.shape[0]
+        e = F.normalize(embeddings.reshape(n, -1), dim=-1)
+        S = e @ e.T
+        g = labels.reshape(-1)
+        same = g.unsqueeze(1) == g.unsqueeze(0)
+        eye = torch.eye(n, dtype=torch.bool, device=S.device)
+        pos = same & ~eye
+        neg = ~same
+        with torch.no_grad():
+            # Mining on the sets before mining; an empty positive set mines no negative, and vice versa.
+            min_pos = torch.where(pos, S, torch.full_like(S, math.inf)).min(-1, keepdim=True).values
+            max_neg = torch.where(neg, S, torch.full_like(S, -math.inf)).max(-1, keepdim=True).values
+            neg_keep = neg & (S > min_pos - eps)
+            pos_keep = pos & (S < max_neg + eps)
+        pos_term = _log1p_sum_exp(-alpha * (S - lam), pos_keep) / alpha
+        neg_term = _log1p_sum_exp(beta * (S - lam), neg_keep) / beta
+        return (pos_term + neg_term).mean()
+
+
+def paper_loss(name, params=None):
+    """The paper loss `name` with `params` (see the module docstring); ValueError on bad input."""
+    p = resolve_params(name, params)
+    if name == "comp_sum":
+        tau = p["tau"]
+        return _LogPyLoss(name, p, tau - 1, f"comp_sum (Mao, Mohri & Zhong 2023), τ = {_num(tau)}: ℓ = Φ_τ(Σ_{{k≠y}} exp(h_k − h_y)), Φ_τ(u) = ((1+u)^{{1−τ}} − 1)/(1 − τ), Φ_1(u) = log(1+u); h the logits.")
+    if name == "gce":
+        q = p["q"]
+        return _LogPyLoss(name, p, q, f"gce (Zhang & Sabuncu 2018), q = {_num(q)}: ℓ = (1 − p_y^q)/q, p = softmax(h).")
+    if name == "zloss":
+        return _ZLoss(name, p, f"zloss (de Brébisson & Vincent 2016), a = {_num(p['a'])}, b = {_num(p['b'])}: z = (h − mean h)/std h (population std; z = 0 when it is 0), ℓ = softplus(a(b − z_y))/a. No closed-form loss Hessian here: no GGN.")
+    if name == "taylor_softmax":
+        return _TaylorSoftmax(name, p, "taylor_softmax (order 2): ℓ = −log(t(h_y)/Σ_k t(h_k)), t(x) = 1 + x + x²/2.")
+    return _MultiSimilarity(
+        name,
+        p,
+        f"multi_similarity (Wang et al. 2019), α = {_num(p['alpha'])}, β = {_num(p['beta'])}, λ = {_num(p['lambda'])}, ε = {_num(p['epsilon'])}: cosine similarities within the batch, "
+        "negatives kept when S_ik > min_P S_ij − ε, positives when S_ij < max_N S_ik + ε; ℓ_i = (1/α) log(1 + Σ_P e^{−α(S_ij − λ)}) + (1/β) log(1 + Σ_N e^{β(S_ik − λ)}), mean over anchors. "
+        "Batch-level: no per-sample loss Hessian, no GGN or empirical Fisher.",
+    )
