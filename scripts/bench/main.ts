@@ -21,6 +21,7 @@ async function main(): Promise<void> {
   const sections: Section[] = [{ name: 'landscape', run: () => benchLandscape(samples) }];
   for (const [file, fn, name] of [
     ['./curvature', 'benchCurvature', 'curvature'],
+    ['./exactCurvature', 'benchExactCurvature', 'exact curvature (MLP and CNN)'],
     ['./grokking', 'benchGrokking', 'grokking'],
     ['./webview', 'benchWebview', 'webview'],
     ['./activation', 'benchActivation', 'extension'],

@@ -216,11 +216,22 @@ export class FiniteDifferenceHessian implements LinearOperator {
   private readonly kinks: FrozenKinks | null;
   private recorded = false;
 
-  /** ∇L(p) in float64, with the activation patterns of θ when they are frozen. */
+  /**
+   * ∇L(p) summed over batches in float64 (the differences divide its rounding by h, so not the
+   * device's float32 sum of obj.grad), with the activation patterns of θ when they are frozen.
+   */
   private async gradient(p: Float64Array): Promise<Float64Array> {
     const { obj } = this;
     const kinks = this.kinks?.active ? this.kinks : null;
-    if (!kinks) return (await obj.grad(p)).grad;
+    if (!kinks) {
+      obj.assign(p);
+      const out = new Float64Array(this.dim);
+      for (const b of obj.batches) {
+        const grads = tf.tidy(() => batchGrads(obj, () => tf.sum(batchLosses(obj, b)) as tf.Scalar));
+        await accumulateGrads(obj, grads, out, 1 / obj.sampleCount);
+      }
+      return out;
+    }
     if (!this.recorded) {
       obj.assign(this.theta);
       kinks.record(obj);

@@ -18,8 +18,9 @@ export type { Evaluation, ParamGroup } from '../objective';
  * "filter" of a tensor of rank ≥ 2 is one index of its last (output) axis: an output neuron of
  * a Dense kernel [in, out] or an output channel of a Conv2D kernel [h, w, in, out].
  *
- * Sums over batches are accumulated in float64 on the JS side, so the mean loss does not
- * depend on the batch size beyond float32 rounding inside a batch.
+ * Loss sums over batches are accumulated in float64 on the JS side, so the mean loss does not
+ * depend on the batch size beyond float32 rounding inside a batch; gradients and curvature
+ * products are summed on the device and read back once per call.
  */
 export interface Batch {
   x: tf.Tensor;
@@ -155,28 +156,36 @@ export class TfjsObjective implements Objective {
     return (await this.evaluate(theta, false)).loss;
   }
 
-  /** Mean loss and its gradient at θ; the gradient is summed over batches in float64. */
+  /**
+   * Mean loss and its gradient at θ. The batches' gradients are summed on the device and read
+   * back once (a float32 sum of a few batches: ~1e-7 relative); the loss in float64.
+   */
   async grad(theta?: Float32Array | Float64Array): Promise<{ loss: number; grad: Float64Array }> {
     if (theta) this.assign(theta);
-    const grad = new Float64Array(this.dim);
+    let sum: tf.Tensor1D | null = null;
     let lossSum = 0;
-    for (const b of this.batches) {
-      const { value, grads } = tf.variableGrads(
-        () => this.lossFn.perSample(b.y, this.model.apply(b.x, { training: false }) as tf.Tensor).sum() as tf.Scalar,
-        this.variables,
-      );
-      lossSum += (await value.data())[0];
-      for (let i = 0; i < this.variables.length; i++) {
-        const g = grads[this.variables[i].name];
-        const gv = await g.data();
-        const off = this.groups[i].offset;
-        for (let j = 0; j < gv.length; j++) grad[off + j] += gv[j];
+    try {
+      for (const b of this.batches) {
+        const { value, grads } = tf.variableGrads(
+          () => this.lossFn.perSample(b.y, this.model.apply(b.x, { training: false }) as tf.Tensor).sum() as tf.Scalar,
+          this.variables,
+        );
+        const prev: tf.Tensor1D | null = sum;
+        sum = tf.tidy(() => {
+          const flat = tf.concat(this.variables.map((v) => grads[v.name].reshape([-1]))) as tf.Tensor1D;
+          return prev ? (tf.add(prev, flat) as tf.Tensor1D) : flat;
+        });
+        if (prev) prev.dispose();
+        lossSum += (await value.data())[0];
+        tf.dispose([value, ...Object.values(grads)]);
       }
-      tf.dispose([value, ...Object.values(grads)]);
+      const n = this.sampleCount;
+      const grad = sum ? Float64Array.from(await sum.data()) : new Float64Array(this.dim);
+      for (let j = 0; j < grad.length; j++) grad[j] /= n;
+      return { loss: lossSum / n, grad };
+    } finally {
+      sum?.dispose();
     }
-    const n = this.sampleCount;
-    for (let j = 0; j < grad.length; j++) grad[j] /= n;
-    return { loss: lossSum / n, grad };
   }
 
   /** Model outputs at θ for every sample, row-major [n, outputs]. */
