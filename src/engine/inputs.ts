@@ -4,6 +4,7 @@ import type { Provenance } from '../shared/provenance';
 import type { Inputs } from '../shared/specs/common';
 import type { Dataset } from './loaders/dataset';
 import type { Objective } from './objective';
+import { withLossFrom } from './lossFrom';
 import type { PlaneHelper } from './planeHelper';
 import { Stopwatch } from './provenance';
 import { engineOf } from './engineChoice';
@@ -38,6 +39,7 @@ export interface PreparedInputs {
 /** The objective of `spec` on its engine (see engineChoice.ts); `stop` cancels a remote engine's requests. */
 export async function prepareInputs(spec: Inputs, stop?: StopSignal): Promise<PreparedInputs> {
   const prepared = engineOf(spec) === 'torch' ? await prepareTorchInputs(spec, stop) : await prepareTfjsInputs(spec);
+  prepared.lossInfo = withLossFrom(prepared.lossInfo, spec.lossFrom);
   try {
     await assertFiniteLossAtTheta(prepared.objective, spec);
   } catch (err) {
