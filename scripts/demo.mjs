@@ -63,6 +63,9 @@ const SG = 'examples/grokking/generated';
 step('seed-paper grokking model: full-batch GD for 5 values of α, checkpoints, statistics', 'npx', ['tsx', 'examples/grokking/run.ts']);
 for (const f of [`${SG}/grokking.losscape.json`, `${SG}/trajectory.losscape.json`]) if (existsSync(f)) results.push(f);
 
+// The PyTorch demo (examples/pytorch): its own report; says plainly when torch is missing.
+step('PyTorch demo: a CNN from a .py file with the torch engine', process.execPath, ['examples/pytorch/demo.mjs']);
+
 losscape('HTML report', ['report', ...results, '--title', 'Losscape demo: MNIST MLP', '--out', `${G}/report.html`]);
 console.log(`\nDemo finished in ${((Date.now() - t0) / 1000).toFixed(0)} s.`);
 console.log(`Report: ${path.resolve(G, 'report.html')}`);

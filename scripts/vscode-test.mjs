@@ -10,6 +10,8 @@
 // Installs nothing: run scripts/setup-vscode.sh first. Exit code: non-zero if anything failed.
 //
 //   node scripts/vscode-test.mjs [--only suite|e2e]
+//   LOSSCAPE_SUITE_ONLY=codelens,panels   only those extension-host test files
+//   LOSSCAPE_E2E_ONLY=editor               only test/e2e/editor.e2e.test.ts
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -160,7 +162,7 @@ try {
   if (runE2e) {
     const mocha = path.join(root, 'node_modules', 'mocha', 'bin', 'mocha.js');
     const code = await step('browser e2e', () =>
-      runNode([mocha, '--no-config', '--require', 'tsx/cjs', '--extension', 'ts', '--timeout', '180000', '--reporter', 'spec', 'test/e2e/*.e2e.test.ts'], { ...env, LOSSCAPE_WORKSPACE: ws['ws-e2e'] }),
+      runNode([mocha, '--no-config', '--require', 'tsx/cjs', '--extension', 'ts', '--timeout', '180000', '--reporter', 'spec', process.env.LOSSCAPE_E2E_ONLY ? `test/e2e/${process.env.LOSSCAPE_E2E_ONLY}.e2e.test.ts` : 'test/e2e/*.e2e.test.ts'], { ...env, LOSSCAPE_WORKSPACE: ws['ws-e2e'] }),
     );
     if (code !== 0) failures.push(`browser e2e (exit ${code})`);
   }

@@ -48,11 +48,14 @@ const INHERITED = [
 
 /** A file name the host accepts: letters, digits, `_ . - space`, and the extension. */
 export function safeFileName(title: string, ext: string): string {
+  // Lower case, hyphens for spaces and separators: "tiny-2d-loss-landscape-2d.svg" reads in any shell.
   const stem = title
     .normalize('NFKD')
-    .replace(/[^\w.\- ]+/g, '-')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^\w.\-]+/g, '-')
     .replace(/-{2,}/g, '-')
-    .replace(/^[-. ]+|[-. ]+$/g, '')
+    .replace(/^[-.]+|[-.]+$/g, '')
     .slice(0, 150);
   return `${stem || 'losscape'}.${ext}`;
 }

@@ -10,7 +10,7 @@
  * or sets inline handlers: the page CSP allows only nonce'd scripts.
  */
 import type { LosscapeResult } from '../src/shared/result';
-import type { HostToWebview, WebviewToHost } from '../src/shared/webviewProtocol';
+import type { HostToWebview, PanelState, WebviewToHost } from '../src/shared/webviewProtocol';
 import { readTheme } from './charts/theme';
 import { downloadSink, hostSink, type ExportSink } from './export';
 import type { Panel, PanelContext } from './panels/panel';
@@ -18,6 +18,8 @@ import { createPanel, isKnownKind } from './panels/registry';
 
 interface VsCodeApi {
   postMessage(message: WebviewToHost): void;
+  /** Kept by VS Code with the window; handed to the host's serializer after a reload. */
+  setState(state: PanelState): void;
 }
 declare global {
   // Injected by VS Code into webviews; absent in the standalone report.
@@ -86,6 +88,8 @@ function statusBanner(root: HTMLElement): (text: string, level: 'info' | 'error'
 }
 
 function runPanelMode(api: VsCodeApi): void {
+  // The tab and the figure's own caption name the result already: the heading's text is kept for screen readers only.
+  document.documentElement.classList.add('lc-in-vscode');
   const root = rootElement();
   const setStatus = statusBanner(root);
   const host = document.createElement('div');
@@ -116,6 +120,7 @@ function runPanelMode(api: VsCodeApi): void {
           mounted = { ...m, unwatch: watchWidth(m) };
         }
         mounted.panel.update(msg.result, titleOf(msg.result, msg.title));
+        if (msg.restore) api.setState(msg.restore);
         api.postMessage({ type: 'rendered', kind, milliseconds: performance.now() - start });
         break;
       }

@@ -28,6 +28,11 @@ if (!found.py) {
   process.exit(0);
 }
 const py = found.py;
+const help = spawnSync(process.execPath, [cli, 'landscape', '--help'], { encoding: 'utf8' });
+if (!/--engine/.test(help.stdout ?? '')) {
+  console.log(`\nPyTorch demo skipped: this build of the CLI has no --engine option (torch found: ${py}, torch ${found.version}).`);
+  process.exit(0);
+}
 
 function step(title, cmd, args) {
   const s = Date.now();
@@ -58,7 +63,7 @@ losscape('Hessian of the CNN: top-5 eigenvalues and Hutchinson trace, 500 sample
 losscape('2D loss landscape of the CNN, 21×21, filter-normalised, 256 samples', ['landscape', ...model, ...data, '--samples', '256', '--points', '21', '--out', out('landscape-2d')]);
 losscape('1D landscape with the custom focal loss of focal_loss.py', ['landscape', ...model, '--data', `${G}/digits.npz`, '--loss-module', `${E}/focal_loss.py:FocalLoss`, '--dims', '1', '--samples', '256', '--out', out('landscape-focal')]);
 losscape('the same MLP as examples/mnist, in PyTorch (mlp.py + its TF.js weights): top-5 of the GGN', ['hessian', '--model', `${E}/mlp.py:MnistMLP`, '--weights', `${G}/mlp.pt`, ...data, '--samples', '500', '--top', '5', '--operator', 'ggn', '--out', out('mlp-ggn')]);
-losscape('grokking statistics over the CNN checkpoints', ['grokking', '--model', `${E}/net.py:SmallCNN`, '--checkpoints', `${G}/checkpoints`, ...data, '--probe', '64', '--out', out('grokking')]);
+losscape('grokking statistics over the CNN checkpoints (NTK on 32 probe samples)', ['grokking', '--model', `${E}/net.py:SmallCNN`, '--checkpoints', `${G}/checkpoints`, ...data, '--probe', '32', '--out', out('grokking')]);
 losscape('training trajectory of the CNN on the PCA plane', ['trajectory', '--model', `${E}/net.py:SmallCNN`, '--checkpoints', `${G}/checkpoints`, ...data, '--samples', '256', '--out', out('trajectory')]);
 step('HTML report (PyTorch)', process.execPath, [cli, 'report', ...results, '--title', 'Losscape demo: PyTorch CNN', '--out', `${G}/report.html`]);
 console.log(`\nPyTorch report: ${path.resolve(G, 'report.html')}`);

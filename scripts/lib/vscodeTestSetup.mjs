@@ -31,8 +31,11 @@ export async function buildAll() {
   const suiteDir = path.join(root, 'test', 'vscode', 'suite');
   const outdir = path.join(root, 'out', 'test', 'vscode', 'suite');
   rmSync(path.join(root, 'out', 'test', 'vscode'), { recursive: true, force: true });
+  // LOSSCAPE_SUITE_ONLY=codelens,panels bundles only those test files (one at a time on a busy machine).
+  const only = process.env.LOSSCAPE_SUITE_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
+  const picked = (f) => !only || only.some((o) => f === `${o}.test.ts`);
   await esbuild.build({
-    entryPoints: readdirSync(suiteDir).filter((f) => f === 'index.ts' || f.endsWith('.test.ts')).map((f) => path.join(suiteDir, f)),
+    entryPoints: readdirSync(suiteDir).filter((f) => f === 'index.ts' || (f.endsWith('.test.ts') && picked(f))).map((f) => path.join(suiteDir, f)),
     outdir,
     bundle: true,
     platform: 'node',

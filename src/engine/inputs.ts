@@ -4,6 +4,7 @@ import type { Provenance } from '../shared/provenance';
 import type { Inputs } from '../shared/specs/common';
 import type { Dataset } from './loaders/dataset';
 import type { Objective } from './objective';
+import { withLossFrom } from './lossFrom';
 import type { PlaneHelper } from './planeHelper';
 import { Stopwatch } from './provenance';
 import { prepareTfjsInputs } from './tfjs/inputs';
@@ -34,6 +35,7 @@ export interface PreparedInputs {
 
 export async function prepareInputs(spec: Inputs): Promise<PreparedInputs> {
   const prepared = await prepareTfjsInputs(spec);
+  prepared.lossInfo = withLossFrom(prepared.lossInfo, spec.lossFrom);
   try {
     await assertFiniteLossAtTheta(prepared.objective, spec);
   } catch (err) {

@@ -11,6 +11,10 @@ export interface LosscapeApi {
   backend(): string | undefined;
   /** What webview panels reported drawing, oldest first. */
   renders(): readonly RenderRecord[];
+  /** How many analysis panels are open (one per configuration). */
+  panelCount(): number;
+  /** Re-reads every losscape.json into the Problems panel; resolves when done. */
+  refreshDiagnostics(): Promise<void>;
   /** How long activate() took, in milliseconds. */
   readonly activationMs: number;
 }

@@ -4,7 +4,9 @@
  */
 import * as vscode from 'vscode';
 import { BackendPreferenceSchema, type BackendPreference } from '../shared/protocol';
-import { AnalysisRunner } from './analysis/analysisRunner';
+import { AnalysisRunner, RUNNING_CONTEXT_KEY } from './analysis/analysisRunner';
+import { ConfigDiagnostics } from './config/configDiagnostics';
+import { registerPanelSerializer } from './panels/panelSerializer';
 import type { LosscapeApi } from './api';
 import { LENS_SELECTOR, LossCodeLensProvider } from './codelens/lossCodeLensProvider';
 import { registerCommands } from './commands/registerCommands';
@@ -38,7 +40,9 @@ export function activate(context: vscode.ExtensionContext): LosscapeApi {
   );
   const panels = d.add(new PanelManager(context.extensionUri, log));
   const runner = d.add(new AnalysisRunner(engine, panels, log));
-  const s: Services = { extensionUri: context.extensionUri, log, engine, panels, runner };
+  const diagnostics = d.add(new ConfigDiagnostics());
+  const s: Services = { extensionUri: context.extensionUri, log, engine, panels, runner, diagnostics };
+  void vscode.commands.executeCommand('setContext', RUNNING_CONTEXT_KEY, false);
 
   d.add(new EngineStatusBar(engine));
   for (const c of registerCommands(s)) d.add(c);
@@ -46,6 +50,7 @@ export function activate(context: vscode.ExtensionContext): LosscapeApi {
   d.add(vscode.languages.registerCodeLensProvider(LENS_SELECTOR, lenses));
   d.add(vscode.languages.registerCodeLensProvider(SCALING_LENS_SELECTOR, d.add(new ScalingCodeLensProvider())));
   d.add(ResultEditorProvider.register(s));
+  d.add(registerPanelSerializer(s));
   d.add(
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration('losscape.backend')) return;
@@ -61,6 +66,8 @@ export function activate(context: vscode.ExtensionContext): LosscapeApi {
     enginePid: () => engine.pid,
     backend: () => engine.info?.backend,
     renders: () => panels.renders,
+    panelCount: () => panels.count,
+    refreshDiagnostics: () => diagnostics.refreshAll(),
     activationMs,
   };
 }

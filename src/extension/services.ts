@@ -1,5 +1,6 @@
 import type * as vscode from 'vscode';
 import type { AnalysisRunner } from './analysis/analysisRunner';
+import type { ConfigDiagnostics } from './config/configDiagnostics';
 import type { EngineManager } from './engine/engineManager';
 import type { PanelManager } from './panels/panelManager';
 
@@ -10,4 +11,5 @@ export interface Services {
   engine: EngineManager;
   panels: PanelManager;
   runner: AnalysisRunner;
+  diagnostics: ConfigDiagnostics;
 }

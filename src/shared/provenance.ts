@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LossFromSchema } from './specs/common';
 
 /** Where a result came from: enough to tell whether it is stale and to recompute it. */
 export const ProvenanceSchema = z.object({
@@ -17,8 +18,10 @@ export const ProvenanceSchema = z.object({
   loss: z.object({
     name: z.string(),
     fromLogits: z.boolean().optional(),
-    /** Where the loss came from: the command line, or the model's training config. */
-    origin: z.enum(['option', 'trainingConfig', 'module']),
+    /** Where the loss came from: the command line, the model's training config, a module, or a CodeLens. */
+    origin: z.enum(['option', 'trainingConfig', 'module', 'lens']),
+    /** Set when a CodeLens chose the loss (origin 'lens'): which one, and the configuration's loss it replaced. */
+    lens: LossFromSchema.omit({ source: true }).optional(),
     /** Every parameter of a parameterised loss, defaults included. */
     params: z.record(z.string(), z.number()).optional(),
     /** The loss's formula with its parameter values. */

@@ -7,10 +7,22 @@ import type { LosscapeResult } from './result';
  * (a webview is untrusted input); the webview trusts the host.
  */
 
+/**
+ * What an analysis panel keeps in its webview state (VS Code stores it with the window) so that
+ * "Reload Window" reopens it: the result file and the panel's key (one panel per configuration).
+ * Read back by the host's WebviewPanelSerializer, which validates it like any webview input.
+ */
+export const PanelStateSchema = z.object({
+  key: z.string().min(1).max(4000),
+  file: z.string().min(1).max(4000),
+  title: z.string().max(400).optional(),
+});
+export type PanelState = z.infer<typeof PanelStateSchema>;
+
 /** Host → webview. */
 export type HostToWebview =
-  /** Show a result (complete or partial); the panel re-renders progressively. */
-  | { type: 'show'; result: LosscapeResult; title?: string }
+  /** Show a result (complete or partial); the panel re-renders progressively; `restore` is kept as the webview state. */
+  | { type: 'show'; result: LosscapeResult; title?: string; restore?: PanelState }
   /** An analysis failed or was cancelled; the panel keeps what it shows and says so. */
   | { type: 'status'; text: string; level: 'info' | 'error' }
   /** Theme kind changed (the CSS variables update by themselves). */

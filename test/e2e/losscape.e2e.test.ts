@@ -73,7 +73,8 @@ describe('Losscape in VS Code (code-server + Chromium)', function () {
     await quickOpen(page, 'train.py');
     const lens = page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Loss landscape' });
     await lens.first().waitFor({ state: 'visible', timeout: 60_000 });
-    assert.equal(await lens.count(), 2, 'focal_loss and nn.CrossEntropyLoss()');
+    assert.equal(await lens.count(), 1, 'nn.CrossEntropyLoss() runs; focal_loss (custom Python) gets one lens saying why');
+    await page.locator('.monaco-editor .codelens-decoration a', { hasText: 'custom Python loss' }).first().waitFor({ state: 'visible' });
     await page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Hessian' }).first().waitFor({ state: 'visible' });
     await shot('e2e-codelens.png');
   });
@@ -118,9 +119,11 @@ describe('Losscape in VS Code (code-server + Chromium)', function () {
     await shot('e2e-result-file.png');
   });
 
-  it('exports the chart as SVG through the save dialog', async () => {
-    const target = path.join(env.workspace, 'results');
-    const before = new Set(readdirSync(target));
+  it('exports the chart as SVG into the visible export folder, and says where', async () => {
+    const target = path.join(env.workspace, 'losscape-exports');
+    // Created on the first export.
+    const list = (): string[] => (existsSync(target) ? readdirSync(target) : []);
+    const before = new Set(list());
     await lastWebview(page).getByRole('button', { name: 'SVG', exact: true }).click();
     // code-server's save dialog is a quick input holding the suggested path: accept it.
     const input = page.locator('.quick-input-widget input');
@@ -131,16 +134,17 @@ describe('Losscape in VS Code (code-server + Chromium)', function () {
       value = await input.inputValue();
       if (!/\.svg$/.test(value)) await page.waitForTimeout(100);
     }
-    assert.match(value, /results\/[^/]+\.svg$/);
+    assert.match(value, /losscape-exports\/[a-z0-9.-]+\.svg$/, 'a visible folder, a name without spaces');
     await page.keyboard.press('Enter');
     const svg = await (async () => {
       for (let i = 0; i < 100; i++) {
-        const added = readdirSync(target).find((n) => !before.has(n) && n.endsWith('.svg'));
+        const added = list().find((n) => !before.has(n) && n.endsWith('.svg'));
         if (added) return path.join(target, added);
         await page.waitForTimeout(100);
       }
       throw new Error('no SVG written to results/');
     })();
+    await page.locator('.notification-toast', { hasText: 'saved losscape-exports/' }).getByRole('button', { name: 'Reveal in Explorer' }).waitFor({ state: 'visible', timeout: 30_000 });
     const text = readFileSync(svg, 'utf8');
     assert.match(text, /^<\?xml|^<svg/);
     assert.ok(text.includes('lc-contour'));
@@ -148,10 +152,14 @@ describe('Losscape in VS Code (code-server + Chromium)', function () {
 
   it('adds a run configuration with QuickPicks', async () => {
     await runCommand(page, 'Losscape: Add Configuration…');
+    // Five steps (analysis, model, data, loss, name), numbered as they come.
+    await page.locator('.quick-input-widget .quick-input-title', { hasText: '(1/5): analysis' }).waitFor({ state: 'visible', timeout: 30_000 });
     await pickQuickItem(page, 'Loss landscape (1D)');
+    await page.locator('.quick-input-widget .quick-input-title', { hasText: '(2/5): model' }).waitFor({ state: 'visible', timeout: 30_000 });
     await pickQuickItem(page, 'models/tiny/model.json');
     await pickQuickItem(page, 'data/tiny.npz');
     await pickQuickItem(page, 'categorical_crossentropy');
+    await page.locator('.quick-input-widget .quick-input-title', { hasText: '(5/5): name' }).waitFor({ state: 'visible', timeout: 30_000 });
     const input = page.locator('.quick-input-widget input');
     await input.waitFor({ state: 'visible' });
     await input.fill('added in e2e');
@@ -165,7 +173,7 @@ describe('Losscape in VS Code (code-server + Chromium)', function () {
     await page.locator('.tab.active .label-name', { hasText: /^losscape\.json$/ }).waitFor({ state: 'visible', timeout: 30_000 });
     assert.deepEqual(
       configurations.find((c) => c.name === 'added in e2e'),
-      { name: 'added in e2e', analysis: 'landscape', model: 'models/tiny/model.json', data: 'data/tiny.npz', loss: 'categorical_crossentropy', dims: 1 },
+      { name: 'added in e2e', analysis: 'landscape', model: 'models/tiny/model.json', data: 'data/tiny.npz', loss: 'categorical_crossentropy', dims: 1, samples: 1024 },
     );
     await shot('e2e-add-configuration.png');
   });
@@ -185,7 +193,7 @@ describe('Losscape in VS Code (code-server + Chromium)', function () {
     const { configurations } = parseRunConfigurations(readFileSync(configFile, 'utf8'), configFile);
     assert.deepEqual(
       configurations.find((c) => c.name === 'grokking in e2e'),
-      { name: 'grokking in e2e', analysis: 'grokking', checkpoints: 'checkpoints', data: 'data/tiny.npz' },
+      { name: 'grokking in e2e', analysis: 'grokking', checkpoints: 'checkpoints', data: 'data/tiny.npz', samples: 1024 },
     );
     await runCommand(page, 'Losscape: Grokking Statistics');
     await pickQuickItem(page, 'grokking in e2e');

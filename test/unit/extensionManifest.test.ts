@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { COMMANDS, LENS_COMMAND, RESULT_VIEW_TYPE } from '../../src/extension/commands/commandIds';
+import { COMMANDS, LENS_COMMAND, RESULT_VIEW_TYPE, RUNNING_CONTEXT_KEY } from '../../src/extension/commands/commandIds';
 
 const root = path.join(__dirname, '..', '..');
 interface Manifest {
@@ -17,10 +17,10 @@ interface Manifest {
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as Manifest;
 
 describe('extension manifest (package.json)', () => {
-  it('activates only on commands, languages, the result editor and a losscape.json — never "*"', () => {
+  it('activates only on commands, languages, the result editor, a restored panel and a losscape.json — never "*"', () => {
     assert.ok(!pkg.activationEvents.includes('*'));
     for (const e of pkg.activationEvents) {
-      assert.match(e, /^(onCommand:losscape\.|onLanguage:(python|typescript|javascript|csv)$|onCustomEditor:losscape\.result$|workspaceContains:\.vscode\/losscape\.json$)/, e);
+      assert.match(e, /^(onCommand:losscape\.|onLanguage:(python|typescript|javascript|csv)$|onCustomEditor:losscape\.result$|onWebviewPanel:losscape\.panel$|workspaceContains:\.vscode\/losscape\.json$)/, e);
     }
   });
 
@@ -32,7 +32,11 @@ describe('extension manifest (package.json)', () => {
       assert.ok(pkg.activationEvents.includes(`onCommand:${id}`), id);
     }
     assert.equal(contributed.size, Object.keys(COMMANDS).length + 1);
-    assert.deepEqual(pkg.contributes.menus.commandPalette, [{ command: LENS_COMMAND, when: 'false' }]);
+    // The lens command is never offered; Cancel Analysis only while one runs (the runner sets the key).
+    assert.deepEqual(pkg.contributes.menus.commandPalette, [
+      { command: LENS_COMMAND, when: 'false' },
+      { command: 'losscape.cancelAnalysis', when: RUNNING_CONTEXT_KEY },
+    ]);
   });
 
   it('contributes the run-configuration schema and the result editor', () => {

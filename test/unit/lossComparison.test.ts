@@ -66,7 +66,8 @@ describe('loss comparison (in process)', () => {
 
   it('refuses a bad loss before any work with one line', async () => {
     const out = path.join(ws.dir, 'bad.losscape.json');
-    await assert.rejects(runLossComparison({ kind: 'loss-comparison', model: ws.model, data: ws.data, out, losses: [{ name: 'ce' }, { name: 'comp_sum', params: { tau: 2.5 } }] }, quietContext()), /^InputError: --loss-param: comp_sum needs tau in \[0, 2\], got 2.5$/);
+    await assert.rejects(runLossComparison({ kind: 'loss-comparison', model: ws.model, data: ws.data, out, losses: [{ name: 'ce' }, { name: 'comp_sum', params: { tau: 2.5 } }] }, quietContext()), /^InputError: --losses: comp_sum:tau=2.5: comp_sum needs tau in \[0, 2\], got 2.5$/);
+    await assert.rejects(runLossComparison({ kind: 'loss-comparison', model: ws.model, data: ws.data, out, losses: [{ name: 'ce' }, { name: 'kl' }] }, quietContext()), /^InputError: --losses: kl: unknown loss 'kl'/);
     await assert.rejects(runLossComparison({ kind: 'loss-comparison', model: ws.model, data: ws.data, out, batchSize: 1, losses: [{ name: 'multi_similarity' }] }, quietContext()), /--batch-size: multi_similarity is a batch-level loss: it needs batches of at least 2 samples, got 1/);
   });
 });

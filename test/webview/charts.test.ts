@@ -268,7 +268,8 @@ describe('webview charts in Chromium', function () {
       writeFileSync(path.join(outDir, 'export-landscape.png'), png.data);
 
       const svg = await grab(s(0), 'SVG');
-      assert.match(svg.name, /^Quadratic bowl - 2D 2D\.svg$/);
+      // Sane names: lower case, hyphens, the dims once (the title says 2D already).
+      assert.match(svg.name, /^quadratic-bowl-2d\.svg$/);
       const parsed = await w.page.evaluate((text) => {
         const doc = new DOMParser().parseFromString(text, 'image/svg+xml');
         return {

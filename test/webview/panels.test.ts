@@ -275,7 +275,7 @@ describe('result panels in Chromium', function () {
       assert.equal(await charts.nth(1).locator('.lc-error-bar').count(), p.layers?.length, 'trace stderr bars');
       // The Hutchinson running mean with its band, and the header: trace ± stderr, H·v step.
       assert.equal(await w.page.locator(`${HESSIAN} .lc-series-band`).count(), 1);
-      const header = (await w.page.locator(`${HESSIAN} .lc-header`).textContent()) ?? '';
+      const header = (await w.page.locator(`${HESSIAN} .lc-provenance`).textContent()) ?? '';
       assert.match(header, /Trace\s*\d+(\.\d+)? ± \d+/);
       assert.match(header, /H·v step\s*δ = 0\.003 · error max 0\.0027, median 4\.1e-4/);
       assert.match(header, /Lanczos · k = 8 · 36 iterations · 44 products · converged/);
@@ -357,7 +357,7 @@ describe('result panels in Chromium', function () {
         }
       const axisLabels = (await w.page.locator(`${TRAJECTORY} .lc-contour-chart .lc-axis-label`).allTextContents()).map((t) => t.replace(/\u00a0/g, ' '));
       assert.deepEqual(axisLabels, ['PC1 (71.2 % of variance)', 'PC2 (18.4 %)']);
-      assert.match((await w.page.locator(`${TRAJECTORY} .lc-header`).textContent()) ?? '', /PCA of 16 checkpoints · explained variance 71\.2\s% \+ 18\.4\s% = 89\.6\s%/);
+      assert.match((await w.page.locator(`${TRAJECTORY} .lc-provenance`).textContent()) ?? '', /PCA of 16 checkpoints · explained variance 71\.2\s% \+ 18\.4\s% = 89\.6\s%/);
       const dist = w.page.locator(`${TRAJECTORY} .lc-trajectory .lc-dash-panel`);
       assert.equal(await dist.count(), 2);
       assert.equal(await dist.first().locator('.lc-series-points').nth(1).locator('circle').count(), t.offPlane.length);
@@ -373,7 +373,7 @@ describe('result panels in Chromium', function () {
       assert.equal(await panels.count(), 2);
       assert.equal(await w.page.locator(`${LINE} .lc-trajectory .lc-event-label`).count(), 2, 'both anchors');
       assert.match((await w.page.locator(`${LINE} .lc-trajectory .lc-legend`).first().textContent()) ?? '', /residual off the line/);
-      assert.match((await w.page.locator(`${LINE} .lc-header`).textContent()) ?? '', /line through steps 0, 15,000 · 16 checkpoints/);
+      assert.match((await w.page.locator(`${LINE} .lc-provenance`).textContent()) ?? '', /line through steps 0, 15,000 · 16 checkpoints/);
       assert.deepEqual(await badAttributes(w.page), []);
       await w.page.locator(LINE).screenshot({ path: path.join(outDir, 'panel-trajectory-line.png') });
     });

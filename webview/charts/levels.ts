@@ -68,14 +68,30 @@ export function makeLevels(min: number, max: number, count: number = DEFAULT_LEV
   };
 }
 
-/** d3's log ticks (1–9 × 10^k), thinned to 1, 2, 5 × 10^k, then to decades, to stay legible. */
+/**
+ * d3's log ticks (1–9 × 10^k), thinned to 1, 2, 5 × 10^k, then to decades, to stay legible;
+ * when that leaves fewer than three (a range within a decade, as on a narrow colour bar of a
+ * trained model's basin), log-evenly spaced values rounded to two significant digits.
+ */
 function logTicks(min: number, max: number): number[] {
   const all = scaleLog().domain([min, max]).ticks();
   const mantissa = (v: number): number => Math.round(v / Math.pow(10, Math.floor(Math.log10(v) + 1e-9)));
   const few = all.filter((v) => [1, 2, 5].includes(mantissa(v)));
-  if (few.length <= 7 && few.length >= 2) return few;
+  if (few.length <= 7 && few.length >= 3) return few;
   const decades = all.filter((v) => mantissa(v) === 1);
-  return decades.length >= 2 ? decades : all.length <= 7 ? all : [min, max];
+  if (decades.length >= 3 && decades.length <= 7) return decades;
+  if (all.length >= 3 && all.length <= 7) return all;
+  return logEvenTicks(min, max, 5);
+}
+
+function logEvenTicks(min: number, max: number, n: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const exact = min * Math.pow(max / min, i / (n - 1));
+    const v = i === 0 || i === n - 1 ? exact : +exact.toPrecision(2);
+    if (v >= min && v <= max && !out.includes(v)) out.push(v);
+  }
+  return out;
 }
 
 /** min, then min + {1, 2, 5}·10^k: round offsets above the minimum, where the scale resolves. */

@@ -35,6 +35,8 @@ export interface SurfaceOptions {
   maxCells?: number;
   xLabel?: string;
   yLabel?: string;
+  /** Hover read-out of the facet under the pointer (α, β, loss), or null when it leaves. */
+  onHover?: (event: MouseEvent, at: { x: number; y: number; loss: number } | null) => void;
 }
 
 export interface SurfaceLayout {
@@ -62,8 +64,9 @@ export function surfaceChart(g: SvgG, data: SurfaceData, opts: SurfaceOptions): 
   const wz = (loss: number): number => levels.unit(loss) - 0.5;
   const [ca, sa, ce, se] = [Math.cos(az), Math.sin(az), Math.cos(el), Math.sin(el)];
   // Fit the box for every azimuth, so the view does not jump in size while rotating.
-  const k = 0.92 * Math.min(opts.width / (2 * Math.SQRT2), opts.height / (2 * (Math.SQRT2 * se + 0.5 * ce)));
-  const cx = opts.width / 2;
+  // 0.86: room on the left for the loss axis's labels.
+  const k = 0.86 * Math.min(opts.width / (2 * Math.SQRT2), opts.height / (2 * (Math.SQRT2 * se + 0.5 * ce)));
+  const cx = opts.width / 2 + 8;
   const cy = opts.height / 2;
   const project = ([X, Y, Z]: P3): { p: P2; depth: number } => {
     const xr = X * ca - Y * sa;
@@ -89,7 +92,7 @@ export function surfaceChart(g: SvgG, data: SurfaceData, opts: SurfaceOptions): 
   const ci = strided(nx, opts.maxCells ?? 60);
   const point = (r: number, c: number): P3 => [wx(data.x[c]), wy(data.y[r]), wz(data.loss[r][c] ?? levels.min)];
   const light = normalize([-0.4, -0.6, 1]);
-  const quads: { d: string; depth: number; fill: string }[] = [];
+  const quads: { d: string; depth: number; fill: string; r: number; c: number }[] = [];
   for (let a = 0; a + 1 < ri.length; a++) {
     for (let b = 0; b + 1 < ci.length; b++) {
       const corners = [point(ri[a], ci[b]), point(ri[a], ci[b + 1]), point(ri[a + 1], ci[b + 1]), point(ri[a + 1], ci[b])];
@@ -99,7 +102,7 @@ export function surfaceChart(g: SvgG, data: SurfaceData, opts: SurfaceOptions): 
       const n = normalize(cross(sub(corners[2], corners[0]), sub(corners[3], corners[1])));
       const shade = Math.abs(dot(n, light));
       const fill = rgb(theme.interpolate(mean + 0.5)).darker((1 - shade) * 0.9).formatHex();
-      quads.push({ d: polyPath(proj.map((q) => q.p)), depth: (proj[0].depth + proj[1].depth + proj[2].depth + proj[3].depth) / 4, fill });
+      quads.push({ d: polyPath(proj.map((q) => q.p)), depth: (proj[0].depth + proj[1].depth + proj[2].depth + proj[3].depth) / 4, fill, r: ri[a], c: ci[b] });
     }
   }
   quads.sort((p, q) => q.depth - p.depth);
@@ -114,6 +117,17 @@ export function surfaceChart(g: SvgG, data: SurfaceData, opts: SurfaceOptions): 
     .attr('stroke', (q) => q.fill)
     .attr('stroke-width', 0.6)
     .attr('stroke-linejoin', 'round');
+  if (opts.onHover) {
+    const hover = opts.onHover;
+    g.select<SVGGElement>('.lc-surface-quads')
+      .selectAll<SVGPathElement, (typeof quads)[number]>('path')
+      .on('mousemove', (event: MouseEvent, q) => {
+        const v = data.loss[q.r][q.c];
+        if (v !== null && v !== undefined && Number.isFinite(v)) hover(event, { x: data.x[q.c], y: data.y[q.r], loss: v });
+      })
+      .on('mouseleave', (event: MouseEvent) => hover(event, null));
+  }
+  drawLossAxis(g, project, levels, theme);
 
   if (data.center && Number.isFinite(data.center.loss)) {
     const c = project([wx(data.center.x), wy(data.center.y), wz(data.center.loss)]).p;
@@ -127,6 +141,26 @@ export function surfaceChart(g: SvgG, data: SurfaceData, opts: SurfaceOptions): 
       .attr('stroke-width', 1.5);
   }
   return { quads: quads.length, rows };
+}
+
+/**
+ * The loss axis: a vertical scale at the base corner drawn furthest left (so it never hides
+ * behind the surface), ticked in loss units at the heights the surface uses.
+ */
+function drawLossAxis(g: SvgG, project: (p: P3) => { p: P2; depth: number }, levels: Levels, theme: Theme): void {
+  const corners: [number, number][] = [[-1, -1], [1, -1], [1, 1], [-1, 1]];
+  const [X, Y] = corners.reduce((best, c) => (project([c[0], c[1], -0.5]).p[0] < project([best[0], best[1], -0.5]).p[0] ? c : best));
+  const at = (loss: number): P2 => project([X, Y, levels.unit(loss) - 0.5]).p;
+  const axis = g.append('g').attr('class', 'lc-surface-loss-axis');
+  const [b, t] = [project([X, Y, -0.5]).p, project([X, Y, 0.5]).p];
+  axis.append('line').attr('x1', r2(b[0])).attr('y1', r2(b[1])).attr('x2', r2(t[0])).attr('y2', r2(t[1])).attr('stroke', theme.muted);
+  for (const v of levels.ticks()) {
+    const p = at(v);
+    const tick = axis.append('g').attr('class', 'tick');
+    tick.append('line').attr('x1', r2(p[0] - 5)).attr('y1', r2(p[1])).attr('x2', r2(p[0])).attr('y2', r2(p[1])).attr('stroke', theme.muted);
+    tick.append('text').attr('class', 'lc-tick-label').attr('x', r2(p[0] - 8)).attr('y', r2(p[1])).attr('text-anchor', 'end').attr('dominant-baseline', 'middle').text(levels.format(v));
+  }
+  axis.append('text').attr('class', 'lc-axis-label').attr('x', r2(t[0])).attr('y', r2(t[1] - 12)).attr('text-anchor', 'middle').text('loss');
 }
 
 function drawEdgeLabels(

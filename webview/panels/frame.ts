@@ -30,7 +30,9 @@ export function createFrame(root: HTMLElement, label: string): Frame {
   figure.appendChild(svgNode);
   const tooltip = createTooltip(figure);
   const notes = el('div', 'lc-notes');
-  section.append(header, toolbar, figure, notes);
+  // Provenance below the figure (renderHeader fills it): the chart comes first in a side column.
+  const provenance = el('details', 'lc-provenance');
+  section.append(header, toolbar, figure, provenance, notes);
   root.appendChild(section);
   return { section, header, toolbar, figure, svg, svgNode, tooltip, notes, remove: () => section.remove() };
 }
@@ -67,21 +69,37 @@ export function renderHeader(
     p.data.samplesUsed === p.data.sampleCount
       ? `${p.data.sampleCount.toLocaleString('en-US')} samples`
       : `${p.data.samplesUsed.toLocaleString('en-US')} of ${p.data.sampleCount.toLocaleString('en-US')} samples`;
+  const lossText = `${p.loss.name}${p.loss.fromLogits ? ' (from logits)' : ''}${p.loss.origin === 'lens' ? ' · from a CodeLens' : ''}`;
   const items: MetaItem[] = [
     ['Model', `${basename(p.model.path)} · ${p.model.parameterCount.toLocaleString('en-US')} parameters`, `${p.model.path}\nsha256 ${p.model.sha256}`],
     ['Data', `${basename(p.data.path)} · ${samples}`, `${p.data.path}\nsha256 ${p.data.sha256}`],
-    ['Loss', `${p.loss.name}${p.loss.fromLogits ? ' (from logits)' : ''}`, `from ${p.loss.origin}`],
+    ['Loss', lossText, `from ${p.loss.origin === 'lens' && p.loss.lens ? `the CodeLens at ${p.loss.lens.file}:${p.loss.lens.line}` : p.loss.origin}`],
     ['Backend', `${p.backend.name} ${p.backend.version}`],
     ['Seed', String(p.seed)],
     ['Computed', `${p.timings.startedAt.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC')} · ${formatSeconds(p.timings.seconds)}`],
     ...extra,
   ];
-  renderTitleAndMeta(header, result, title, progress, items);
+  renderTitleAndMeta(header, result, title, progress, items, {
+    summary: `${basename(p.model.path)} · ${basename(p.data.path)} · ${samples} · ${lossText} · ${p.backend.name}`,
+    note: lossNote(p.loss),
+  });
 }
 
-/** Title with its complete/partial badge, then the meta items (what a result was computed from). */
-export function renderTitleAndMeta(header: HTMLElement, result: Pick<LosscapeResult, 'complete' | 'status'>, title: string, progress: string | null, items: ReadonlyArray<MetaItem>): void {
-  const h = el('h2', 'lc-title', title);
+/**
+ * Title with its complete/partial badge (and a note, e.g. where the loss came from), then the
+ * meta items (what a result was computed from): below the figure, in the frame's provenance box
+ * headed by `more.summary`, when the frame has one, else in the header.
+ */
+export function renderTitleAndMeta(
+  header: HTMLElement,
+  result: Pick<LosscapeResult, 'complete' | 'status'>,
+  title: string,
+  progress: string | null,
+  items: ReadonlyArray<MetaItem>,
+  more: { summary?: string; note?: string } = {},
+): void {
+  const h = el('h2', 'lc-title');
+  h.appendChild(el('span', 'lc-title-text', title));
   const badge = el('span', result.complete ? 'lc-badge lc-badge-complete' : 'lc-badge lc-badge-partial');
   badge.textContent = result.complete ? 'complete' : ['partial', progress, result.status].filter(Boolean).join(' · ');
   h.append(' ', badge);
@@ -94,7 +112,33 @@ export function renderTitleAndMeta(header: HTMLElement, result: Pick<LosscapeRes
     item.append(dt, dd);
     dl.appendChild(item);
   }
-  header.replaceChildren(h, dl);
+  const lens = more.note;
+  const box = header.parentElement?.querySelector<HTMLDetailsElement>(':scope > .lc-provenance');
+  if (!box) {
+    header.replaceChildren(h, ...(lens ? [el('p', 'lc-loss-note', lens)] : []), dl);
+    return;
+  }
+  const summary = el('summary', '', more.summary ?? items.map(([, v]) => v).slice(0, 3).join(' · '));
+  // Open where there is room; a narrow column starts with the one-line summary (the user's toggle then stands).
+  if (!box.dataset.touched) {
+    box.open = (header.parentElement?.clientWidth ?? 0) >= 640;
+    box.addEventListener('toggle', () => (box.dataset.touched = '1'), { once: true });
+  }
+  box.replaceChildren(summary, dl);
+  header.replaceChildren(h, ...(lens ? [el('p', 'lc-loss-note', lens)] : []));
+}
+
+/** "Loss from the CodeLens at train.py:21 (nn.CrossEntropyLoss), not the configuration's mse", and the engine's warnings. */
+function lossNote(loss: ModelResult['provenance']['loss']): string | undefined {
+  const parts: string[] = [];
+  if (loss.origin === 'lens' && loss.lens) {
+    parts.push(
+      `Loss from the CodeLens at ${basename(loss.lens.file)}:${loss.lens.line} (${loss.lens.symbol}${loss.lens.semantics ? `, which takes ${loss.lens.semantics}` : ''})` +
+        (loss.lens.configured ? `, not the configuration's ${loss.lens.configured}.` : ', not from the configuration.'),
+    );
+  }
+  for (const w of loss.warnings ?? []) parts.push(w);
+  return parts.length ? parts.join(' ') : undefined;
 }
 
 /** A short duration: 850 ms, 12.3 s, 4 min 05 s, 1 h 02 min (no-break spaces: it never wraps). */

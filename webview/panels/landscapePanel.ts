@@ -27,6 +27,8 @@ interface ViewState {
   view: View;
   scale: ColorMode;
   azimuth: number;
+  /** Camera height above the plane, degrees (dragging the surface up and down changes it). */
+  elevation: number;
 }
 
 const CAPTION_H = 44;
@@ -34,7 +36,41 @@ const COLORBAR_W = 92;
 
 export const createLandscapePanel: PanelFactory<'landscape'> = (root: HTMLElement, ctx: PanelContext): Panel<LandscapeResult> => {
   const frame = createFrame(root, 'Loss landscape');
-  const state: ViewState = { view: 'contour', scale: 'linear', azimuth: 35 };
+  const state: ViewState = { view: 'contour', scale: 'linear', azimuth: 35, elevation: 30 };
+  let rotateInput: HTMLInputElement | null = null;
+  // Drag the surface to turn it (left/right: azimuth; up/down: elevation), one redraw per frame.
+  let drag: { x: number; y: number; azimuth: number; elevation: number; id: number } | null = null;
+  let queued = false;
+  const queueDraw = (): void => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => {
+      queued = false;
+      draw();
+    });
+  };
+  frame.svgNode.addEventListener('pointerdown', (e) => {
+    if (state.view !== 'surface' || e.button !== 0) return;
+    drag = { x: e.clientX, y: e.clientY, azimuth: state.azimuth, elevation: state.elevation, id: e.pointerId };
+    frame.svgNode.setPointerCapture?.(e.pointerId);
+    frame.svgNode.classList.add('lc-dragging');
+    frame.tooltip.hide();
+  });
+  frame.svgNode.addEventListener('pointermove', (e) => {
+    if (!drag || e.pointerId !== drag.id) return;
+    const az = drag.azimuth + (e.clientX - drag.x) * 0.5;
+    state.azimuth = Math.round(((((az + 180) % 360) + 360) % 360) - 180);
+    state.elevation = Math.round(Math.max(5, Math.min(85, drag.elevation + (e.clientY - drag.y) * 0.4)));
+    if (rotateInput) rotateInput.value = String(state.azimuth);
+    queueDraw();
+  });
+  const endDrag = (e: PointerEvent): void => {
+    if (!drag || e.pointerId !== drag.id) return;
+    drag = null;
+    frame.svgNode.classList.remove('lc-dragging');
+  };
+  frame.svgNode.addEventListener('pointerup', endDrag);
+  frame.svgNode.addEventListener('pointercancel', endDrag);
   let current: { result: LandscapeResult; title: string } | null = null;
   let toolbarKey = '';
   let scaleChosen = false;
@@ -71,6 +107,8 @@ export const createLandscapePanel: PanelFactory<'landscape'> = (root: HTMLElemen
         draw();
       });
       rotate.hidden = state.view !== 'surface';
+      rotate.title = 'Or drag the surface: left and right turn it, up and down tilt it';
+      rotateInput = rotate.querySelector('input');
       const view = segmented<View>(
         'View',
         [
@@ -90,7 +128,11 @@ export const createLandscapePanel: PanelFactory<'landscape'> = (root: HTMLElemen
     }
     const spacer = document.createElement('div');
     spacer.className = 'lc-spacer';
-    const name = (): string => `${current?.title ?? 'landscape'} ${dims}D`;
+    // "tiny 2D · loss landscape 2D", not "… 2D 2D": the dims only when the title lacks them.
+    const name = (): string => {
+      const t = current?.title ?? 'landscape';
+      return new RegExp(`\\b${dims}D\\b`, 'i').test(t) ? t : `${t} ${dims}D`;
+    };
     const fig = (format: 'svg' | 'png') => (): void =>
       exportFigure(frame.svgNode, format, name(), ctx.theme().background, ctx.exportSink, (e) =>
         ctx.report('error', `Export failed: ${e.message}`),
@@ -278,7 +320,18 @@ function draw2D(frame: Frame, p: Landscape2D, title: string, subtitle: string, s
     surfaceChart(
       chart,
       { x: p.x, y: p.y, loss: p.loss, center: { x: 0, y: 0, loss: p.centerLoss } },
-      { width: cw, height: ch, levels, theme, azimuth: s.azimuth },
+      {
+        width: cw,
+        height: ch,
+        levels,
+        theme,
+        azimuth: s.azimuth,
+        elevation: s.elevation,
+        onHover: (event, at) => {
+          if (!at) frame.tooltip.hide();
+          else frame.tooltip.show(event, [['α', formatValue(at.x)], ['β', formatValue(at.y)], ['loss', levels.format(at.loss)]]);
+        },
+      },
     );
   }
   if (ext) {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { CancelledError } from '../../shared/errors';
+import { CancelledError, InputError } from '../../shared/errors';
 import { formatLossChoice } from '../../shared/lossParams';
 import { SCHEMA_ID, type ResultOf } from '../../shared/result';
 import type { LossComparisonEntry, LossComparisonPayload } from '../../shared/results/lossComparison';
@@ -37,11 +37,21 @@ export async function runLossComparison(input: LossComparisonSpecInput, ctx: Ana
     const { kind: _k, losses, top: _t, maxIter: _i, probes: _p, rho: _r, ascentSteps: _a, points1d: _1, points2d: _2, range: _g, norm: _n, bias: _b, ...inputs } = spec;
     return { ...inputs, loss: losses[i].name, lossParams: losses[i].params };
   };
-  // Every loss is resolved (names, parameters, batch sizes) before any work starts: a bad one is one line, at once.
-  const first = await prepareInputs(inputsFor(0));
-  const prepared: (PreparedInputs | null)[] = [first];
+  // Every loss is resolved (names, parameters, batch sizes) before any work starts: a bad one is
+  // one line, at once, naming --losses for a bad name or parameter.
+  const prepare = async (i: number): Promise<PreparedInputs> => {
+    try {
+      return await prepareInputs(inputsFor(i));
+    } catch (err) {
+      if (err instanceof InputError && (err.source === '--loss-param' || err.source === '--loss')) {
+        throw new InputError('--losses', `${formatLossChoice(spec.losses[i].name, spec.losses[i].params)}: ${err.message.slice(err.source.length + 2)}`);
+      }
+      throw err;
+    }
+  };
+  const prepared: (PreparedInputs | null)[] = [await prepare(0)];
   try {
-    for (let i = 1; i < spec.losses.length; i++) prepared.push(await prepareInputs(inputsFor(i)));
+    for (let i = 1; i < spec.losses.length; i++) prepared.push(await prepare(i));
     watch.lap('load');
     return await compare(spec, prepared as PreparedInputs[], watch, ctx);
   } finally {

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { withLossFrom } from '../lossFrom';
 import { InputError } from '../../shared/errors';
 import type { Provenance } from '../../shared/provenance';
 import type { Inputs } from '../../shared/specs/common';
@@ -69,7 +70,7 @@ export function seriesProvenance(spec: SeriesInputs, s: PreparedSeries, watch: S
       dataPath: spec.data,
       dataset: s.dataset,
       samplesUsed: s.train.sampleCount,
-      loss: s.lossInfo,
+      loss: withLossFrom(s.lossInfo, spec.lossFrom),
       seed: spec.seed,
     },
     watch,

@@ -10,6 +10,10 @@ import { EngineError } from '../../client/engineClient';
 import type { AnalysisSpecInput, ProgressParams } from '../../shared/protocol';
 import type { LosscapeResult } from '../../shared/result';
 import type { EngineManager } from '../engine/engineManager';
+import { RUNNING_CONTEXT_KEY } from '../commands/commandIds';
+import { describeProblem, engineErrorInConfiguration } from '../config/configProblems';
+import type { FolderConfiguration } from '../config/configStore';
+import { OPEN_CONFIGURATION, openConfiguration } from '../config/openConfiguration';
 import type { LosscapePanel } from '../panels/losscapePanel';
 import type { PanelManager } from '../panels/panelManager';
 import { readCompleteResult, readResultFile } from '../results/readResult';
@@ -23,6 +27,18 @@ export interface AnalysisRequest {
   title: string;
   /** Bypass the cached result. */
   recompute?: boolean;
+  /** The configuration it runs (errors name it and offer to open it; its panel is reused). */
+  configuration?: FolderConfiguration;
+  /** The panel to show it in (default: the configuration's, else the result file's). */
+  key?: string;
+}
+
+export { RUNNING_CONTEXT_KEY };
+
+/** One panel per configuration (folder + name); a result opened otherwise by its file. */
+export function panelKey(req: Pick<AnalysisRequest, 'configuration' | 'spec' | 'key'>): string {
+  if (req.key) return req.key;
+  return req.configuration ? `config:${req.configuration.folder.uri.toString()}#${req.configuration.config.name}` : `file:${req.spec.out}`;
 }
 
 /** What a run came to; also what the commands return (tests read it). */
@@ -57,13 +73,17 @@ export class AnalysisRunner implements vscode.Disposable {
     return n;
   }
 
+  private setRunning(): void {
+    void vscode.commands.executeCommand('setContext', RUNNING_CONTEXT_KEY, this.active.size > 0);
+  }
+
   async run(req: AnalysisRequest): Promise<AnalysisReport> {
     const out = req.spec.out;
     const recompute = (): void => void this.run({ ...req, recompute: true });
     if (!req.recompute) {
       const cached = await readCompleteResult(out);
       if (cached) {
-        this.panels.forResult(out, req.title, recompute).show(cached, req.title);
+        this.panels.forResult(panelKey(req), out, req.title, recompute).show(cached, req.title);
         this.log.info(`reusing ${out} (same model, data, loss and options)`);
         void vscode.window.showInformationMessage(`Losscape: showing the saved result of "${req.title}" (same model, data, loss and options).`, 'Recompute').then((choice) => {
           if (choice === 'Recompute') recompute();
@@ -71,7 +91,7 @@ export class AnalysisRunner implements vscode.Disposable {
         return { out, complete: true, cached: true, cancelled: false };
       }
     }
-    const panel = this.panels.forResult(out, req.title, recompute);
+    const panel = this.panels.forResult(panelKey(req), out, req.title, recompute);
     panel.status('Computing…');
     return vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Losscape: ${req.title}`, cancellable: true },
@@ -89,6 +109,7 @@ export class AnalysisRunner implements vscode.Disposable {
     const cts = new vscode.CancellationTokenSource();
     const link = token.onCancellationRequested(() => cts.cancel());
     this.active.add(cts);
+    this.setRunning();
     const started = Date.now();
     const increments = new ProgressIncrements();
     progress.report({ message: 'starting the engine…' });
@@ -108,6 +129,7 @@ export class AnalysisRunner implements vscode.Disposable {
     } finally {
       link.dispose();
       this.active.delete(cts);
+      this.setRunning();
       cts.dispose();
     }
   }
@@ -125,11 +147,22 @@ export class AnalysisRunner implements vscode.Disposable {
     }
     const message = errorMessage(err);
     this.log.error(`"${req.title}" failed: ${message}`);
-    panel.status(message, 'error');
+    // A panel that never showed a result would hold only red text: close it, the notification says it all.
+    if (!partial && !panel.hasResult) panel.dispose();
+    else panel.status(message, 'error');
     const crashed = err instanceof EngineError && !err.isInputError && /engine process/.test(message);
-    const text = crashed ? `Losscape: the engine stopped during "${req.title}": ${message}.${where}` : `Losscape: ${message}`;
-    void vscode.window.showErrorMessage(text, 'Show Engine Log').then((choice) => {
-      if (choice) this.log.show(true);
+    const entry = req.configuration;
+    let text = crashed ? `Losscape: the engine stopped during "${req.title}": ${message}.${where}` : `Losscape: ${message}`;
+    let field: string | undefined;
+    if (entry && !crashed) {
+      const inConfig = engineErrorInConfiguration(message, entry.config, entry.folder.uri.fsPath);
+      field = inConfig.field;
+      text = `Losscape: ${describeProblem({ name: entry.config.name, index: 0, field, message: inConfig.message })}`;
+    }
+    const actions = entry ? [OPEN_CONFIGURATION, 'Show Engine Log'] : ['Show Engine Log'];
+    void vscode.window.showErrorMessage(text, ...actions).then((choice) => {
+      if (choice === OPEN_CONFIGURATION && entry) void openConfiguration(entry.folder, entry.config.name, field);
+      else if (choice) this.log.show(true);
     });
     return { out, complete: false, cached: false, cancelled: false, error: message };
   }

@@ -6,6 +6,16 @@ import { resultFileName, resultKey } from '../results/cacheKey';
 import { inputFingerprints } from '../results/fingerprint';
 import type { AnalysisRequest } from './analysisRunner';
 
+/**
+ * "tiny 2D · loss landscape 2D", but "tiny sharpness", not "tiny sharpness · sharpness": the
+ * analysis is named only when the configuration's name does not say it already.
+ */
+export function panelTitle(name: string, what: string): string {
+  const words = (t: string): string[] => t.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w && w !== 'loss');
+  const have = new Set(words(name));
+  return words(what).every((w) => have.has(w)) ? name : `${name} · ${what}`;
+}
+
 export function resultsFolder(folder: vscode.WorkspaceFolder): string {
   const setting = vscode.workspace.getConfiguration('losscape', folder.uri).get<string>('resultsFolder', '.losscape');
   return resolveConfigPath(setting || '.losscape', folder.uri.fsPath);
@@ -26,5 +36,5 @@ export async function prepareRequest(entry: FolderConfiguration, overrides: RunO
     const key = resultKey(draft.spec, await inputFingerprints(draft.spec));
     out = path.join(resultsFolder(entry.folder), resultFileName(entry.config.name, draft.spec, key));
   }
-  return { spec: { ...draft.spec, out }, title: `${entry.config.name} · ${what}`, recompute };
+  return { spec: { ...draft.spec, out }, title: panelTitle(entry.config.name, what), recompute, configuration: entry };
 }

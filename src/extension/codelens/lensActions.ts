@@ -2,8 +2,9 @@
  * What a CodeLens click does: Loss landscape, Sharpness and Hessian run the lens's loss (Compare
  * losses compares it with others)
  * (lensLoss.ts decides which, or why not) on the model and data of a run configuration of that
- * analysis (a 2D landscape, a sharpness or a Hessian configuration), as the palette commands do:
- * the lens's loss replaces the configuration's, its other options stay.
+ * analysis (a landscape at the configuration's own dims, a sharpness or a Hessian configuration),
+ * as the palette commands do; lensAgainstConfiguration.ts decides what the lens's loss does to
+ * the configuration's. A lens that cannot run ('explain') shows why, once.
  */
 import * as vscode from 'vscode';
 import type { AnalysisReport } from '../analysis/analysisRunner';
@@ -26,6 +27,7 @@ export async function runLensAction(s: Services, args: LensCommandArgs): Promise
     return undefined;
   }
   const opts = { overrides: loss.overrides, ...(args.configuration ? { configuration: args.configuration } : {}) };
+  if (args.action === 'explain') return undefined;
   if (args.action === 'compare') {
     // The lens's loss leads the comparison; the others are asked for (prefilled).
     if (!loss.overrides.loss) {
@@ -38,5 +40,5 @@ export async function runLensAction(s: Services, args: LensCommandArgs): Promise
       firstLoss: loss.overrides.loss,
     });
   }
-  return args.action === 'landscape' ? runLandscapeCommand(s, '2d', opts) : runAnalysisCommand(s, args.action, opts);
+  return args.action === 'landscape' ? runLandscapeCommand(s, '2d', { ...opts, anyLandscape: true }) : runAnalysisCommand(s, args.action, opts);
 }

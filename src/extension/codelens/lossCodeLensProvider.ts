@@ -6,9 +6,11 @@
  */
 import * as vscode from 'vscode';
 import { LENS_COMMAND } from '../commands/commandIds';
+import { lensRunnable } from './lensLoss';
 import { detectLosses, type LossSite } from './lossDetector';
 
-export type LensAction = 'landscape' | 'sharpness' | 'hessian' | 'compare';
+/** 'explain': the one lens of a loss that cannot run (a custom Python loss…): it says why. */
+export type LensAction = 'landscape' | 'sharpness' | 'hessian' | 'compare' | 'explain';
 
 export interface LensCommandArgs {
   action: LensAction;
@@ -21,7 +23,13 @@ export interface LensCommandArgs {
   losses?: string;
 }
 
-const TITLES: Record<LensAction, string> = { landscape: 'Loss landscape', sharpness: 'Sharpness', hessian: 'Hessian', compare: 'Compare losses' };
+const TITLES: Record<LensAction, string> = {
+  landscape: 'Loss landscape',
+  sharpness: 'Sharpness',
+  hessian: 'Hessian',
+  compare: 'Compare losses',
+  explain: 'Losscape: cannot run this loss',
+};
 
 class LossLens extends vscode.CodeLens {
   constructor(
@@ -70,17 +78,24 @@ export class LossCodeLensProvider implements vscode.CodeLensProvider<LossLens>, 
   provideCodeLenses(doc: vscode.TextDocument, token: vscode.CancellationToken): LossLens[] {
     if (!vscode.workspace.getConfiguration('losscape', doc.uri).get<boolean>('codeLens.enabled', true)) return [];
     if (token.isCancellationRequested) return [];
+    // One lens row per definition: the three actions of a loss that runs, one lens saying why for one that cannot.
+    const seen = new Set<string>();
     return this.sites(doc).flatMap((site) => {
+      const key = `${site.line}:${site.symbol}`;
+      if (seen.has(key)) return [];
+      seen.add(key);
       const range = new vscode.Range(site.line, site.start, site.line, site.end);
-      return (['landscape', 'sharpness', 'hessian', 'compare'] as const).map((action) => new LossLens(range, { action, uri: doc.uri.toString(), languageId: doc.languageId, site }));
+      const actions: readonly LensAction[] = lensRunnable(site, doc.languageId) ? ['landscape', 'sharpness', 'hessian', 'compare'] : ['explain'];
+      return actions.map((action) => new LossLens(range, { action, uri: doc.uri.toString(), languageId: doc.languageId, site }));
     });
   }
 
   resolveCodeLens(lens: LossLens, token: vscode.CancellationToken): LossLens | undefined {
     if (token.isCancellationRequested) return undefined;
+    const explain = lens.args.action === 'explain';
     lens.command = {
-      title: TITLES[lens.args.action],
-      tooltip: `Losscape: ${TITLES[lens.args.action].toLowerCase()} of ${describe(lens.args.site)}`,
+      title: explain ? `Losscape: ${lens.args.languageId === 'python' && !lens.args.site.library ? 'custom Python loss (not runnable here)' : `${lens.args.site.library ?? lens.args.site.symbol} is not an engine loss`}` : TITLES[lens.args.action],
+      tooltip: explain ? `Losscape: why ${describe(lens.args.site)} cannot run, and what can` : `Losscape: ${TITLES[lens.args.action].toLowerCase()} of ${describe(lens.args.site)}`,
       command: LENS_COMMAND,
       arguments: [lens.args],
     };

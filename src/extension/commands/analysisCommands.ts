@@ -4,10 +4,14 @@
  * analysis (or add one), make the engine request, run it. The landscape commands
  * (landscapeCommands.ts) share the helpers here.
  */
+import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { AnalysisReport } from '../analysis/analysisRunner';
 import { prepareRequest } from '../analysis/prepareRequest';
+import { lensAgainstConfiguration } from '../codelens/lensAgainstConfiguration';
 import type { ConfigurationPreset } from '../config/addConfiguration';
+import { describeProblem, entryIssues } from '../config/configProblems';
+import { OPEN_CONFIGURATION, openConfiguration } from '../config/openConfiguration';
 import type { FolderConfiguration } from '../config/configStore';
 import { pickConfiguration } from '../config/pickConfiguration';
 import type { AnalysisName, RunOverrides } from '../config/runConfig';
@@ -29,7 +33,7 @@ export const ANALYSIS_TITLES: Record<ConfiguredAnalysis, string> = {
 /** The loss a CodeLens chose, as the preset of a configuration added from there. */
 export function lossPreset(overrides: RunOverrides | undefined): ConfigurationPreset {
   return {
-    ...(overrides?.loss ? { loss: overrides.loss, fromLogits: overrides.fromLogits } : {}),
+    ...(overrides?.loss ? { loss: overrides.loss } : {}),
     ...(overrides?.lossModule ? { lossModule: vscode.workspace.asRelativePath(overrides.lossModule.path, false), lossExport: overrides.lossModule.export } : {}),
   };
 }
@@ -42,10 +46,30 @@ export function wrongAnalysis(entry: FolderConfiguration, expected: AnalysisName
 }
 
 /** Resolves, names and runs a configuration (the common end of every analysis command). */
-export async function runConfiguration(s: Services, entry: FolderConfiguration, overrides: RunOverrides, what: string, recompute: boolean): Promise<AnalysisReport | undefined> {
+export async function runConfiguration(s: Services, entry: FolderConfiguration, given: RunOverrides, what: string, recompute: boolean): Promise<AnalysisReport | undefined> {
+  const { overrides, warning } = lensAgainstConfiguration(entry.config, given);
+  if (warning) {
+    s.log.warn(warning);
+    void vscode.window.showWarningMessage(`Losscape: ${warning}`);
+  }
+  // Missing files, unknown losses…: refused here, naming the configuration and the field (the
+  // Problems panel has them too), rather than sent to the engine and answered in CLI terms.
+  void s.diagnostics.refresh(entry.folder);
+  const issue = entryIssues(entry.config, entry.folder.uri.fsPath, existsSync).find((i) => i.severity === 'error');
+  if (issue) {
+    const field = issue.path.length ? String(issue.path[0]) : undefined;
+    const text = describeProblem({ name: entry.config.name, index: 0, field: issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i ? `.${p}` : p)).join('') || undefined, message: issue.message });
+    s.log.error(text);
+    void vscode.window.showErrorMessage(`Losscape: ${text}`, OPEN_CONFIGURATION).then((choice) => {
+      if (choice) void openConfiguration(entry.folder, entry.config.name, field);
+    });
+    return undefined;
+  }
   const request = await prepareRequest(entry, overrides, what, recompute);
   if (typeof request === 'string') {
-    void vscode.window.showErrorMessage(`Losscape: ${request}`);
+    void vscode.window.showErrorMessage(`Losscape: ${request}`, OPEN_CONFIGURATION).then((choice) => {
+      if (choice) void openConfiguration(entry.folder, entry.config.name);
+    });
     return undefined;
   }
   return s.runner.run(request);

@@ -13,6 +13,8 @@ export interface AnalysisCommandOptions {
   to?: string;
   /** Loss chosen by a CodeLens. */
   overrides?: RunOverrides;
+  /** A CodeLens's "Loss landscape": list every landscape configuration (each runs at its own dims). */
+  anyLandscape?: boolean;
   /** Compare Losses: the losses, `ce,gce:q=0.7,…` (else asked for). */
   losses?: string;
 }

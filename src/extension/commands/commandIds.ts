@@ -22,6 +22,9 @@ export const COMMANDS = {
 /** Run by CodeLens clicks; hidden from the palette. */
 export const LENS_COMMAND = 'losscape.lensAction';
 
+/** Set while an analysis runs: "Cancel Analysis" is offered only then (package.json `when`). */
+export const RUNNING_CONTEXT_KEY = 'losscape.analysisRunning';
+
 /** The custom editor of `*.losscape.json` files. */
 export const RESULT_VIEW_TYPE = 'losscape.result';
 

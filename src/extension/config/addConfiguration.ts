@@ -40,13 +40,34 @@ const KINDS: KindItem[] = [
   { label: 'Pruning saliency (M-FAC)', description: 'Optimal-Brain-Surgeon saliency of every weight', analysis: 'saliency' },
 ];
 
-async function pickKind(preset: ConfigurationPreset): Promise<KindItem | undefined> {
-  if (preset.analysis) {
-    const known = KINDS.find((k) => k.analysis === preset.analysis && (k.between ?? false) === (preset.between ?? false) && (!preset.dims || k.dims === preset.dims));
-    if (known) return known;
-  }
-  return vscode.window.showQuickPick(KINDS, { title: 'Add Losscape configuration (1/4): analysis', ignoreFocusOut: true });
+function presetKind(preset: ConfigurationPreset): KindItem | undefined {
+  if (!preset.analysis) return undefined;
+  return KINDS.find((k) => k.analysis === preset.analysis && (k.between ?? false) === (preset.between ?? false) && (!preset.dims || k.dims === preset.dims));
 }
+
+/**
+ * The titles of the steps actually shown, numbered "(k/N)": the analysis and the loss are not
+ * asked when the caller already knows them (a command of that analysis, a CodeLens's loss).
+ */
+export class Steps {
+  private k = 0;
+  readonly total: number;
+  constructor(askKind: boolean, askLoss: boolean) {
+    // analysis?, model (or checkpoints, with the second model of a line), data, loss?, name
+    this.total = (askKind ? 1 : 0) + 3 + (askLoss ? 1 : 0);
+  }
+  next(what: string): string {
+    this.k++;
+    return this.title(what);
+  }
+  /** A sub-step of the current step (the second model of a line). */
+  title(what: string): string {
+    return `Add Losscape configuration (${this.k}/${this.total}): ${what}`;
+  }
+}
+
+/** Starting number of training samples written in a new configuration (visible and editable). */
+export const DEFAULT_SAMPLES = 1024;
 
 async function pickFile(folder: vscode.WorkspaceFolder, glob: string, title: string, none: string, exclude?: string): Promise<string | undefined> {
   const items = (await workspaceFileItems(folder, glob)).filter((i) => i.relative !== exclude);
@@ -61,13 +82,15 @@ interface LossItem extends vscode.QuickPickItem {
   loss?: string;
 }
 
-async function pickLoss(preset: ConfigurationPreset): Promise<{ loss?: string } | undefined> {
-  if (preset.loss || preset.lossModule) return { loss: preset.loss };
+const lossKnown = (preset: ConfigurationPreset): boolean => Boolean(preset.loss || preset.lossModule);
+
+async function pickLoss(preset: ConfigurationPreset, title: () => string): Promise<{ loss?: string } | undefined> {
+  if (lossKnown(preset)) return { loss: preset.loss };
   const items: LossItem[] = [
     { label: "From the model's training config", description: 'the loss saved with model.json' },
     ...ENGINE_LOSSES.map((l) => ({ label: l.name, description: l.label, loss: l.name })),
   ];
-  const picked = await vscode.window.showQuickPick(items, { title: 'Add Losscape configuration (4/4): loss', ignoreFocusOut: true });
+  const picked = await vscode.window.showQuickPick(items, { title: title(), ignoreFocusOut: true });
   return picked && { loss: picked.loss };
 }
 
@@ -111,37 +134,42 @@ function defaultName(kind: KindItem, model: string, series: boolean): string {
 
 /** Options a new configuration of this kind starts with (visible and editable in the file). */
 function startingOptions(kind: KindItem): Partial<RunConfiguration> {
-  if (kind.analysis === 'landscape') return { dims: kind.dims ?? 2 };
-  if (kind.analysis === 'hessian') return { ...HESSIAN_DEFAULTS };
-  return {};
+  // A seeded subset keeps the first run short (a 41×41 grid on 8,000 samples takes minutes); the
+  // engine uses all samples when the data has fewer.
+  const samples = { samples: DEFAULT_SAMPLES };
+  if (kind.analysis === 'landscape') return { dims: kind.dims ?? 2, ...samples };
+  if (kind.analysis === 'hessian') return { ...samples, ...HESSIAN_DEFAULTS };
+  return samples;
 }
 
 /** Runs the QuickPicks; saves and returns the new configuration (undefined if dismissed). */
 export async function addConfiguration(preset: ConfigurationPreset = {}, log?: vscode.LogOutputChannel): Promise<FolderConfiguration | undefined> {
   const folder = await pickFolder();
   if (!folder) return undefined;
-  const kind = await pickKind(preset);
+  const known = presetKind(preset);
+  const steps = new Steps(!known, !lossKnown(preset));
+  const kind = known ?? (await vscode.window.showQuickPick(KINDS, { title: steps.next('analysis'), ignoreFocusOut: true }));
   if (!kind) return undefined;
   const series = CHECKPOINT_ANALYSES.has(kind.analysis);
   const model = series
-    ? await pickCheckpoints(folder, 'Add Losscape configuration (2/4): checkpoints')
+    ? await pickCheckpoints(folder, steps.next('checkpoints'))
     : await pickFile(
         folder,
         MODEL_GLOB,
-        'Add Losscape configuration (2/4): model',
+        steps.next(kind.between ? 'first model' : 'model'),
         `no model in ${folder.name}; Losscape reads TF.js Layers models (model.json + weight shards) and Keras .keras / .h5 files.`,
       );
   if (!model) return undefined;
   let to: string | undefined;
   if (kind.between) {
-    to = await pickFile(folder, MODEL_GLOB, 'Second checkpoint (the line goes from the first model to this one)', 'only one model in the workspace; between-checkpoints needs two.', model);
+    to = await pickFile(folder, MODEL_GLOB, steps.title('second model (the line goes from the first model to this one)'), 'only one model in the workspace; between-checkpoints needs two.', model);
     if (!to) return undefined;
   }
-  const data = await pickFile(folder, '**/*.{npz,npy,csv}', 'Add Losscape configuration (3/4): data', `no data file (.npz, .npy, .csv) in ${folder.name}.`);
+  const data = await pickFile(folder, '**/*.{npz,npy,csv}', steps.next('data'), `no data file (.npz, .npy, .csv) in ${folder.name}.`);
   if (!data) return undefined;
-  const loss = await pickLoss(preset);
+  const loss = await pickLoss(preset, () => steps.next('loss'));
   if (!loss) return undefined;
-  const name = await vscode.window.showInputBox({ title: 'Configuration name', value: defaultName(kind, model, series), ignoreFocusOut: true, validateInput: (v) => (v.trim() ? undefined : 'a name is needed') });
+  const name = await vscode.window.showInputBox({ title: steps.next('name'), prompt: `Saved in .vscode/losscape.json with "samples": ${DEFAULT_SAMPLES} (a seeded subset; edit it there)`, value: defaultName(kind, model, series), ignoreFocusOut: true, validateInput: (v) => (v.trim() ? undefined : 'a name is needed') });
   if (!name) return undefined;
   const config: RunConfiguration = {
     name: name.trim(),

@@ -44,7 +44,7 @@ export async function pickConfiguration(opts: PickOptions, given?: string | RunC
   const multiRoot = (vscode.workspace.workspaceFolders?.length ?? 0) > 1;
   const items: ConfigItem[] = fitting.map((entry) => ({
     label: entry.config.name,
-    description: [entry.config.model ?? [entry.config.checkpoints ?? []].flat().join(', '), entry.config.data, entry.config.loss ?? entry.config.lossModule].filter(Boolean).join(' · '),
+    description: [entry.config.model ?? [entry.config.checkpoints ?? []].flat().join(', '), entry.config.data, (typeof entry.config.loss === 'object' ? entry.config.loss.name : entry.config.loss) ?? entry.config.lossModule].filter(Boolean).join(' · '),
     detail: multiRoot ? entry.folder.name : undefined,
     entry,
   }));

@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { AnalysisSpecInput } from '../../shared/protocol';
+import type { LossFrom } from '../../shared/specs/common';
 import { CheckpointsSchema, GrokkingSpecSchema } from '../../shared/specs/grokking';
 import { HessianSpecSchema } from '../../shared/specs/hessian';
 import { SaliencySpecSchema } from '../../shared/specs/saliency';
@@ -263,6 +264,8 @@ export interface RunOverrides {
   fromLogits?: boolean;
   /** A workspace module's loss (from a CodeLens): absolute path and export name. */
   lossModule?: { path: string; export?: string };
+  /** Which CodeLens chose `loss` / `lossModule`; recorded in the result (provenance.loss.lens). */
+  lossFrom?: LossFrom;
   /** Compare Losses: run a loss comparison of these losses on the configuration's model and data instead. */
   compareLosses?: { name: string; params: Record<string, number> }[];
 }
@@ -323,6 +326,7 @@ export function toSpec(config: RunConfiguration, ctx: SpecContext, overrides: Ru
     ...(lossModule ? { lossModule } : {}),
     ...(lossModule && lossExport ? { lossExport } : {}),
     ...(fromLogits !== undefined ? { fromLogits } : {}),
+    ...(lensLoss && overrides.lossFrom ? { lossFrom: overrides.lossFrom } : {}),
     ...(config.labelColumn !== undefined ? { labelColumn: config.labelColumn } : {}),
     ...(config.samples !== undefined ? { samples: config.samples } : {}),
     ...(config.batchSize !== undefined ? { batchSize: config.batchSize } : {}),

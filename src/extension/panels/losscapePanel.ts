@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { buildPanelHtml } from '../../shared/report';
 import type { LosscapeResult } from '../../shared/result';
-import { WebviewToHostSchema, type HostToWebview, type WebviewToHost } from '../../shared/webviewProtocol';
+import { WebviewToHostSchema, type HostToWebview, type PanelState, type WebviewToHost } from '../../shared/webviewProtocol';
 import { DisposableStore, errorMessage } from '../util/disposables';
 import { saveExport } from './exportSaver';
 
@@ -54,12 +54,15 @@ export class LosscapePanel implements vscode.Disposable {
   private readonly disposed = new vscode.EventEmitter<void>();
   readonly onDidDispose = this.disposed.event;
 
-  /** A new panel beside the active editor. */
-  static create(extensionUri: vscode.Uri, title: string, events: PanelEvents): LosscapePanel {
+  private restoreState: PanelState | undefined;
+  private recompute: (() => void) | undefined;
+
+  /** A new panel in `column` (default: beside the active editor). */
+  static create(extensionUri: vscode.Uri, title: string, events: PanelEvents, column: vscode.ViewColumn = vscode.ViewColumn.Beside): LosscapePanel {
     const panel = vscode.window.createWebviewPanel(
       PANEL_VIEW_TYPE,
       title,
-      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      { viewColumn: column, preserveFocus: true },
       { ...webviewOptions(extensionUri), retainContextWhenHidden: false },
     );
     return new LosscapePanel(panel, extensionUri, events);
@@ -70,6 +73,7 @@ export class LosscapePanel implements vscode.Disposable {
     extensionUri: vscode.Uri,
     private readonly events: PanelEvents,
   ) {
+    this.recompute = events.onRecompute;
     const webview = webviewPanel.webview;
     webview.options = webviewOptions(extensionUri);
     webview.html = buildPanelHtml({
@@ -92,9 +96,25 @@ export class LosscapePanel implements vscode.Disposable {
     return this.webviewPanel.title;
   }
 
+  /** Whether a result was shown (a failed first run leaves a panel without one). */
+  get hasResult(): boolean {
+    return this.shown !== undefined;
+  }
+
+  /** What "recompute" in the panel runs now (a panel reused for a new run of its configuration). */
+  setRecompute(fn: () => void): void {
+    this.recompute = fn;
+  }
+
+  /** Kept in the webview's state, for the serializer to reopen the panel after a reload. */
+  setRestoreState(state: PanelState): void {
+    this.restoreState = state;
+    if (this.shown) this.shown = { ...this.shown, restore: state };
+  }
+
   /** Shows a (partial or complete) result; the webview redraws progressively. */
   show(result: LosscapeResult, title?: string): void {
-    this.shown = { type: 'show', result, ...(title ? { title } : {}) };
+    this.shown = { type: 'show', result, ...(title ? { title } : {}), ...(this.restoreState ? { restore: { ...this.restoreState, ...(title ? { title } : {}) } } : {}) };
     if (result.complete && this.statusLine?.level === 'info') this.statusLine = { type: 'status', text: '', level: 'info' };
     this.flush();
   }
@@ -139,7 +159,7 @@ export class LosscapePanel implements vscode.Disposable {
         this.events.log[msg.level === 'error' ? 'error' : msg.level === 'warn' ? 'warn' : 'info'](`[panel] ${msg.message}`);
         break;
       case 'recompute':
-        if (this.events.onRecompute) this.events.onRecompute();
+        if (this.recompute) this.recompute();
         else void vscode.window.showInformationMessage('Losscape: this result cannot be recomputed from here (its inputs are unknown).');
         break;
       case 'export':

@@ -8,8 +8,10 @@ export interface RenderRecord {
 }
 
 /**
- * The analysis panels, one per result file: running an analysis again (or recomputing it)
- * reuses its panel. Also records what the webviews report they rendered (tests, benchmark).
+ * The analysis panels, one per configuration (a result opened otherwise: one per file): running
+ * a configuration again, with other options or not, reuses its panel; new panels open in the
+ * column the Losscape panels are in, not each in a new column. Also records what the webviews
+ * report they rendered (tests, benchmark).
  */
 export class PanelManager implements vscode.Disposable {
   private readonly panels = new Map<string, LosscapePanel>();
@@ -36,18 +38,51 @@ export class PanelManager implements vscode.Disposable {
     };
   }
 
-  /** The panel showing `resultFile`, created beside the editor if there is none, and revealed. */
-  forResult(resultFile: string, title: string, onRecompute: () => void): LosscapePanel {
-    const existing = this.panels.get(resultFile);
+  /** How many analysis panels are open (tests). */
+  get count(): number {
+    return this.panels.size;
+  }
+
+  /** The panel of `key`, created (in the Losscape column) if there is none, and revealed; it shows `resultFile`. */
+  forResult(key: string, resultFile: string, title: string, onRecompute: () => void): LosscapePanel {
+    const existing = this.panels.get(key);
     if (existing) {
       existing.webviewPanel.title = title;
+      existing.setRecompute(onRecompute);
+      existing.setRestoreState({ key, file: resultFile, title });
       existing.reveal();
       return existing;
     }
-    const panel = LosscapePanel.create(this.extensionUri, title, this.events({ onRecompute, exportFolder: vscode.Uri.file(path.dirname(resultFile)) }));
-    this.panels.set(resultFile, panel);
-    panel.onDidDispose(() => this.panels.delete(resultFile));
+    const panel = LosscapePanel.create(this.extensionUri, title, this.events({ onRecompute, exportFolder: this.exportFolder(resultFile) }), this.column());
+    this.adopt(key, panel, resultFile, title);
     return panel;
+  }
+
+  /** Registers a panel made elsewhere (the serializer's, after a reload) under `key`. */
+  adopt(key: string, panel: LosscapePanel, resultFile: string, title: string): void {
+    this.panels.get(key)?.dispose();
+    panel.setRestoreState({ key, file: resultFile, title });
+    this.panels.set(key, panel);
+    panel.onDidDispose(() => {
+      if (this.panels.get(key) === panel) this.panels.delete(key);
+    });
+  }
+
+  /** Exports are offered in the workspace's visible export folder (losscape.exportFolder), not beside hidden results. */
+  exportFolder(resultFile: string): vscode.Uri {
+    const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(resultFile)) ?? vscode.workspace.workspaceFolders?.[0];
+    if (!folder) return vscode.Uri.file(path.dirname(resultFile));
+    const setting = vscode.workspace.getConfiguration('losscape', folder.uri).get<string>('exportFolder', 'losscape-exports') || 'losscape-exports';
+    return vscode.Uri.file(path.resolve(folder.uri.fsPath, setting));
+  }
+
+  /** The column of the Losscape panels already open, else beside the editor. */
+  private column(): vscode.ViewColumn {
+    for (const p of this.panels.values()) {
+      const c = p.webviewPanel.viewColumn;
+      if (c !== undefined) return c;
+    }
+    return vscode.ViewColumn.Beside;
   }
 
   dispose(): void {

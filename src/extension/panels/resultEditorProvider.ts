@@ -67,7 +67,7 @@ export class ResultEditorProvider implements vscode.CustomReadonlyEditorProvider
       }
       void this.s.runner.run({ spec, title, recompute: true });
     };
-    const panel = new LosscapePanel(webviewPanel, this.s.extensionUri, this.s.panels.events({ onRecompute: recompute, exportFolder: vscode.Uri.file(path.dirname(file)) }));
+    const panel = new LosscapePanel(webviewPanel, this.s.extensionUri, this.s.panels.events({ onRecompute: recompute, exportFolder: this.s.panels.exportFolder(file) }));
     const store = new DisposableStore();
     panel.onDidDispose(() => store.dispose());
     const load = async (notify: boolean): Promise<void> => {

@@ -127,16 +127,20 @@ describe('analyses end to end (real engine process)', () => {
     assert.equal(r1?.complete, true, r1?.error);
     const res1 = readResult(r1.out);
     assert.equal(modelProvenance(res1)?.loss.name, 'categorical_crossentropy');
-    assert.equal(modelProvenance(res1)?.loss.fromLogits, true, 'PyTorch CrossEntropyLoss takes logits');
+    // PyTorch CrossEntropyLoss takes logits; on this softmax-final model they are the pre-softmax values.
+    assert.equal(modelProvenance(res1)?.loss.lens?.semantics, 'logits');
 
     assert.ok(vscode.workspace.isTrusted, 'the harness opens the workspace trusted');
     const custom = (await lensesOf('src/losses.js')).find((a) => a.action === 'landscape');
     assert.ok(custom && custom.site.exported);
     const r2 = await run(LENS_COMMAND, { ...custom, configuration: 'tiny 2D' });
     assert.equal(r2?.complete, true, r2?.error);
-    assert.equal(modelProvenance(readResult(r2.out))?.loss.origin, 'module');
+    const moduleLoss = modelProvenance(readResult(r2.out))?.loss;
+    assert.equal(moduleLoss?.origin, 'lens', 'the lens chose it (and says which)');
+    assert.match(moduleLoss?.name ?? '', /losses\.js#/);
+    assert.equal(moduleLoss?.lens?.symbol, custom.site.symbol);
 
-    const python = (await lensesOf('train.py')).find((a) => a.action === 'landscape' && a.site.symbol === 'focal_loss');
+    const python = (await lensesOf('train.py')).find((a) => a.action === 'explain' && a.site.symbol === 'focal_loss');
     assert.ok(python);
     assert.equal(await run(LENS_COMMAND, { ...python, configuration: 'tiny 2D' }), undefined, 'a custom Python loss does not run');
   });

@@ -60,7 +60,9 @@ describe('curvature, sharpness and checkpoint analyses end to end (real engine p
     const hessian = await runAndDraw(LENS_COMMAND, { ...lens('hessian'), configuration: 'tiny hessian' }, 'hessian');
     assert.ok(hessian.kind === 'hessian');
     assert.equal(hessian.provenance.loss.name, 'categorical_crossentropy');
-    assert.equal(hessian.provenance.loss.fromLogits, true, 'PyTorch CrossEntropyLoss takes logits');
+    // PyTorch CrossEntropyLoss takes logits: on this softmax-final model, the pre-softmax values (softmax not applied twice).
+    assert.equal(hessian.provenance.loss.origin, 'lens');
+    assert.equal(hessian.provenance.loss.lens?.semantics, 'logits');
     const sharpness = await run(LENS_COMMAND, { ...lens('sharpness'), configuration: 'tiny sharpness' });
     assert.equal(sharpness?.complete, true, sharpness?.error);
     assert.equal(readResult(sharpness.out)?.kind, 'sharpness');
