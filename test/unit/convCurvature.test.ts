@@ -12,7 +12,7 @@ import { conv64Fixture, type Conv64Fixture, type Conv64Name } from './helpers/cu
  * Curvature of convolutional, pooling, BatchNorm, depthwise and embedding models on the default
  * wasm backend, against float64 references built without TF.js (PyTorch double backprop,
  * test/fixtures/curvature64/generate.py):
- *   loss, gradient and empirical NTK: 1e-5 relative; exact Hessian and GGN products: ≤ 1e-5 relative each;
+ *   loss, gradient and empirical NTK: 1e-5 relative; exact Hessian, GGN and Fisher products: ≤ 1e-5 relative each;
  *   top-5 Hessian and GGN eigenvalues: |Δλ| ≤ 1e-4·|λ|; the smallest 3 Hessian eigenvalues
  *   (all four fixtures are indefinite): right sign and |Δλ| ≤ 1e-4·λ_max.
  * Batches of 10 over 24 samples, so every product sums three batches on the device.
@@ -49,11 +49,12 @@ describe('curvature of conv / pooling / BatchNorm / depthwise / embedding models
         assert.ok(relErr(grad, f.ref.grad) < 1e-5, `${relErr(grad, f.ref.grad)}`);
       });
 
-      it('exact Hessian products (the default) and GGN products match per product (1e-5), in one matmat each', async () => {
+      it('exact Hessian products (the default), GGN and empirical Fisher products match per product (1e-5), in one matmat each', async () => {
         const vs = f.ref.vectors.map((v) => Float64Array.from(v));
         for (const [kind, want] of [
           ['hessian', f.ref.hv],
           ['ggn', f.ref.gv],
+          ['fisher', f.ref.fv],
         ] as const) {
           const curv = f.obj.curvature(kind);
           assert.equal(curv.fd, null, `${kind} products are exact`);

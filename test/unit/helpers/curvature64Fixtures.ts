@@ -25,6 +25,8 @@ export interface Conv64Reference {
   vectors: number[][];
   hv: number[][];
   gv: number[][];
+  /** Empirical Fisher products (1/n) Σ gₙ(gₙᵀv). */
+  fv: number[][];
   /** All eigenvalues, ascending. */
   hessianEigenvalues: number[];
   ggnEigenvalues: number[];
