@@ -34,7 +34,11 @@ export async function evaluateGrid(args: {
   const total = xs.length * rows;
   let done = 0;
   const started = performance.now();
+  // Once the run has stopped, a row the helper thread still finishes must not overwrite the
+  // stopped result with a 'running' one.
+  let stopped = false;
   const publish = (message: string): void => {
+    if (stopped) return;
     const partial = snapshot(false, 'running');
     writeResult(out, partial);
     ctx.progress(done / total, message, partial);
@@ -84,6 +88,7 @@ export async function evaluateGrid(args: {
       for (let r = 0; r < rows; r++) await evaluateRowHere(r);
     }
   } catch (err) {
+    stopped = true;
     watch.lap('grid');
     const reason = err instanceof CancelledError ? `cancelled after ${done} of ${total} points` : `failed after ${done} of ${total} points: ${(err as Error).message}`;
     writeResult(out, snapshot(false, reason));
