@@ -133,7 +133,7 @@ describe('torch engine (PyTorch worker) against the TF.js engine', function () {
         }
       });
 
-      it('SAM sharpness (first order and ascent) agrees (1e-4)', async () => {
+      it('SAM sharpness (first order and ascent) agrees (1e-3; loss 1e-5)', async () => {
         const common = { kind: 'sharpness' as const, rho: [0.05, 0.2], ascentSteps: 3, averageSamples: 0, keskar: false };
         const ra = await runSharpness({ ...tfjsSpec(), ...common, out: path.join(ws.dir, 's-tfjs.losscape.json') }, quietContext());
         const rb = await runSharpness({ ...torchSpec(), ...common, out: path.join(ws.dir, 's-torch.losscape.json') }, quietContext());
