@@ -6,13 +6,15 @@ import { scalingLaw } from '../../../src/engine/scaling/laws';
 import { BESIROGLU, chinchillaGrid } from './generate';
 
 const script = path.resolve(__dirname, '../../../scripts/scaling/fit_scipy.py');
-const hasScipy = spawnSync('python3', ['-c', 'import scipy'], { encoding: 'utf8' }).status === 0;
+// The torch venv that `npm test`'s set-up (scripts/setup-torch.sh) creates carries scipy.
+const venv = process.env.LOSSCAPE_TORCH_VENV ?? path.resolve(__dirname, '../../../.tools/torch-venv');
+const python = path.join(venv, 'bin', 'python');
 
 /** The same objective, the same starts, minimised by scipy's L-BFGS-B (the papers' tool) and by Losscape's L-BFGS. */
 describe('scaling laws: against scipy L-BFGS-B', () => {
   it('reaches the same (or a lower) objective and the same parameters from the same starts', function () {
-    // Runs wherever python3 has scipy (the project's CI image does); elsewhere there is nothing to compare with.
-    if (!hasScipy) this.skip();
+    const probe = spawnSync(python, ['-c', 'import scipy'], { encoding: 'utf8' });
+    assert.equal(probe.status, 0, `${python} has no scipy: run \`bash scripts/setup-torch.sh\` (npm test runs it)`);
     this.timeout(300_000);
     const law = scalingLaw('chinchilla');
     const rows = chinchillaGrid(BESIROGLU, { sizes: 6, tokens: 10, sigma: 0.01, seed: 21 });
@@ -20,7 +22,7 @@ describe('scaling laws: against scipy L-BFGS-B', () => {
     const starts = law.grid(true).filter((_, i) => i % 4 === 0);
     const ours = fitFromStarts(law, lr, allRows(rows.length), 1e-3, starts).best;
     const job = { rows: rows.map((_, i) => [lr.x1[i], lr.x2[i], lr.logLoss[i]]), starts, delta: 1e-3 };
-    const py = spawnSync('python3', [script], { input: JSON.stringify(job), encoding: 'utf8', maxBuffer: 1 << 26 });
+    const py = spawnSync(python, [script], { input: JSON.stringify(job), encoding: 'utf8', maxBuffer: 1 << 26 });
     assert.equal(py.status, 0, py.stderr);
     const theirs = JSON.parse(py.stdout) as { objective: number; theta: number[] };
     console.log(`      objective: losscape ${ours.f.toExponential(8)}, scipy ${theirs.objective.toExponential(8)}`);
