@@ -110,27 +110,23 @@ function looksLikeLayersModel(file: string): boolean {
   }
 }
 
-/** The model.json files named by the patterns (folders, globs, paths), deduplicated, unordered. */
-export function findCheckpointFiles(patterns: string | string[], cwd = process.cwd()): string[] {
-  const list = Array.isArray(patterns) ? patterns : [patterns];
+/**
+ * The files a checkpoint series names: for each pattern, `listFolder`'s files when it is a folder,
+ * a glob's matches, or the file itself; deduplicated, unordered. Shared by the TF.js series
+ * (model.json checkpoints) and the torch series (weight files), which differ only in what a
+ * folder holds.
+ */
+export function expandSeriesPatterns(
+  patterns: string | string[],
+  cwd: string,
+  listFolder: (abs: string, pattern: string) => string[],
+): string[] {
   const found = new Set<string>();
-  for (const pattern of list) {
+  for (const pattern of [patterns].flat()) {
     const abs = path.resolve(cwd, pattern);
     let files: string[];
     if (!MAGIC.test(pattern) && safeIsDir(abs)) {
-      files = fs
-        .readdirSync(abs, { withFileTypes: true })
-        .filter((e) => e.isDirectory() || (e.isSymbolicLink() && safeIsDir(path.join(abs, e.name))))
-        .map((e) => path.join(abs, e.name, 'model.json'))
-        .filter((f) => fs.existsSync(f));
-      if (files.length === 0) {
-        files = fs
-          .readdirSync(abs)
-          .filter((f) => f.toLowerCase().endsWith('.json'))
-          .map((f) => path.join(abs, f))
-          .filter(looksLikeLayersModel);
-      }
-      if (files.length === 0) throw new InputError(pattern, 'is a folder without checkpoints (no */model.json and no Layers model .json inside)');
+      files = listFolder(abs, pattern);
     } else if (MAGIC.test(pattern)) {
       files = expandGlob(pattern, cwd);
       if (files.length === 0) throw new InputError(pattern, 'matches no files');
@@ -141,6 +137,26 @@ export function findCheckpointFiles(patterns: string | string[], cwd = process.c
     for (const f of files) found.add(f);
   }
   return [...found];
+}
+
+/** The model.json files named by the patterns (folders, globs, paths), deduplicated, unordered. */
+export function findCheckpointFiles(patterns: string | string[], cwd = process.cwd()): string[] {
+  return expandSeriesPatterns(patterns, cwd, (abs, pattern) => {
+    let files = fs
+      .readdirSync(abs, { withFileTypes: true })
+      .filter((e) => e.isDirectory() || (e.isSymbolicLink() && safeIsDir(path.join(abs, e.name))))
+      .map((e) => path.join(abs, e.name, 'model.json'))
+      .filter((f) => fs.existsSync(f));
+    if (files.length === 0) {
+      files = fs
+        .readdirSync(abs)
+        .filter((f) => f.toLowerCase().endsWith('.json'))
+        .map((f) => path.join(abs, f))
+        .filter(looksLikeLayersModel);
+    }
+    if (files.length === 0) throw new InputError(pattern, 'is a folder without checkpoints (no */model.json and no Layers model .json inside)');
+    return files;
+  });
 }
 
 /** The last integer in a checkpoint's name (rule 2 above), or null. */

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../../shared/errors';
 import type { Provenance } from '../../shared/provenance';
-import { expandGlob, stepFromPath, type CheckpointHeader } from '../checkpoints';
+import { expandSeriesPatterns, stepFromPath, type CheckpointHeader } from '../checkpoints';
 import type { OutputKind } from '../grokking/stats';
 import type { StopSignal } from '../linalg/operator';
 import { Rng } from '../linalg/rng';
@@ -21,27 +21,14 @@ import type { TorchObjective } from './objective';
  * buffers) into each of them.
  */
 const WEIGHT_FILE = /\.(pt|pth|bin|ckpt|safetensors)$/i;
-const MAGIC = /[*?[\]{}]/;
 
 /** The weight files a checkpoint pattern names: a folder's weight files, a glob's matches, or a file. */
 export function findWeightFiles(patterns: string | string[], cwd = process.cwd()): string[] {
-  const found = new Set<string>();
-  for (const pattern of [patterns].flat()) {
-    const abs = path.resolve(cwd, pattern);
-    let files: string[];
-    if (!MAGIC.test(pattern) && fs.existsSync(abs) && fs.statSync(abs).isDirectory()) {
-      files = fs.readdirSync(abs).filter((f) => WEIGHT_FILE.test(f)).sort().map((f) => path.join(abs, f));
-      if (files.length === 0) throw new InputError(pattern, 'is a folder without weight files (.pt, .pth, .bin, .ckpt, .safetensors)');
-    } else if (MAGIC.test(pattern)) {
-      files = expandGlob(pattern, cwd);
-      if (files.length === 0) throw new InputError(pattern, 'matches no files');
-    } else {
-      if (!fs.existsSync(abs)) throw new InputError(pattern, 'checkpoint not found');
-      files = [abs];
-    }
-    for (const f of files) found.add(f);
-  }
-  return [...found];
+  return expandSeriesPatterns(patterns, cwd, (abs, pattern) => {
+    const files = fs.readdirSync(abs).filter((f) => WEIGHT_FILE.test(f)).sort().map((f) => path.join(abs, f));
+    if (files.length === 0) throw new InputError(pattern, 'is a folder without weight files (.pt, .pth, .bin, .ckpt, .safetensors)');
+    return files;
+  });
 }
 
 function sha256(file: string): string {
