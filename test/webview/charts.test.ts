@@ -212,6 +212,9 @@ describe('webview charts in Chromium', function () {
         // The contours span the whole plot height (rows with gaps are not dropped).
         const [contours, plot] = await Promise.all([g.page.locator('.lc-contours').boundingBox(), g.page.locator('rect.lc-pending').boundingBox()]);
         assert.ok(contours && plot && contours.height / plot.height > 0.9, 'rows with a gap are kept');
+        // The surface keeps those rows too: only the 4 facets around each gap are left out.
+        await g.page.locator('.lc-segmented button', { hasText: 'Surface' }).click();
+        assert.equal(await g.page.locator('path.lc-quad').count(), 400 - 2 * 4);
         assert.deepEqual(await badAttributes(g.page), []);
         await assertClean(g);
       } finally {

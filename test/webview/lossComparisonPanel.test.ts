@@ -35,12 +35,15 @@ describe('loss-comparison panel in Chromium', function () {
   const result = parseResult(JSON.parse(readFileSync(fixture, 'utf8')), 'loss-comparison.losscape.json') as ResultOf<'loss-comparison'>;
   const p = result.result;
   const SEC = 'section.lc-section';
+  let bundle = '';
+  let css = '';
 
   before(async () => {
     mkdirSync(outDir, { recursive: true });
     const built = await esbuild.build({ entryPoints: [path.join(root, 'webview', 'main.ts')], bundle: true, write: false, platform: 'browser', format: 'iife', target: 'chrome114', logLevel: 'silent' });
-    const css = readFileSync(path.join(root, 'media', 'losscape.css'), 'utf8');
-    const html = buildReportHtml([{ title: 'Demo MLP — three losses', result }], built.outputFiles[0].text, css, { nonce: NONCE, title: 'Loss comparison test', generatedAt: '2025-01-15' });
+    bundle = built.outputFiles[0].text;
+    css = readFileSync(path.join(root, 'media', 'losscape.css'), 'utf8');
+    const html = buildReportHtml([{ title: 'Demo MLP — three losses', result }], bundle, css, { nonce: NONCE, title: 'Loss comparison test', generatedAt: '2025-01-15' });
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: chromeArgs });
     const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1100, height: 900 } });
     page = await context.newPage();
@@ -84,6 +87,29 @@ describe('loss-comparison panel in Chromium', function () {
     const bad = await page.evaluate(() => Array.from(document.querySelectorAll('svg *')).flatMap((el) => Array.from(el.attributes).filter((a) => /NaN|Infinity|undefined/.test(a.value)).map((a) => `${el.tagName}[${a.name}]`)));
     assert.deepEqual(bad, []);
     await page.locator(SEC).screenshot({ path: path.join(outDir, 'panel-loss-comparison.png') });
+  });
+
+  it('draws a non-finite point of a 2D landscape as a gap and keeps its row', async () => {
+    const withGap = structuredClone(result);
+    const e = withGap.result.losses[0];
+    const [r, c] = [Math.floor(withGap.result.y.length / 2) + 1, 1];
+    e.landscape2d[r][c] = null;
+    e.relative.landscape2d[r][c] = null;
+    const html = buildReportHtml([{ title: 'gap', result: withGap }], bundle, css, { nonce: NONCE, title: 'gap', generatedAt: '2025-01-15' });
+    const target = path.join(outDir, 'report-loss-comparison-gap.html');
+    writeFileSync(target, html);
+    const g = await page.context().newPage();
+    try {
+      await g.goto(pathToFileURL(target).href);
+      await g.waitForSelector('html[data-losscape-rendered="1"]');
+      const first = g.locator(`${SEC} .lc-small-multiple`).first();
+      assert.equal(await first.locator('rect.lc-gap').count(), 1);
+      assert.equal(await first.locator('.lc-pending-label').count(), 0, 'no row is dropped as pending');
+      const [contours, plot] = await Promise.all([first.locator('.lc-contours').boundingBox(), first.locator('rect.lc-pending').boundingBox()]);
+      assert.ok(contours && plot && contours.height / plot.height > 0.9, 'rows around the gap are contoured');
+    } finally {
+      await g.close();
+    }
   });
 
   it('tables every loss, relative values by default and raw ones on request', async () => {
