@@ -9,22 +9,13 @@ import { strict as assert } from 'node:assert';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import * as esbuild from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { buildReportHtml } from '../../src/shared/report';
 import { parseResult, type ResultOf } from '../../src/shared/result';
 import { formatValue, formatWithError } from '../../webview/charts/scales';
+import { bundleWebview, launchChromium, outDir, root } from './helpers/chromium';
 
-declare global {
-  interface Window {
-    __violations: string[];
-  }
-}
-
-const root = path.resolve(__dirname, '..', '..');
-const outDir = path.join(root, 'test-results');
 const NONCE = 'bG9zcy1jb21wYXJpc29uLW5vbmNl';
-const chromeArgs = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const fixture = path.join(root, 'test', 'fixtures', 'results', 'loss-comparison.losscape.json');
 
 describe('loss-comparison panel in Chromium', function () {
@@ -40,11 +31,9 @@ describe('loss-comparison panel in Chromium', function () {
 
   before(async () => {
     mkdirSync(outDir, { recursive: true });
-    const built = await esbuild.build({ entryPoints: [path.join(root, 'webview', 'main.ts')], bundle: true, write: false, platform: 'browser', format: 'iife', target: 'chrome114', logLevel: 'silent' });
-    bundle = built.outputFiles[0].text;
-    css = readFileSync(path.join(root, 'media', 'losscape.css'), 'utf8');
+    ({ js: bundle, css } = await bundleWebview());
     const html = buildReportHtml([{ title: 'Demo MLP — three losses', result }], bundle, css, { nonce: NONCE, title: 'Loss comparison test', generatedAt: '2025-01-15' });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: chromeArgs });
+    browser = await launchChromium();
     const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1100, height: 900 } });
     page = await context.newPage();
     page.on('console', (m) => {
