@@ -16,7 +16,7 @@
 Attributes: `name`, `params` (every parameter, defaults filled in), `batch_level`, `definition`
 (the formula, as recorded in results), `output_hessian(logits, targets, r) -> [n, K]` (H_ℓ r per
 sample at the logits, closed form, for the Gauss–Newton matrix) or None where there is none
-(zloss, multi_similarity), and `correct(outputs, targets) -> [n]` for the classification losses.
+(the batch-level losses), and `correct(outputs, targets) -> [n]` for the classification losses.
 A bad name or parameter raises ValueError with one line, the same text as the TS engine's.
 
 Definitions (REFERENCES.md): comp-sum (Mao, Mohri & Zhong 2023)
@@ -135,6 +135,30 @@ class _LogPyLoss(PaperLoss):
 
 
 class _ZLoss(PaperLoss):
+    def __init__(self, name, params, definition):
+        super().__init__(name, params, definition)
+        self.output_hessian = self._hessian
+
+    def _hessian(self, logits, targets, r):
+        # u = e_y − 1/K, g = ∇z_y = (u − z_y z/K)/σ, ∇²z_y = (−(u zᵀ + z uᵀ) − z_y P + 3 z_y z zᵀ/K)/(Kσ²),
+        # H = a·s(1 − s)·g gᵀ − s·∇²z_y with s = sigmoid(a(b − z_y)) (src/engine/losses/zLoss.ts).
+        a, b = self.params["a"], self.params["b"]
+        K = logits.shape[-1]
+        y = _one_hot(targets, logits)
+        u = y - 1.0 / K
+        d = logits - logits.mean(-1, keepdim=True)
+        var = d.pow(2).mean(-1, keepdim=True)
+        sigma = torch.where(var > 0, var, torch.ones_like(var)).sqrt()
+        z = torch.where(var > 0, d / sigma, torch.zeros_like(d))
+        zy = (z * y).sum(-1, keepdim=True)
+        s = torch.sigmoid(a * (b - zy))
+        g = (u - z * zy / K) / sigma
+        zr = (z * r).sum(-1, keepdim=True)
+        ur = (u * r).sum(-1, keepdim=True)
+        pr = r - r.mean(-1, keepdim=True)
+        d2r = (-u * zr - z * ur - zy * pr + 3 * zy * z * zr / K) / (K * sigma.pow(2))
+        return a * s * (1 - s) * g * (g * r).sum(-1, keepdim=True) - s * d2r
+
     def __call__(self, logits, targets):
         a, b = self.params["a"], self.params["b"]
         y = _one_hot(targets, logits)
@@ -220,7 +244,7 @@ def paper_loss(name, params=None):
         q = p["q"]
         return _LogPyLoss(name, p, q, f"gce (Zhang & Sabuncu 2018), q = {_num(q)}: ℓ = (1 − p_y^q)/q, p = softmax(h).")
     if name == "zloss":
-        return _ZLoss(name, p, f"zloss (de Brébisson & Vincent 2016), a = {_num(p['a'])}, b = {_num(p['b'])}: z = (h − mean h)/std h (population std; z = 0 when it is 0), ℓ = softplus(a(b − z_y))/a. No closed-form loss Hessian here: no GGN.")
+        return _ZLoss(name, p, f"zloss (de Brébisson & Vincent 2016), a = {_num(p['a'])}, b = {_num(p['b'])}: z = (h − mean h)/std h (population std; z = 0 when it is 0), ℓ = softplus(a(b − z_y))/a. GGN: H_ℓ at the logits in closed form, a·s(1 − s)·g gᵀ − s·∇²z_y with s = sigmoid(a(b − z_y)), g = ∇z_y (indefinite in general).")
     if name == "taylor_softmax":
         return _TaylorSoftmax(name, p, "taylor_softmax (order 2): ℓ = −log(t(h_y)/Σ_k t(h_k)), t(x) = 1 + x + x²/2.")
     return _MultiSimilarity(
