@@ -142,6 +142,9 @@ export function lossCurvature(loss: Loss, model: tf.LayersModel): LossCurvature 
       return { atLogits: true, description: `${loss.name} at the logits, H_ℓ in closed form (see the loss's definition)`, withOutputs: same, apply: (z, y, r) => hessian(z, y, r) };
     }
     case 'multi_similarity':
-      throw new InputError('--operator', 'multi_similarity is a batch-level loss: its Hessian with respect to the outputs couples the samples of a batch, so there is no per-sample loss Hessian for the Gauss–Newton matrix. Use --operator hessian');
+    case 'cs_divergence':
+    case 'proto_triplet':
+    case 'icnn':
+      throw new InputError('--operator', `${loss.name} is a batch-level loss: its Hessian with respect to the outputs couples the samples of a ${loss.episode ? 'episode' : 'batch'}, so there is no per-sample loss Hessian for the Gauss–Newton matrix. Use --operator hessian`);
   }
 }
