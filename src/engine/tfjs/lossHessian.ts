@@ -145,6 +145,6 @@ export function lossCurvature(loss: Loss, model: tf.LayersModel): LossCurvature 
     case 'cs_divergence':
     case 'proto_triplet':
     case 'icnn':
-      throw new InputError('--operator', `${loss.name} is a batch-level loss: its Hessian with respect to the outputs couples the samples of a ${loss.episode ? 'episode' : 'batch'}, so there is no per-sample loss Hessian for the Gauss–Newton matrix. Use --operator hessian`);
+      throw new InputError('--operator', `${loss.name} is a batch-level loss: its Hessian with respect to the outputs couples the samples of ${loss.episode ? 'an episode' : 'a batch'}, so there is no per-sample loss Hessian for the Gauss–Newton matrix. Use --operator hessian`);
   }
 }
