@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { episodeOrder } from '../../src/engine/lossBatches';
+import { loadModel } from '../../src/engine/loaders/model';
 import { encodeNpz } from '../../src/engine/loaders/npz';
+import { icnnScore64, protoTriplet64 } from './helpers/paperLosses64';
 import { parseResult } from '../../src/shared/result';
 import { makeTinyWorkspace, type TinyWorkspace } from './helpers/tinyModel';
 
@@ -52,7 +56,7 @@ describe('losscape CLI: --loss-param and compare-losses', function () {
     oneLine(losscape(['compare-losses', '--model', ws.model, '--data', ws.data, '--losses', 'ce,gce:q=2', '--out', path.join(ws.dir, 'c.losscape.json')]), /--losses: gce:q=2: gce needs q in \(0, 1\], got 2/);
   });
 
-  it('proto_triplet and icnn on --episode episodes: recorded, the same episodes at every point, and the centre loss is the mean episode loss', () => {
+  it('proto_triplet and icnn on --episode episodes: recorded, the same episodes at every point, and the centre loss is the mean episode loss', async () => {
     for (const [name, param] of [['proto_triplet', 'margin=0.3'], ['icnn', 'k=3']]) {
       const runs = [1, 2].map((i) => {
         const out = path.join(ws.dir, `${name}${i}.losscape.json`);
@@ -66,8 +70,19 @@ describe('losscape CLI: --loss-param and compare-losses', function () {
       assert.equal(a.provenance.loss.batches, undefined);
       assert.match(a.provenance.loss.definition ?? '', name === 'icnn' ? /−log\(score\)/ : /max\(0, d\(q, c_y\) − min_\{j≠y\} d\(q, c_j\) \+ m\)/);
       assert.deepEqual(a.provenance.loss.params, name === 'icnn' ? { k: 3 } : { margin: 0.3 });
-      assert.ok(Number.isFinite(a.result.centerLoss) && a.result.centerLoss > 0);
-      assert.deepEqual(a.result.values, b.result.values, 'the same seed draws the same episodes');
+      assert.deepEqual(a.result.loss, b.result.loss, 'the same seed draws the same episodes');
+      assert.equal(a.result.loss.length, 5);
+      // The centre loss is the mean over the same 5 episodes, recomputed here in float64 from the model's outputs.
+      const order = episodeOrder({ name }, Float32Array.from(ws.y), { way: 3, shot: 2, query: 4, count: 5 }, 3, 'data.npz').order;
+      const loaded = await loadModel(ws.model);
+      const out = tf.tidy(() => (loaded.model.predict(tf.tensor2d(ws.x, [ws.n, 4])) as tf.Tensor).arraySync() as number[][]);
+      loaded.model.dispose();
+      let mean = 0;
+      for (let e = 0; e < 5; e++) {
+        const emb = Array.from(order.subarray(e * 18, (e + 1) * 18), (i) => out[i]);
+        mean += (name === 'icnn' ? -Math.log(icnnScore64(emb, 3, 2, 4, 3)) : protoTriplet64(emb, 3, 2, 4, 0.3)) / 5;
+      }
+      assert.ok(Math.abs(a.result.centerLoss - mean) <= 1e-5 * Math.max(1, mean), `centre loss ${a.result.centerLoss} vs ${mean}`);
     }
   });
 
