@@ -6,6 +6,7 @@ import type { Evaluation, Objective } from './objective';
 import type { PlaneHelper } from './planeHelper';
 import type { Stopwatch } from './provenance';
 import { writeResult } from './resultWriter';
+import { threadCpu } from './threadCpu';
 
 type LandscapeResult = ResultOf<'landscape'>;
 
@@ -34,11 +35,39 @@ export async function evaluateGrid(args: {
   const total = xs.length * rows;
   let done = 0;
   const started = performance.now();
+  const cpuAtStart = threadCpu();
+  const counts = { main: { rows: 0, points: 0 }, worker: { rows: 0, points: 0 } };
+  /** Who did the rows and at what CPU cost (see Landscape2D.threads), filled in at every snapshot. */
+  const recordThreads = (): void => {
+    if (payload.dims !== 2) return;
+    const now = threadCpu();
+    const threads: NonNullable<Landscape2D['threads']> = [
+      {
+        thread: 'main',
+        ...counts.main,
+        cpuSeconds: now && cpuAtStart ? now.run - cpuAtStart.run : null,
+        waitSeconds: now && cpuAtStart ? now.wait - cpuAtStart.wait : null,
+      },
+    ];
+    const w = helper?.cpu?.();
+    if (counts.worker.rows > 0 || (w && w.startup)) {
+      const ok = w && w.startup && w.latest;
+      threads.push({
+        thread: 'worker',
+        ...counts.worker,
+        cpuSeconds: ok ? w.latest!.run - w.startup!.run : null,
+        waitSeconds: ok ? w.latest!.wait - w.startup!.wait : null,
+        startupCpuSeconds: w?.startup ? w.startup.run : null,
+      });
+    }
+    payload.threads = threads;
+  };
   // Once the run has stopped, a row the helper thread still finishes must not overwrite the
   // stopped result with a 'running' one.
   let stopped = false;
   const publish = (message: string): void => {
     if (stopped) return;
+    recordThreads();
     const partial = snapshot(false, 'running');
     writeResult(out, partial);
     ctx.progress(done / total, message, partial);
@@ -57,9 +86,11 @@ export async function evaluateGrid(args: {
     done++;
   };
   const rowCoords = (r: number): number[][] => xs.map((x) => (payload.dims === 2 ? [x, payload.y[r]] : [x]));
-  const rowDone = (): void => {
+  const rowDone = (by: 'main' | 'worker', points: number): void => {
     if (payload.dims !== 2) return;
     payload.rowsDone++;
+    counts[by].rows++;
+    counts[by].points += points;
     watch.lap('grid');
     const perSecond = done / ((performance.now() - started) / 1000);
     publish(`row ${payload.rowsDone}/${rows} · ${perSecond.toFixed(1)} evaluations/s${payload.evaluators === 2 ? ' (2 threads)' : ''}`);
@@ -74,7 +105,7 @@ export async function evaluateGrid(args: {
       await objective.evaluateAlong(centre, dirs, part, withAccuracy, ctx.stop, (j, e) => record(r, c0 + j, e, part[j]));
       if (payload.dims === 1) publish(`${done}/${total} points`);
     }
-    rowDone();
+    rowDone('main', coords.length);
   };
   try {
     if (helper && payload.dims === 2 && rows > 1) {
@@ -82,18 +113,20 @@ export async function evaluateGrid(args: {
         const coords = rowCoords(r);
         const evs = await helper.evaluate(coords);
         evs.forEach((e, c) => record(r, c, e, coords[c]));
-        rowDone();
+        rowDone('worker', coords.length);
       }, ctx, payload);
     } else {
       for (let r = 0; r < rows; r++) await evaluateRowHere(r);
     }
   } catch (err) {
     stopped = true;
+    recordThreads();
     watch.lap('grid');
     const reason = err instanceof CancelledError ? `cancelled after ${done} of ${total} points` : `failed after ${done} of ${total} points: ${(err as Error).message}`;
     writeResult(out, snapshot(false, reason));
     throw err;
   }
+  recordThreads();
   watch.lap('grid');
   const result = snapshot(true);
   writeResult(out, result);
