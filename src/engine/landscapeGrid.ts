@@ -154,7 +154,8 @@ async function shareRows(
   const helperLoop = async (): Promise<void> => {
     if (!(await helper.ready)) {
       helperAlive = false;
-      ctx.log('warn', 'the grid worker thread did not start; evaluating on one thread');
+      // (A worker stopped because the grid finished before it was ready is no news.)
+      if (queue.length) ctx.log('warn', 'the grid worker thread did not start; evaluating on one thread');
       return;
     }
     while (helperAlive && queue.length && !ctx.stop.isCancellationRequested) {

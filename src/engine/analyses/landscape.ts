@@ -5,7 +5,7 @@ import type { DirectionsInfo, Landscape1D, Landscape2D } from '../../shared/resu
 import { LandscapeSpecSchema, type LandscapeSpec, type LandscapeSpecInput } from '../../shared/specs/landscape';
 import type { AnalysisContext } from '../analysisContext';
 import { cosine, linspace, norm2, randomDirection } from '../directions';
-import { withPreparedInputs, type PreparedInputs } from '../inputs';
+import { startPlaneHelper, withPreparedInputs, type PreparedInputs } from '../inputs';
 import { hessianDirections } from '../curvature/hessianDirections';
 import { Rng } from '../linalg/rng';
 import { makeProvenance, type Stopwatch } from '../provenance';
@@ -28,7 +28,14 @@ export const LANDSCAPE_DEFINITIONS: Record<string, string> = {
 /** Builds the directions, then evaluates the grid row by row, writing the result after each row. */
 export async function runLandscape(input: LandscapeSpecInput, ctx: AnalysisContext): Promise<LandscapeResult> {
   const spec: LandscapeSpec = LandscapeSpecSchema.parse(input);
-  return withPreparedInputs(spec, (prepared, watch) => computeLandscape(spec, prepared, watch, ctx), ctx.stop);
+  const dims = spec.to !== undefined ? 1 : spec.dims;
+  // The worker thread loads its own copy of the inputs while this thread loads them and makes the directions.
+  const helper = dims === 2 && (spec.points ?? 41) > 1 ? startPlaneHelper(spec, spec.threads) : null;
+  try {
+    return await withPreparedInputs(spec, (prepared, watch) => computeLandscape(spec, prepared, watch, ctx, helper), ctx.stop);
+  } finally {
+    await helper?.close();
+  }
 }
 
 /** θ₂ − θ₁ for the line to a second model of the same architecture. */
@@ -40,20 +47,14 @@ async function secondModelDirection(spec: LandscapeSpec, prepared: PreparedInput
   return d;
 }
 
-async function computeLandscape(spec: LandscapeSpec, prepared: PreparedInputs, watch: Stopwatch, ctx: AnalysisContext): Promise<LandscapeResult> {
+async function computeLandscape(spec: LandscapeSpec, prepared: PreparedInputs, watch: Stopwatch, ctx: AnalysisContext, helper: PlaneHelper | null): Promise<LandscapeResult> {
   const line = spec.to !== undefined;
   const dims = line ? 1 : spec.dims;
   const points = spec.points ?? (dims === 2 ? 41 : 51);
   const range: [number, number] = spec.range ?? (line ? [-0.5, 1.5] : [-1, 1]);
   if (!(range[0] < range[1])) throw new InputError('--range', `must be increasing, got ${range[0]},${range[1]}`);
 
-  // The worker thread loads its own copy of the inputs while the directions are made here.
-  const helper = dims === 2 && points > 1 ? (prepared.startPlaneHelper?.(spec.threads) ?? null) : null;
-  try {
-    return await landscapeOnPlane(spec, prepared, watch, ctx, { dims, points, range, line, helper });
-  } finally {
-    await helper?.close();
-  }
+  return landscapeOnPlane(spec, prepared, watch, ctx, { dims, points, range, line, helper });
 }
 
 async function landscapeOnPlane(

@@ -51,11 +51,13 @@ export function startGridWorker(inputs: Inputs): PlaneHelper | null {
     for (const p of pending.values()) p.reject(err);
     pending.clear();
   };
+  let isReady = false;
   let startupCpu: ThreadCpu | null = null;
   let latestCpu: ThreadCpu | null = null;
   worker.on('message', (m: FromGridWorker) => {
     if (m.type === 'ready') {
       startupCpu = latestCpu = m.cpu;
+      isReady = true;
       resolveReady(true);
     } else if (m.type === 'row') {
       latestCpu = m.cpu;
@@ -92,7 +94,9 @@ export function startGridWorker(inputs: Inputs): PlaneHelper | null {
     },
     cpu: () => ({ startup: startupCpu, latest: latestCpu }),
     async close() {
-      if (!failed) {
+      // A worker still starting has nothing to finish: it is stopped at once (a run refused
+      // for its inputs must not wait for the worker to load them too).
+      if (!failed && isReady) {
         send({ type: 'close' });
         // A worker that does not answer within 2 s is stopped.
         await Promise.race([closed, new Promise((r) => setTimeout(r, 2000).unref())]);
