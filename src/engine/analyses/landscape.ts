@@ -12,6 +12,11 @@ import { makeProvenance, type Stopwatch } from '../provenance';
 import { evaluateGrid } from '../landscapeGrid';
 import { SidecarWriter, freshSidecarPath, writeResult } from '../resultWriter';
 import type { PlaneHelper } from '../planeHelper';
+import { checkResumeInputs, continuePayload, readPartialLandscape, type PartialLandscape } from '../resumeGrid';
+
+function sameVector(a: Float32Array, b: Float32Array): boolean {
+  return a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+}
 
 type LandscapeResult = ResultOf<'landscape'>;
 
@@ -28,11 +33,13 @@ export const LANDSCAPE_DEFINITIONS: Record<string, string> = {
 /** Builds the directions, then evaluates the grid row by row, writing the result after each row. */
 export async function runLandscape(input: LandscapeSpecInput, ctx: AnalysisContext): Promise<LandscapeResult> {
   const spec: LandscapeSpec = LandscapeSpecSchema.parse(input);
+  // A partial to resume is read (and refused) before the model is loaded.
+  const partial = spec.resume !== undefined ? readPartialLandscape(spec.resume, 'landscape') : null;
   const dims = spec.to !== undefined ? 1 : spec.dims;
   // The worker thread loads its own copy of the inputs while this thread loads them and makes the directions.
   const helper = dims === 2 && (spec.points ?? 41) > 1 ? startPlaneHelper(spec, spec.threads) : null;
   try {
-    return await withPreparedInputs(spec, (prepared, watch) => computeLandscape(spec, prepared, watch, ctx, helper), ctx.stop);
+    return await withPreparedInputs(spec, (prepared, watch) => computeLandscape(spec, prepared, watch, ctx, partial, helper), ctx.stop);
   } finally {
     await helper?.close();
   }
@@ -47,14 +54,21 @@ async function secondModelDirection(spec: LandscapeSpec, prepared: PreparedInput
   return d;
 }
 
-async function computeLandscape(spec: LandscapeSpec, prepared: PreparedInputs, watch: Stopwatch, ctx: AnalysisContext, helper: PlaneHelper | null): Promise<LandscapeResult> {
+async function computeLandscape(
+  spec: LandscapeSpec,
+  prepared: PreparedInputs,
+  watch: Stopwatch,
+  ctx: AnalysisContext,
+  partial: PartialLandscape | null,
+  helper: PlaneHelper | null,
+): Promise<LandscapeResult> {
   const line = spec.to !== undefined;
   const dims = line ? 1 : spec.dims;
   const points = spec.points ?? (dims === 2 ? 41 : 51);
   const range: [number, number] = spec.range ?? (line ? [-0.5, 1.5] : [-1, 1]);
   if (!(range[0] < range[1])) throw new InputError('--range', `must be increasing, got ${range[0]},${range[1]}`);
 
-  return landscapeOnPlane(spec, prepared, watch, ctx, { dims, points, range, line, helper });
+  return landscapeOnPlane(spec, prepared, watch, ctx, { dims, points, range, line, helper }, partial);
 }
 
 async function landscapeOnPlane(
@@ -63,10 +77,37 @@ async function landscapeOnPlane(
   watch: Stopwatch,
   ctx: AnalysisContext,
   plane: { dims: 1 | 2; points: number; range: [number, number]; line: boolean; helper: PlaneHelper | null },
+  partial: PartialLandscape | null,
 ): Promise<LandscapeResult> {
   const { dims, points, range, line, helper } = plane;
   const obj = prepared.objective;
   const theta = obj.theta0;
+  const out = path.resolve(spec.out);
+  const { out: _out, resume: _resume, ...options } = spec;
+  const snapshotOf =
+    (payload: Landscape1D | Landscape2D) =>
+    (complete: boolean, status?: string): LandscapeResult => ({
+      schema: SCHEMA_ID,
+      kind: 'landscape',
+      complete,
+      status,
+      backend: obj.backend.name,
+      provenance: makeProvenance(spec, prepared, watch, complete),
+      options: { ...options, dims, points, range },
+      definitions: LANDSCAPE_DEFINITIONS,
+      result: payload,
+    });
+  if (partial) {
+    // The grid, centre and directions are the partial's; only its missing points are evaluated.
+    checkResumeInputs(partial, makeProvenance(spec, prepared, watch, false), { ...options, dims, points, range });
+    if (!sameVector(partial.centre, theta)) throw new InputError(spec.model, `its parameters are not the centre recorded in ${path.basename(partial.file)}'s sidecar; refusing to resume`);
+    const payload = continuePayload(partial, out);
+    const withAcc = payload.accuracy !== null;
+    const snapshot = snapshotOf(payload);
+    writeResult(out, snapshot(false, 'running'));
+    helper?.setPlane(theta, partial.dirs, withAcc);
+    return evaluateGrid({ objective: obj, centre: theta, dirs: partial.dirs, payload, withAccuracy: withAcc, out, snapshot, watch, ctx, helper });
+  }
   const rng = new Rng(spec.seed);
   const eigen = !line && spec.directions === 'hessian' ? await hessianDirections(obj, dims, spec.seed, ctx.stop, 1e-3, spec.hv) : null;
   const dirs: Float32Array[] = line
@@ -76,7 +117,6 @@ async function landscapeOnPlane(
       : Array.from({ length: dims }, () => randomDirection(theta, obj.groups, rng, spec.norm, spec.bias));
   watch.lap('directions');
 
-  const out = path.resolve(spec.out);
   const sidecar = new SidecarWriter(freshSidecarPath(out));
   const directions: DirectionsInfo = {
     kind: line ? 'interpolation' : eigen ? 'hessian' : 'random',
@@ -120,18 +160,7 @@ async function landscapeOnPlane(
           directions,
         };
 
-  const { out: _out, ...options } = spec;
-  const snapshot = (complete: boolean, status?: string): LandscapeResult => ({
-    schema: SCHEMA_ID,
-    kind: 'landscape',
-    complete,
-    status,
-    backend: obj.backend.name,
-    provenance: makeProvenance(spec, prepared, watch, complete),
-    options: { ...options, dims, points, range },
-    definitions: LANDSCAPE_DEFINITIONS,
-    result: payload,
-  });
+  const snapshot = snapshotOf(payload);
   writeResult(out, snapshot(false, 'running'));
   helper?.setPlane(theta, dirs, withAcc);
   return evaluateGrid({ objective: obj, centre: theta, dirs, payload, withAccuracy: withAcc, out, snapshot, watch, ctx, helper });
