@@ -103,6 +103,15 @@ for (const backend of ['wasm', 'cpu'] as const) {
         });
       });
 
+      it("gives each point the same value whatever other points share its pass (resumed and shared rows rely on it)", async () => {
+        const pts = COORDS.map((c) => pointOnPlane(f.obj.theta0, dirs, c));
+        const all = await f.obj.evaluatePoints(pts);
+        for (const [a, b] of [[0, 1], [2, 7], [8, 9], [3, 9]]) {
+          const part = await f.obj.evaluatePoints(pts.slice(a, b));
+          part.forEach((e, j) => assert.deepEqual(e, all[a + j]));
+        }
+      });
+
       it('stops between passes when asked, keeping the points reported', async () => {
         const seen: number[] = [];
         const stop = { isCancellationRequested: false };

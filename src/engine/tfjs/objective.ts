@@ -171,8 +171,9 @@ export class TfjsObjective implements Objective {
   /**
    * Points of a plane, several per pass over the data when the model allows it (pointBatch.ts:
    * K points in one forward pass), else one by one. Balanced passes (a row of 41 at K = 16 is
-   * 14 + 14 + 13), so the same row is split the same way on every thread. The batched path
-   * leaves the model's parameters as they were; the per-point path at the last point.
+   * 14 + 14 + 13), so the same row is split the same way on every thread; a point's value does
+   * not depend on the other points of its pass either (tested), which resumed rows rely on. The
+   * batched path leaves the model's parameters as they were; the per-point path at the last point.
    */
   async evaluateAlong(
     centre: Float32Array,
