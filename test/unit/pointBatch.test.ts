@@ -191,6 +191,18 @@ for (const backend of ['wasm', 'cpu'] as const) {
       });
     });
 
+    it('falls back to one point per pass for a loss that is not a function of each row alone (batch-level)', () => {
+      const m = tf.sequential({ layers: [tf.layers.dense({ inputShape: [3], units: 2 })] });
+      const x = new Float32Array(12).fill(0.5);
+      const o = new TfjsObjective(m, makeLoss('cs_divergence', false), { x, sampleShape: [3], y: Float32Array.of(0, 1, 0, 1), ySampleShape: [], n: 4 }, 4);
+      try {
+        assert.equal(o.pointsPerPass(), 1);
+      } finally {
+        o.dispose();
+        m.dispose();
+      }
+    });
+
     it('falls back to one point per pass for a layer it does not batch (Embedding)', () => {
       const e = conv64Fixture('embedding');
       try {

@@ -14,8 +14,8 @@ import type { Loss } from '../losses';
  *
  * Only chains of layers this file knows are batched (Dense, Conv2D channels-last,
  * BatchNormalization on the last axis, and layers without trainable weights); anything else,
- * batch-level or user-written losses, and more than one input or output: `planPointBatch`
- * returns null and the caller evaluates point by point.
+ * losses that are not per-row (batch-level, episode, group or user-written), and more than one
+ * input or output: `planPointBatch` returns null and the caller evaluates point by point.
  */
 
 /** Activations: the data shared by every point ([n, …]) or one slice per point ([K, n, …]). */
@@ -59,7 +59,9 @@ function prod(s: readonly (number | null)[]): number {
  * `groupOf` maps each trainable weight to its parameter group.
  */
 export function planPointBatch(model: tf.LayersModel, loss: Loss, groupOf: Map<tf.LayerVariable, number>): PointBatchPlan | null {
-  if (loss.batchLevel || loss.name === 'custom') return null;
+  // The K points' rows are merged for the loss, so it must be a function of each row alone:
+  // not batch-level, episode or group (embedding) losses, nor a user's loss.
+  if (loss.batchLevel || loss.episode || loss.labelKind === 'groups' || loss.name === 'custom') return null;
   const layers = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
   if (layers.length === 0 || !isChain(model, layers)) return null;
   if (model.inputs[0].dtype !== 'float32') return null;
