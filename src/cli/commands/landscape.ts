@@ -1,7 +1,8 @@
 import { Command, Option } from 'commander';
 import type { LandscapeSpecInput } from '../../shared/specs/landscape';
 import type { BackendPreference } from '../../shared/protocol';
-import { addInputOptions, hvOption, inputsFromFlags, intArg, rangeArg, type InputFlags } from '../options';
+import { addInputOptions, addParallelOptions, hvOption, inputsFromFlags, intArg, rangeArg, type InputFlags } from '../options';
+import { runFollowerNode } from '../followerNode';
 import { describeFailure, runInEngine } from '../runEngine';
 import { summarise } from '../summary';
 
@@ -32,6 +33,7 @@ export function landscapeCommand(): Command {
     .addOption(hvOption())
     .option('--no-accuracy', 'do not compute accuracy at each point');
   addInputOptions(cmd);
+  addParallelOptions(cmd);
   cmd.action(async (f: LandscapeFlags) => {
     const spec: LandscapeSpecInput = {
       kind: 'landscape',
@@ -47,6 +49,10 @@ export function landscapeCommand(): Command {
       threads: f.threads,
       hv: f.hv,
     };
+    if ((f.nodeRank ?? 0) > 0) {
+      process.exitCode = await runFollowerNode(spec, 'landscape');
+      return;
+    }
     try {
       const { out, result } = await runInEngine(spec, f.backend as BackendPreference);
       process.stdout.write(`${summarise(result)}\nwrote ${out}\n`);

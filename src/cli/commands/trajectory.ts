@@ -1,7 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { BackendPreference } from '../../shared/protocol';
 import type { TrajectorySpecInput } from '../../shared/specs/trajectory';
-import { addInputOptions, floatArg, floatListArg, inputsFromFlags, intArg, rangeArg, type InputFlags } from '../options';
+import { addInputOptions, addParallelOptions, floatArg, floatListArg, inputsFromFlags, intArg, rangeArg, type InputFlags } from '../options';
+import { runFollowerNode } from '../followerNode';
 import { describeFailure, runInEngine } from '../runEngine';
 
 interface TrajectoryFlags extends InputFlags {
@@ -35,6 +36,7 @@ export function trajectoryCommand(): Command {
     .option('--range <a,b>', 'line: range of t (default -0.5,1.5)', rangeArg)
     .option('--no-accuracy', 'do not compute accuracy at each point');
   addInputOptions(cmd, { model: 'series' });
+  addParallelOptions(cmd);
   cmd.action(async (f: TrajectoryFlags) => {
     const { model: _model, ...rest } = inputsFromFlags({ ...f, model: undefined });
     const inputs = { ...rest, ...(f.model ? { model: f.model } : {}) };
@@ -51,6 +53,10 @@ export function trajectoryCommand(): Command {
       range: f.range,
       accuracy: f.accuracy,
     };
+    if ((f.nodeRank ?? 0) > 0) {
+      process.exitCode = await runFollowerNode(spec, 'trajectory');
+      return;
+    }
     try {
       const { out, result } = await runInEngine(spec, f.backend as BackendPreference);
       if (result.kind === 'landscape') {
