@@ -178,7 +178,9 @@ def _is_oom(e):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m losscape_torch", description="Losscape's PyTorch worker (stdin/stdout frames)")
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores; with several ranks, the cores / ranks of this machine)")
+    env_threads = os.environ.get("LOSSCAPE_TORCH_THREADS", "")
+    parser.add_argument("--threads", type=int, default=int(env_threads) if env_threads.isdigit() and int(env_threads) > 0 else None,
+                        help="CPU threads (default: $LOSSCAPE_TORCH_THREADS, else all cores; with several ranks, the cores / ranks of this machine)")
     parser.add_argument("--workers", type=int, default=1, help="ranks on this machine (docs/distributed.md)")
     parser.add_argument("--nnodes", type=int, default=1, help="machines")
     parser.add_argument("--node-rank", type=int, default=0, help="this machine's index (0 serves the client)")

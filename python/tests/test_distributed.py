@@ -110,7 +110,7 @@ def test_two_ranks_agree_with_one_in_both_modes(workspace, single):
 
 def test_two_nodes_agree_with_one(workspace, single):
     port = free_port()
-    common = ["--workers", "1", "--nnodes", "2", "--rendezvous", f"127.0.0.1:{port}", "--dist-timeout", "30"]
+    common = ["--workers", "1", "--nnodes", "2", "--rendezvous", f"127.0.0.1:{port}", "--dist-timeout", "30", "--threads", "1"]
     env = dict(os.environ, PYTHONPATH=PACKAGE_ROOT)
     node1 = subprocess.Popen([sys.executable, "-u", "-m", "losscape_torch", *common, "--node-rank", "1"], env=env,
                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
