@@ -3,6 +3,7 @@ import type { LandscapeSpecInput } from '../../shared/specs/landscape';
 import type { BackendPreference } from '../../shared/protocol';
 import { addInputOptions, addParallelOptions, hvOption, inputsFromFlags, intArg, rangeArg, type InputFlags } from '../options';
 import { runFollowerNode } from '../followerNode';
+import { resumedSpec } from '../resume';
 import { describeFailure, runInEngine } from '../runEngine';
 import { summarise } from '../summary';
 
@@ -32,10 +33,10 @@ export function landscapeCommand(): Command {
     .addOption(new Option('--directions <kind>', 'random (normalised per --norm) or hessian (top Hessian eigenvectors, unit norm)').choices(['random', 'hessian']).default('random'))
     .addOption(hvOption())
     .option('--no-accuracy', 'do not compute accuracy at each point');
-  addInputOptions(cmd);
+  addInputOptions(cmd, { resume: true });
   addParallelOptions(cmd);
   cmd.action(async (f: LandscapeFlags) => {
-    const spec: LandscapeSpecInput = {
+    const fromFlags: LandscapeSpecInput = {
       kind: 'landscape',
       ...inputsFromFlags(f),
       dims: f.dims === '1' ? 1 : 2,
@@ -50,14 +51,15 @@ export function landscapeCommand(): Command {
       hv: f.hv,
     };
     if ((f.nodeRank ?? 0) > 0) {
-      process.exitCode = await runFollowerNode(spec, 'landscape');
+      process.exitCode = await runFollowerNode(fromFlags, 'landscape');
       return;
     }
     try {
+      const spec = f.resume ? resumedSpec(cmd, f.resume, fromFlags) : fromFlags;
       const { out, result } = await runInEngine(spec, f.backend as BackendPreference);
       process.stdout.write(`${summarise(result)}\nwrote ${out}\n`);
     } catch (err) {
-      const { message, code } = describeFailure(err, f.out);
+      const { message, code } = describeFailure(err, f.out ?? f.resume);
       process.stderr.write(`losscape landscape: ${message}\n`);
       process.exitCode = code;
     }
