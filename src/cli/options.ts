@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { LossParamError, parseLossParam } from '../shared/lossParams';
+import { LossParamError, parseEpisode, parseLossParam, type EpisodeSpec } from '../shared/lossParams';
 
 /** Parsers for CLI option values; each rejects bad input with a message naming the option. */
 export function intArg(name: string, min = 1) {
@@ -40,6 +40,16 @@ export function lossParamArg(v: string, previous: Record<string, number> | undef
   try {
     const [k, value] = parseLossParam(v);
     return { ...(previous ?? {}), [k]: value };
+  } catch (err) {
+    if (err instanceof LossParamError) throw new InvalidArgumentError(err.message);
+    throw err;
+  }
+}
+
+/** `--episode N,K,Q[,E]`. */
+export function episodeArg(v: string): EpisodeSpec {
+  try {
+    return parseEpisode(v);
   } catch (err) {
     if (err instanceof LossParamError) throw new InvalidArgumentError(err.message);
     throw err;
@@ -89,18 +99,45 @@ export function addInputOptions(cmd: Command, opts: { model?: boolean | 'series'
     .option('--train-mode', 'torch: evaluate the model in train() mode (dropout, batch statistics) instead of eval()')
     .option('--data-module <file.py:NAME>', 'torch: a function (or value) in a .py file returning (x, y) tensors or a map-style Dataset; replaces --data')
     .option('--loss <name>', "loss name (Keras/TF.js/PyTorch names); default: the model's training config")
-    .option('--loss-param <key=value>', 'a parameter of a parameterised loss, repeatable (comp_sum tau, gce q, zloss a and b, multi_similarity alpha, beta, lambda, epsilon)', lossParamArg)
+    .option('--loss-param <key=value>', 'a parameter of a parameterised loss, repeatable (comp_sum tau, gce q, zloss a and b, multi_similarity alpha, beta, lambda, epsilon, proto_triplet margin, icnn k, cs_divergence sigma)', lossParamArg)
+    .option('--episode <N,K,Q[,E]>', 'episode losses (proto_triplet, icnn): E seeded N-way K-shot episodes with Q queries per class (E default 1)', episodeArg)
     .option('--loss-module <file>', 'JS/TS module exporting a loss function (yTrue, yPred) => per-sample losses, or for torch loss.py:NAME (a function (outputs, targets) or an nn.Module class); overrides --loss')
     .option('--loss-export <name>', 'which export of --loss-module to use (default: default, the only function, or one named *loss*)')
     .option('--label-column <name>', 'CSV label column', 'label')
     .addOption(new Option('--from-logits', 'treat model outputs as logits (default: decided from the last activation)'))
     .addOption(new Option('--from-probabilities', 'treat model outputs as probabilities').conflicts('fromLogits'))
     .option('--samples <k>', 'seeded subset of k training samples (default: all)', intArg('--samples'))
-    .option('--batch-size <n>', 'evaluation batch size; for a batch-level loss (multi_similarity) the size of its fixed seeded batches', intArg('--batch-size'), 512)
+    .option('--batch-size <n>', 'evaluation batch size; for a batch-level loss (multi_similarity, cs_divergence) the size of its fixed seeded batches', intArg('--batch-size'), 512)
     .option('--seed <s>', 'random seed', intArg('--seed', 0), 0)
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).default('auto'));
   const outHelp = 'result file to write (*.losscape.json); the binary sidecar goes beside it';
   return opts.resume ? cmd.option('--out <file>', `${outHelp} (with --resume: default the resumed file)`) : cmd.requiredOption('--out <file>', outHelp);
+}
+
+/**
+ * torch.distributed for the torch engine (docs/distributed.md): `--workers N` ranks on this
+ * machine; for clusters torchrun's `--nnodes M --node-rank R` with `--rendezvous HOST:PORT`.
+ */
+export function addParallelOptions(cmd: Command): Command {
+  return cmd
+    .option('--workers <n>', 'torch: ranks of torch.distributed on this machine (Gloo on CPU, NCCL with one GPU per rank); default 1', intArg('--workers'))
+    .option('--nnodes <m>', 'torch, clusters: machines taking part (with --rendezvous)', intArg('--nnodes'))
+    .option('--node-rank <r>', "torch, clusters: this machine's index; 0 computes and writes the result, the others follow it", intArg('--node-rank', 0))
+    .option('--rendezvous <host:port>', 'torch, clusters: where rank 0 (node 0) listens for the other ranks', rendezvousArg)
+    .option('--dist-timeout <s>', 'torch, several ranks: seconds after which a dead, stopped or stuck rank ends the run (default 60)', positiveArg('--dist-timeout'));
+}
+
+export function rendezvousArg(v: string): string {
+  if (!/^\S+:\d{1,5}$/.test(v) || Number(v.slice(v.lastIndexOf(':') + 1)) > 65535) throw new InvalidArgumentError(`--rendezvous must be HOST:PORT, got '${v}'`);
+  return v;
+}
+
+export function positiveArg(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!(Number.isFinite(n) && n > 0)) throw new InvalidArgumentError(`${name} must be a positive number of seconds, got '${v}'`);
+    return n;
+  };
 }
 
 export interface InputFlags {
@@ -116,6 +153,7 @@ export interface InputFlags {
   dataModule?: string;
   loss?: string;
   lossParam?: Record<string, number>;
+  episode?: EpisodeSpec;
   lossModule?: string;
   lossExport?: string;
   labelColumn: string;
@@ -126,6 +164,11 @@ export interface InputFlags {
   seed: number;
   backend: string;
   out: string;
+  workers?: number;
+  nnodes?: number;
+  nodeRank?: number;
+  rendezvous?: string;
+  distTimeout?: number;
   /** Commands with `resume: true` only. */
   resume?: string;
 }
@@ -145,6 +188,7 @@ export function inputsFromFlags(f: InputFlags) {
     dataModule: f.dataModule,
     loss: f.loss,
     lossParams: f.lossParam,
+    episode: f.episode,
     lossModule: f.lossModule,
     lossExport: f.lossExport,
     labelColumn: f.labelColumn,
@@ -153,6 +197,11 @@ export function inputsFromFlags(f: InputFlags) {
     batchSize: f.batchSize,
     seed: f.seed,
     out: f.out,
+    workers: f.workers,
+    nnodes: f.nnodes,
+    nodeRank: f.nodeRank,
+    rendezvous: f.rendezvous,
+    distTimeout: f.distTimeout,
   };
 }
 

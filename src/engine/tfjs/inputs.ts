@@ -8,9 +8,10 @@ import { loadDataset, subsetSplit, type Split } from '../loaders/dataset';
 import { loadModel, type LoadedModel } from '../loaders/model';
 import { lossFromTrainingConfig, makeCustomLoss, makeLoss, resolveLossName, type Loss, type ResolvedLossName } from '../losses';
 import { loadUserLoss } from '../loaders/userModule';
-import { batchLevelOrder } from '../lossBatches';
+import { lossOrder } from '../lossBatches';
 import { outputSemantics, stripOutputActivation } from '../losses/outputActivation';
 import type { PreparedInputs } from '../inputs';
+import type { PlaneHelper } from '../planeHelper';
 import { seededSubset } from '../sampleSubset';
 import { TfjsObjective, type ObjectiveData } from './objective';
 
@@ -34,7 +35,7 @@ export function lastActivation(model: tf.LayersModel): string {
 }
 
 export function resolveLoss(
-  spec: Pick<Inputs, 'loss' | 'lossParams' | 'fromLogits' | 'lossModule' | 'lossExport'>,
+  spec: Pick<Inputs, 'loss' | 'lossParams' | 'fromLogits' | 'lossModule' | 'lossExport' | 'episode'>,
   loaded: LoadedModel,
 ): { loss: Loss; info: Provenance['loss'] } {
   if (spec.lossModule) {
@@ -60,7 +61,7 @@ export function resolveLoss(
     fromLogits = false;
     reading = 'probabilities';
   }
-  const loss = makeLoss(resolved.name, fromLogits, spec.lossParams ?? {});
+  const loss = makeLoss(resolved.name, fromLogits, spec.lossParams ?? {}, spec.episode);
   const info: Provenance['loss'] = {
     name: resolved.name,
     fromLogits,
@@ -135,15 +136,16 @@ export async function prepareTfjsInputs(spec: Inputs): Promise<PreparedTfjsInput
       objectiveData(loaded.model, loss, split, dataset.labelsAreIndices, path.basename(spec.data));
       split = subsetSplit(split, indices);
     }
-    const batching = batchLevelOrder(loss, split.xShape[0], spec);
+    const batching = lossOrder(loss, split.y, split.xShape[0], spec, path.basename(spec.data));
     if (batching) {
       split = subsetSplit(split, batching.order);
       const before = indices;
       indices = before ? batching.order.map((k) => before[k]) : batching.order;
-      info.batches = batching.batches;
+      if (batching.batches) info.batches = batching.batches;
+      if (batching.episodes) info.episodes = batching.episodes;
     }
     const data = objectiveData(loaded.model, loss, split, dataset.labelsAreIndices, path.basename(spec.data));
-    const objective = new TfjsObjective(loaded.model, loss, data, spec.batchSize);
+    const objective = new TfjsObjective(loaded.model, loss, data, batching?.batchSize ?? spec.batchSize);
     return {
       objective,
       loaded,
@@ -153,7 +155,7 @@ export async function prepareTfjsInputs(spec: Inputs): Promise<PreparedTfjsInput
       lossInfo: info,
       indices,
       paramsOf: (file) => secondModelParams(file, spec.model, objective),
-      startPlaneHelper: (threads) => (helperWanted(threads) ? startGridWorker(spec) : null),
+      startPlaneHelper: (threads) => startTfjsPlaneHelper(spec, threads),
       dispose() {
         objective.dispose();
         loaded.model.dispose();
@@ -163,6 +165,11 @@ export async function prepareTfjsInputs(spec: Inputs): Promise<PreparedTfjsInput
     loaded.model.dispose();
     throw err;
   }
+}
+
+/** The landscape-grid worker thread for `spec`, where it helps (gridWorkerClient.ts). */
+export function startTfjsPlaneHelper(spec: Inputs, threads: number | undefined): PlaneHelper | null {
+  return helperWanted(threads) ? startGridWorker(spec) : null;
 }
 
 /** θ of another model file of the same architecture (the line between two models). */
