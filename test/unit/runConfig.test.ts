@@ -292,8 +292,9 @@ describe('run configurations (.vscode/losscape.json)', () => {
       for (const analysis of ANALYSES) {
         const allowed = new Set<string>([...COMMON_FIELDS, ...FIELDS[analysis]]);
         for (const k of Object.keys(ENGINE_SPECS[analysis].shape)) {
-          // lossParams travels inside "loss": { "name", "params" }; lossFrom is set by a CodeLens run, not a configuration.
-          if (k === 'kind' || k === 'lossParams' || k === 'lossFrom') continue;
+          // lossParams travels inside "loss": { "name", "params" }; lossFrom is set by a CodeLens run, and
+          // resume (a partial result to complete) by the Resume Landscape action, not a configuration.
+          if (k === 'kind' || k === 'lossParams' || k === 'lossFrom' || k === 'resume') continue;
           assert.ok(ours.has(k), `engine option "${k}" missing from run configurations`);
           assert.ok(allowed.has(k), `engine option "${k}" of ${analysis} not allowed in ${analysis} configurations`);
         }
