@@ -14,6 +14,7 @@ import { checkedParams, resolveLossName } from '../losses';
 import { seededSubset } from '../sampleSubset';
 import type { Frame } from './framing';
 import { TorchObjective, type TorchLoadReply } from './objective';
+import { launchArgs, launchOf, parallelModeOf, type Launch } from './launch';
 import { acquireTorchWorker, releaseTorchWorker, resolvePython } from './worker';
 
 /**
@@ -112,6 +113,8 @@ export interface TorchLoadArgs {
   dataModule: { file: string; name: string } | null;
   weights?: string | null;
   stop?: StopSignal;
+  /** torch.distributed: the launch and how the analysis splits work (absent: one process). */
+  parallel?: { launch: Launch | null; mode: 'points' | 'data' };
 }
 
 /** Starts (or reuses) a worker and loads model, weights, data and loss into it. */
@@ -138,7 +141,8 @@ export async function loadTorchObjective(a: TorchLoadArgs): Promise<{ objective:
   } else {
     data = { kind: 'module', file: a.dataModule!.file, name: a.dataModule!.name, args: {} };
   }
-  const worker = await acquireTorchWorker(resolvePython(spec.python));
+  const launch = a.parallel?.launch ?? null;
+  const worker = await acquireTorchWorker(resolvePython(spec.python), launchArgs(launch));
   try {
     const { result, frames: out } = await worker.request(
       'load',
@@ -152,6 +156,7 @@ export async function loadTorchObjective(a: TorchLoadArgs): Promise<{ objective:
         device: spec.device ?? 'auto',
         trainMode: spec.trainMode ?? false,
         batchSize: batching?.batchSize ?? spec.batchSize,
+        ...(launch ? { parallel: { mode: a.parallel!.mode } } : {}),
       },
       frames,
       a.stop,
@@ -200,7 +205,9 @@ export async function prepareTorchInputs(spec: Inputs, stop?: StopSignal): Promi
     indices = seededSubset(split.xShape[0], spec);
     if (indices) split = subsetSplit(split, indices);
   }
-  const { objective, lossInfo, order } = await loadTorchObjective({ spec, split, source: path.basename(spec.data), labelsAreIndices: dataset.labelsAreIndices, dataModule, stop });
+  // The analysis's kind says how several ranks split the work (landscape grids deal points).
+  const parallel = { launch: launchOf(spec), mode: parallelModeOf((spec as { kind?: string }).kind) };
+  const { objective, lossInfo, order } = await loadTorchObjective({ spec, split, source: path.basename(spec.data), labelsAreIndices: dataset.labelsAreIndices, dataModule, stop, parallel });
   if (dataModule) dataset.train.xShape = [objective.sampleCount];
   if (order) {
     const before = indices;
