@@ -8,6 +8,7 @@ import type { PreparedInputs } from '../inputs';
 import type { StopSignal } from '../linalg/operator';
 import { loadDataset, subsetSplit, type Dataset, type Split } from '../loaders/dataset';
 import { resolveLossName } from '../losses';
+import { announceModelBackend } from '../runtime';
 import { seededSubset } from '../sampleSubset';
 import type { Frame } from './framing';
 import { TorchObjective, type TorchLoadReply } from './objective';
@@ -141,6 +142,7 @@ export async function loadTorchObjective(a: TorchLoadArgs): Promise<{ objective:
     }
     const lossInfo: Provenance['loss'] = loss.info.origin === 'module' ? loss.info : { ...loss.info, fromLogits: info.loss.fromLogits ?? loss.info.fromLogits };
     const objective = new TorchObjective(worker, info, out[0], a.stop, () => releaseTorchWorker(worker));
+    announceModelBackend(objective.backend);
     return { objective, lossInfo };
   } catch (err) {
     releaseTorchWorker(worker);
