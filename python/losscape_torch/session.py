@@ -202,6 +202,12 @@ class Session:
         out = params.get("resultDtype")
         return {"count": len(vs)}, [_np(r, out) for r in self._need().matmat(op, vs)]
 
+    def targets(self, params, frames):
+        """The loaded samples' targets (a data module's labels, which the client never saw):
+        f64, and whether they are class indices (the losses' int64 labels)."""
+        y = self._need().y
+        return {"shape": list(y.shape), "indices": not y.is_floating_point()}, [_np(y.to(self.torch.float64))]
+
     def per_sample_losses(self, params, frames):
         return {}, [_np(self._need().per_sample_losses())]
 
@@ -268,4 +274,4 @@ def _labels(torch, y, out, dtype):
 
 
 METHODS = ("hello", "load", "read_weights", "load_checkpoint", "ntk", "set_params", "store", "drop", "loss", "grad", "matmat",
-           "per_sample_losses", "subset_grads", "outputs", "jvp", "vjp", "output_jacobian", "stats", "dispose")
+           "per_sample_losses", "targets", "subset_grads", "outputs", "jvp", "vjp", "output_jacobian", "stats", "dispose")

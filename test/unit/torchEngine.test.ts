@@ -194,6 +194,31 @@ describe('torch engine (PyTorch worker) against the TF.js engine', function () {
           });
         }
       });
+
+      if (kind === 'mlp') {
+        it(`grokking with --data-module: the NTK probe and sharpness subsets are drawn as for the data file (same statistics)`, async () => {
+          const module = path.join(ws.dir, 'twin_data.py');
+          writeFileSync(module, ['import numpy as np, torch', '', 'def twin_data():', `    d = np.load(${JSON.stringify(ws.torchData)})`, '    return torch.from_numpy(d["x"]), torch.from_numpy(d["y"].astype(np.int64))', ''].join('\n'));
+          const { weights: _w, ...spec } = torchSpec();
+          const common = { ...spec, kind: 'grokking' as const, probe: 6, sharpness: 'ggn' as const, sharpnessSamples: 8, lag: 1, checkpoints: ws.torch };
+          const fromFile = await runGrokking({ ...common, out: path.join(ws.dir, 'g-file.losscape.json') }, quietContext());
+          const fromModule = await runGrokking({ ...common, dataModule: `${module}:twin_data`, out: path.join(ws.dir, 'g-module.losscape.json') }, quietContext());
+          assert.equal(fromModule.complete, true);
+          assert.equal(fromModule.result.probe.size, 6);
+          assert.equal(fromModule.result.sharpness?.samples, 8);
+          assert.deepEqual(fromModule.result.steps, fromFile.result.steps);
+          // The module has no test split; everything computed on the train samples agrees.
+          assert.ok(fromModule.result.testLoss.every((v) => v === null));
+          for (const key of ['trainLoss', 'trainAccuracy', 'paramNorm', 'ntkAlignment', 'ntkTrace', 'ntkEffectiveRank', 'ntkMovement', 'outputChange'] as const) {
+            const a = fromFile.result[key] as (number | null)[];
+            (fromModule.result[key] as (number | null)[]).forEach((v, i) => {
+              if (a[i] === null) assert.equal(v, null, `${key}[${i}]`);
+              else assert.ok(v !== null && Math.abs(v - a[i]!) <= 1e-6 * Math.max(1, Math.abs(a[i]!)), `${key}[${i}]: module ${v} vs file ${a[i]}`);
+            });
+          }
+          fromModule.result.sharpness!.lambdaMax.forEach((v, i) => close(v!, fromFile.result.sharpness!.lambdaMax[i]!, 1e-4, `sharpness λ_max[${i}]`));
+        });
+      }
     });
   }
 

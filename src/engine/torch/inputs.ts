@@ -94,6 +94,8 @@ export interface TorchLoadArgs {
   /** Data module `{file, name}` when the worker loads the data itself. */
   dataModule: { file: string; name: string } | null;
   weights?: string | null;
+  /** With a data module: these of its samples (a seeded probe subset), else `spec.samples` first ones. */
+  sampleIndices?: ArrayLike<number>;
   stop?: StopSignal;
 }
 
@@ -120,7 +122,7 @@ export async function loadTorchObjective(a: TorchLoadArgs): Promise<{ objective:
         model,
         weights: weights ? path.resolve(weights) : null,
         data,
-        samples: a.split ? null : spec.samples !== undefined ? { count: spec.samples } : null,
+        samples: a.split ? null : a.sampleIndices ? { indices: Array.from(a.sampleIndices) } : spec.samples !== undefined ? { count: spec.samples } : null,
         loss: loss.wire,
         dtype: spec.dtype ?? 'float32',
         device: spec.device ?? 'auto',
