@@ -25,14 +25,16 @@ async function main(): Promise<void> {
     ['./grokking', 'benchGrokking', 'grokking'],
     ['./webview', 'benchWebview', 'webview'],
     ['./activation', 'benchActivation', 'extension'],
-    ['./pytorchBaselines', 'benchPytorchBaselines', 'pytorch baselines'],
+    ['./torchEngine', 'benchTorchEngine', 'torch engine vs PyTorch baselines'],
     ['./scaling', 'benchScaling', 'scaling'],
   ]) {
     const run = await optional(`${__dirname}/${file.slice(2)}`, fn);
     if (run) sections.push({ name, run });
   }
+  // LOSSCAPE_BENCH_ONLY=torch,landscape runs the sections whose names contain one of the words.
+  const only = process.env.LOSSCAPE_BENCH_ONLY?.split(',').filter(Boolean);
   const all: (Row & { section: string })[] = [];
-  for (const s of sections) {
+  for (const s of sections.filter((x) => !only || only.some((w) => x.name.includes(w)))) {
     process.stderr.write(`bench: ${s.name}…\n`);
     for (const r of await s.run()) all.push({ section: s.name, ...r });
   }
