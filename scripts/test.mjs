@@ -23,6 +23,7 @@ const steps = [
   ['build', 'node', ['scripts/build.mjs']],
   ['typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']],
   ['typecheck webview', 'npx', ['tsc', '-p', 'tsconfig.webview.json', '--noEmit']],
+  ['typecheck Chromium tests', 'npx', ['tsc', '-p', 'tsconfig.test-webview.json']],
   ['unit', 'npx', ['mocha']],
   ['pytest (torch 2.13)', '.tools/torch-venv/bin/python', ['-m', 'pytest', 'python/tests', '-q']],
   ['pytest smoke (torch 1.13, /usr/bin/python3)', '/usr/bin/python3', ['-m', 'pytest', 'python/tests', '-q', '-m', 'smoke']],

@@ -164,15 +164,16 @@ class PaperLoss(UserLoss):
     objective is Σ_b n_b L_b / n over the worker's batches — the client sends the sample order
     (samples.indices) that fixes those batches, as the TF.js engine's lossBatches does."""
 
-    def __init__(self, torch, name, params):
+    def __init__(self, torch, name, params, episode=None):
         try:
             from .paper_losses import paper_loss
         except ImportError:
             raise InputError("--loss", f"the paper loss '{name}' needs losscape_torch/paper_losses.py, which this worker does not have")
         try:
-            fn = paper_loss(name, params or {})
+            fn = paper_loss(name, params or {}, episode)
         except ValueError as e:
-            raise InputError("--loss-param", str(e).strip().splitlines()[0] if str(e).strip() else name)
+            line = str(e).strip().splitlines()[0] if str(e).strip() else name
+            raise InputError("--episode" if "episode" in line else "--loss-param", line)
         except Exception as e:
             raise InputError("--loss", f"paper loss '{name}': {describe(e)}")
         batch_level = bool(getattr(fn, "batch_level", False))
@@ -240,7 +241,7 @@ def make_loss(torch, spec, model):
         fl = spec.get("fromLogits")
         return Builtin(torch, name, infer_from_logits(torch, model) if fl is None else fl)
     if kind == "paper":
-        return PaperLoss(torch, spec.get("name"), spec.get("params"))
+        return PaperLoss(torch, spec.get("name"), spec.get("params"), spec.get("episode"))
     if kind != "module":
         raise InputError("--loss", f"unknown loss kind {kind!r}")
     path, name = spec.get("file"), spec.get("name")

@@ -34,7 +34,7 @@ async function once(f: () => Promise<unknown>): Promise<number> {
  * The demo-digits CNN of issue 9 (Conv2D 8 → MaxPool → Conv2D 16 → Dense 10, 20,618
  * parameters), seeded Glorot initialisation, on the first `n` demo digits as 28×28×1 images.
  */
-function digitsCnn(n: number): { obj: TfjsObjective; model: tf.LayersModel } {
+export function digitsCnn(n: number): { obj: TfjsObjective; model: tf.LayersModel } {
   const arrays = parseNpz(readFileSync(DEMO_DATA), DEMO_DATA);
   const x = Float32Array.from((arrays.x.data as ArrayLike<number>) as Float32Array).subarray(0, n * 784);
   const y = Float32Array.from(arrays.y.data as ArrayLike<number>).subarray(0, n);
@@ -69,6 +69,8 @@ async function productRows(obj: Objective, tag: string, hutchinson: boolean): Pr
   rows.push({ name: `Hv exact (double backprop), ${tag}`, seconds: hv, ratio: hv / grad, note: '× one gradient; summed on the device, one readback' });
   rows.push({ name: `Hv finite differences (--hv finite-difference), ${tag}`, seconds: hvFd, ratio: hvFd / grad, note: '× one gradient; four gradients, Richardson' });
   rows.push({ name: `Gv (Gauss–Newton), ${tag}`, seconds: gv, ratio: gv / grad, note: '× one gradient' });
+  // One line per model with the four figures side by side (MLP and CNN rows line up).
+  rows.push({ name: `products summary, ${tag}`, seconds: hv, ratio: hv / grad, note: `${(1 / evals).toFixed(1)} evaluations/s · ${grad.toFixed(3)} s per gradient · ${hv.toFixed(3)} s per exact Hv · Hv/gradient ${(hv / grad).toFixed(2)}×` });
   if (hutchinson) {
     const tExact = await once(() => hutchinsonTrace(exact.op, { probes: 100, rng: new Rng(3) }));
     const tFd = await once(() => hutchinsonTrace(fd.op, { probes: 100, rng: new Rng(3), block: 1 }));

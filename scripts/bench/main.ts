@@ -31,10 +31,16 @@ async function main(): Promise<void> {
     const run = await optional(`${__dirname}/${file.slice(2)}`, fn);
     if (run) sections.push({ name, run });
   }
-  // LOSSCAPE_BENCH_ONLY=torch,landscape runs the sections whose names contain one of the words.
-  const only = process.env.LOSSCAPE_BENCH_ONLY?.split(',').filter(Boolean);
+  // LOSSCAPE_BENCH_ONLY=landscape,curvature runs only the sections whose names start with one of
+  // those words (to re-measure part of the table; the JSON says which ran).
+  const only = (process.env.LOSSCAPE_BENCH_ONLY ?? '').split(',').map((w) => w.trim()).filter(Boolean);
+  const chosen = only.length ? sections.filter((s) => only.some((w) => s.name.startsWith(w))) : sections;
+  if (only.length && chosen.length === 0) {
+    console.error(`bench: LOSSCAPE_BENCH_ONLY=${only.join(',')} matches no section (${sections.map((s) => s.name).join(', ')})`);
+    process.exit(2);
+  }
   const all: (Row & { section: string })[] = [];
-  for (const s of sections.filter((x) => !only || only.some((w) => x.name.includes(w)))) {
+  for (const s of chosen) {
     process.stderr.write(`bench: ${s.name}…\n`);
     for (const r of await s.run()) all.push({ section: s.name, ...r });
   }
@@ -45,7 +51,7 @@ async function main(): Promise<void> {
   }
   mkdirSync('bench-results', { recursive: true });
   const file = 'bench-results/bench.json';
-  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version }, rows: all }, null, 1));
+  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), sections: chosen.map((s) => s.name), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version }, rows: all }, null, 1));
   console.log(`\nwrote ${file}`);
 }
 

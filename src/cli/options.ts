@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { LossParamError, parseLossParam } from '../shared/lossParams';
+import { LossParamError, parseEpisode, parseLossParam, type EpisodeSpec } from '../shared/lossParams';
 
 /** Parsers for CLI option values; each rejects bad input with a message naming the option. */
 export function intArg(name: string, min = 1) {
@@ -46,6 +46,16 @@ export function lossParamArg(v: string, previous: Record<string, number> | undef
   }
 }
 
+/** `--episode N,K,Q[,E]`. */
+export function episodeArg(v: string): EpisodeSpec {
+  try {
+    return parseEpisode(v);
+  } catch (err) {
+    if (err instanceof LossParamError) throw new InvalidArgumentError(err.message);
+    throw err;
+  }
+}
+
 export function jsonObjectArg(name: string) {
   return (v: string): Record<string, unknown> => {
     let parsed: unknown;
@@ -64,14 +74,21 @@ export function jsonObjectArg(name: string) {
  * (TF.js in process, or PyTorch in a Python worker). Series commands (`model: 'series'`) take
  * --model only for PyTorch checkpoints (TF.js checkpoints carry their model).
  */
-export function addInputOptions(cmd: Command, opts: { model?: boolean | 'series' } = {}): Command {
+export function addInputOptions(cmd: Command, opts: { model?: boolean | 'series'; resume?: boolean } = {}): Command {
+  const modelHelp = 'model: TF.js Layers model.json (weights beside it), Keras .keras or Keras .h5; PyTorch: net.py:NAME (class or factory returning an nn.Module) or a TorchScript .pt';
   if (opts.model === 'series') cmd.option('--model <file.py:NAME>', 'torch: the PyTorch model (class or factory in a .py file) the --checkpoints weight files belong to');
-  else if (opts.model !== false) cmd.requiredOption('--model <file>', 'model: TF.js Layers model.json (weights beside it), Keras .keras or Keras .h5; PyTorch: net.py:NAME (class or factory returning an nn.Module) or a TorchScript .pt');
+  else if (opts.model !== false && !opts.resume) cmd.requiredOption('--model <file>', modelHelp);
+  // With --resume the partial result names the inputs: --model, --data and --out become optional.
+  else if (opts.model !== false) cmd.option('--model <file>', `${modelHelp} (required unless --resume)`);
+  if (opts.resume) cmd.option('--resume <file>', 'continue a partial result (cancelled or killed): its grid, directions, inputs and finished points are read from it; flags given again must agree; writes --out, or the file itself');
   cmd.hook('preAction', (c) => {
-    const o = c.opts() as { data?: string; dataModule?: string };
+    const o = c.opts() as { data?: string; dataModule?: string; model?: string; out?: string; resume?: string };
+    if (o.resume) return;
+    if (opts.resume && opts.model !== 'series' && opts.model !== false && !o.model) c.error("error: required option '--model <file>' not specified", { exitCode: 2 });
     if (!o.data && !o.dataModule) c.error("error: required option '--data <file>' not specified (or --data-module data.py:NAME with the torch engine)", { exitCode: 2 });
+    if (opts.resume && !o.out) c.error("error: required option '--out <file>' not specified", { exitCode: 2 });
   });
-  return cmd
+  cmd
     .option('--data <file>', 'data: .npz (x, y, optional x_test, y_test), .npy (x with its _y sibling) or .csv')
     .addOption(new Option('--engine <name>', 'engine: tfjs (in process) or torch (a Python worker); default: torch for .py/.pt/.pth models, else tfjs').choices(['tfjs', 'torch']))
     .option('--model-args <json>', "torch: keyword arguments for the model's class or factory, e.g. '{\"width\": 64}'", jsonObjectArg('--model-args'))
@@ -82,17 +99,19 @@ export function addInputOptions(cmd: Command, opts: { model?: boolean | 'series'
     .option('--train-mode', 'torch: evaluate the model in train() mode (dropout, batch statistics) instead of eval()')
     .option('--data-module <file.py:NAME>', 'torch: a function (or value) in a .py file returning (x, y) tensors or a map-style Dataset; replaces --data')
     .option('--loss <name>', "loss name (Keras/TF.js/PyTorch names); default: the model's training config")
-    .option('--loss-param <key=value>', 'a parameter of a parameterised loss, repeatable (comp_sum tau, gce q, zloss a and b, multi_similarity alpha, beta, lambda, epsilon)', lossParamArg)
+    .option('--loss-param <key=value>', 'a parameter of a parameterised loss, repeatable (comp_sum tau, gce q, zloss a and b, multi_similarity alpha, beta, lambda, epsilon, proto_triplet margin, icnn k, cs_divergence sigma)', lossParamArg)
+    .option('--episode <N,K,Q[,E]>', 'episode losses (proto_triplet, icnn): E seeded N-way K-shot episodes with Q queries per class (E default 1)', episodeArg)
     .option('--loss-module <file>', 'JS/TS module exporting a loss function (yTrue, yPred) => per-sample losses, or for torch loss.py:NAME (a function (outputs, targets) or an nn.Module class); overrides --loss')
     .option('--loss-export <name>', 'which export of --loss-module to use (default: default, the only function, or one named *loss*)')
     .option('--label-column <name>', 'CSV label column', 'label')
     .addOption(new Option('--from-logits', 'treat model outputs as logits (default: decided from the last activation)'))
     .addOption(new Option('--from-probabilities', 'treat model outputs as probabilities').conflicts('fromLogits'))
     .option('--samples <k>', 'seeded subset of k training samples (default: all)', intArg('--samples'))
-    .option('--batch-size <n>', 'evaluation batch size; for a batch-level loss (multi_similarity) the size of its fixed seeded batches', intArg('--batch-size'), 512)
+    .option('--batch-size <n>', 'evaluation batch size; for a batch-level loss (multi_similarity, cs_divergence) the size of its fixed seeded batches', intArg('--batch-size'), 512)
     .option('--seed <s>', 'random seed', intArg('--seed', 0), 0)
-    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).default('auto'))
-    .requiredOption('--out <file>', 'result file to write (*.losscape.json); the binary sidecar goes beside it');
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).default('auto'));
+  const outHelp = 'result file to write (*.losscape.json); the binary sidecar goes beside it';
+  return opts.resume ? cmd.option('--out <file>', `${outHelp} (with --resume: default the resumed file)`) : cmd.requiredOption('--out <file>', outHelp);
 }
 
 export interface InputFlags {
@@ -108,6 +127,7 @@ export interface InputFlags {
   dataModule?: string;
   loss?: string;
   lossParam?: Record<string, number>;
+  episode?: EpisodeSpec;
   lossModule?: string;
   lossExport?: string;
   labelColumn: string;
@@ -118,13 +138,15 @@ export interface InputFlags {
   seed: number;
   backend: string;
   out: string;
+  /** Commands with `resume: true` only. */
+  resume?: string;
 }
 
 export function inputsFromFlags(f: InputFlags) {
   return {
     model: f.model ?? '',
     // With --data-module the module's file is the data's name (provenance, messages).
-    data: f.data ?? f.dataModule!.replace(/:[A-Za-z_]\w*$/, ''),
+    data: f.data ?? f.dataModule?.replace(/:[A-Za-z_]\w*$/, '') ?? '',
     engine: f.engine,
     modelArgs: f.modelArgs,
     weights: f.weights,
@@ -135,6 +157,7 @@ export function inputsFromFlags(f: InputFlags) {
     dataModule: f.dataModule,
     loss: f.loss,
     lossParams: f.lossParam,
+    episode: f.episode,
     lossModule: f.lossModule,
     lossExport: f.lossExport,
     labelColumn: f.labelColumn,

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { CancellationTokenSource } from 'vscode-jsonrpc/node';
 import { EngineClient, EngineError } from '../client/engineClient';
 import { engineOf } from '../engine/engineChoice';
-import { EngineErrorCode } from '../shared/errors';
+import { EngineErrorCode, InputError } from '../shared/errors';
 import type { Provenance } from '../shared/provenance';
 import type { AnalysisSpecInput, BackendPreference, RunOutcome } from '../shared/protocol';
 
@@ -94,5 +94,6 @@ export function describeFailure(err: unknown, out?: string): { message: string; 
     }
     return { message: err.message, code: err.isInputError ? 2 : 1 };
   }
+  if (err instanceof InputError) return { message: err.message, code: 2 };
   return { message: (err as Error)?.message ?? String(err), code: 1 };
 }

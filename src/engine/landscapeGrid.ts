@@ -6,6 +6,7 @@ import type { Evaluation, Objective } from './objective';
 import type { PlaneHelper } from './planeHelper';
 import type { Stopwatch } from './provenance';
 import { writeResult } from './resultWriter';
+import { computedPoints } from '../shared/resume';
 
 type LandscapeResult = ResultOf<'landscape'>;
 
@@ -14,6 +15,11 @@ type LandscapeResult = ResultOf<'landscape'>;
  * trajectory planes: point (x[c], y[r]) is centre + x·d₁ + y·d₂ (1D: centre + t·d₁). The result
  * file is rewritten after every 2D row and every five 1D points, so a cancelled, failed or killed
  * run leaves a valid incomplete file; progress carries the same partial result.
+ *
+ * Points already computed (a resumed partial, see resumeGrid.ts) are never evaluated again: a
+ * request carries only the missing points of its row (2D) or aligned five (1D), so the requests
+ * of a resumed run are those of an uninterrupted one with the finished points left out — a
+ * remote engine answers a request whole, so its points see the same batching either way.
  */
 export async function evaluateGrid(args: {
   objective: Objective;
@@ -32,7 +38,14 @@ export async function evaluateGrid(args: {
   const xs = payload.dims === 2 ? payload.x : payload.t;
   const rows = payload.dims === 2 ? payload.y.length : 1;
   const total = xs.length * rows;
-  let done = 0;
+  const computed = computedPoints(payload);
+  let done = computed.filter(Boolean).length;
+  /** Points evaluated by this run (the resume record counts them). */
+  let evaluated = 0;
+  const missingOf = (r: number): number[] => xs.map((_, c) => c).filter((c) => !computed[r * xs.length + c]);
+  const todo = Array.from({ length: rows }, (_, r) => r).filter((r) => missingOf(r).length > 0);
+  if (payload.dims === 2) payload.rowsDone = rows - todo.length;
+  else payload.pointsDone = done;
   const started = performance.now();
   // Once the run has stopped, a row the helper thread still finishes must not overwrite the
   // stopped result with a 'running' one.
@@ -44,7 +57,13 @@ export async function evaluateGrid(args: {
     ctx.progress(done / total, message, partial);
   };
   const record = (r: number, c: number, e: Evaluation, coords: number[]): void => {
-    if (!Number.isFinite(e.loss)) ctx.log('warn', `non-finite loss ${e.loss} at ${coords.join(', ')}`);
+    const k = r * xs.length + c;
+    if (computed[k]) throw new Error(`grid point ${coords.join(', ')} was evaluated twice`);
+    computed[k] = true;
+    if (!Number.isFinite(e.loss)) {
+      ctx.log('warn', `non-finite loss ${e.loss} at ${coords.join(', ')}`);
+      (payload.nonFinite ??= []).push(k);
+    }
     const loss = Number.isFinite(e.loss) ? e.loss : null;
     if (payload.dims === 2) {
       payload.loss[r][c] = loss;
@@ -52,40 +71,45 @@ export async function evaluateGrid(args: {
     } else {
       payload.loss[c] = loss;
       if (payload.accuracy) payload.accuracy[c] = e.accuracy;
-      payload.pointsDone = c + 1;
     }
     done++;
+    evaluated++;
+    if (payload.dims === 1) payload.pointsDone = done;
+    if (payload.resume) payload.resume.pointsEvaluated = evaluated;
   };
-  const rowCoords = (r: number): number[][] => xs.map((x) => (payload.dims === 2 ? [x, payload.y[r]] : [x]));
+  const coordsOf = (r: number, cols: number[]): number[][] => cols.map((c) => (payload.dims === 2 ? [xs[c], payload.y[r]] : [xs[c]]));
   const rowDone = (): void => {
     if (payload.dims !== 2) return;
     payload.rowsDone++;
     watch.lap('grid');
-    const perSecond = done / ((performance.now() - started) / 1000);
+    const perSecond = evaluated / ((performance.now() - started) / 1000);
     publish(`row ${payload.rowsDone}/${rows} · ${perSecond.toFixed(1)} evaluations/s${payload.evaluators === 2 ? ' (2 threads)' : ''}`);
   };
   const evaluateRowHere = async (r: number): Promise<void> => {
-    const coords = rowCoords(r);
+    const missing = missingOf(r);
     // A 2D row per request (a remote engine evaluates it without crossing per point); 1D in
-    // fives, the result rewritten after each five.
-    const chunk = payload.dims === 2 ? coords.length : 5;
-    for (let c0 = 0; c0 < coords.length; c0 += chunk) {
-      const part = coords.slice(c0, c0 + chunk);
-      await objective.evaluateAlong(centre, dirs, part, withAccuracy, ctx.stop, (j, e) => record(r, c0 + j, e, part[j]));
+    // fives (aligned, whatever was computed before), the result rewritten after each five.
+    const chunk = payload.dims === 2 ? xs.length : 5;
+    for (let c0 = 0; c0 < xs.length; c0 += chunk) {
+      const cols = missing.filter((c) => c >= c0 && c < c0 + chunk);
+      if (cols.length === 0) continue;
+      const part = coordsOf(r, cols);
+      await objective.evaluateAlong(centre, dirs, part, withAccuracy, ctx.stop, (j, e) => record(r, cols[j], e, part[j]));
       if (payload.dims === 1) publish(`${done}/${total} points`);
     }
     rowDone();
   };
   try {
-    if (helper && payload.dims === 2 && rows > 1) {
-      await shareRows(rows, evaluateRowHere, helper, async (r) => {
-        const coords = rowCoords(r);
+    if (helper && payload.dims === 2 && todo.length > 1) {
+      await shareRows(todo, evaluateRowHere, helper, async (r) => {
+        const cols = missingOf(r);
+        const coords = coordsOf(r, cols);
         const evs = await helper.evaluate(coords);
-        evs.forEach((e, c) => record(r, c, e, coords[c]));
+        evs.forEach((e, j) => record(r, cols[j], e, coords[j]));
         rowDone();
       }, ctx, payload);
     } else {
-      for (let r = 0; r < rows; r++) await evaluateRowHere(r);
+      for (const r of todo) await evaluateRowHere(r);
     }
   } catch (err) {
     stopped = true;
@@ -107,14 +131,14 @@ export async function evaluateGrid(args: {
  * and before the helper takes a row.
  */
 async function shareRows(
-  rows: number,
+  rows: number[],
   here: (r: number) => Promise<void>,
   helper: PlaneHelper,
   there: (r: number) => Promise<void>,
   ctx: AnalysisContext,
   payload: Landscape2D,
 ): Promise<void> {
-  const queue = Array.from({ length: rows }, (_, r) => r);
+  const queue = [...rows];
   /** The helper's row in progress (settles true when done, false when handed back). */
   let current: Promise<boolean> | null = null;
   let helperAlive = true;

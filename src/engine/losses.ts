@@ -4,7 +4,11 @@ import { builtinLoss, SUPPORTED_LOSSES, type EngineLossName } from '../shared/lo
 import { LossParamError, resolveLossParams } from '../shared/lossParams';
 import { logSoftmax, oneHotLabels } from './losses/classLabels';
 import { compSumLoss, gceLoss } from './losses/compSum';
+import { csDivergenceLoss } from './losses/csDivergence';
+import type { EpisodeShape } from './losses/episodes';
+import { icnnLoss } from './losses/icnn';
 import { multiSimilarityLoss } from './losses/multiSimilarity';
+import { protoTripletLoss } from './losses/protoTriplet';
 import { taylorSoftmaxLoss } from './losses/taylorSoftmax';
 import { zLoss } from './losses/zLoss';
 
@@ -45,6 +49,11 @@ export interface Loss {
    * sample the batch's loss, and the objective must see fixed seeded batches.
    */
   readonly batchLevel?: boolean;
+  /**
+   * Episode losses: every batch is one episode of this shape, support then queries, class by
+   * class (losses/episodes.ts); the objective must see fixed seeded episodes (lossBatches.ts).
+   */
+  readonly episode?: EpisodeShape;
   /** H_ℓ r per sample at the logits [rows, C], in closed form, for the Gauss–Newton operator. */
   outputHessian?(z: tf.Tensor2D, yTrue: tf.Tensor, r: tf.Tensor2D): tf.Tensor2D;
 }
@@ -114,8 +123,16 @@ export function checkedParams(name: EngineLossName, params: Readonly<Record<stri
  * `resolveLossParams`, src/shared/lossParams.ts). The papers' classification losses always
  * read logits.
  */
-export function makeLoss(name: LossName, fromLogits: boolean, params: Record<string, number> = {}): Loss {
+export function makeLoss(name: LossName, fromLogits: boolean, params: Record<string, number> = {}, episode?: EpisodeShape): Loss {
   switch (name) {
+    case 'proto_triplet':
+    case 'icnn': {
+      const p = checkedParams(name, params);
+      if (!episode) throw new InputError('--episode', `${name} is an episode loss: pass --episode N,K,Q[,E] (E N-way K-shot episodes with Q queries per class)`);
+      return name === 'proto_triplet' ? protoTripletLoss(p, episode) : icnnLoss(p, episode);
+    }
+    case 'cs_divergence':
+      return csDivergenceLoss(checkedParams(name, params));
     case 'comp_sum':
       return compSumLoss(checkedParams(name, params));
     case 'gce':

@@ -212,6 +212,17 @@ export function writeResult(out: string, result: LosscapeResult): void {
   removeStale(abs, sidecarNames(result), previous);
 }
 
+/** The pid of a live process holding `<file>.lock` other than this one, or null. */
+export function lockHolder(file: string): number | null {
+  let holder = NaN;
+  try {
+    holder = Number(fs.readFileSync(`${path.resolve(file)}.lock`, 'utf8').trim());
+  } catch {
+    return null;
+  }
+  return pidAlive(holder) && holder !== process.pid ? holder : null;
+}
+
 /**
  * Holds `<out>.lock` while `run` writes `out`: a second run on the same path is refused in one
  * line instead of interleaving its JSON with the first one's sidecar. A lock left by a killed

@@ -14,7 +14,10 @@ export type EngineLossName =
   | 'gce'
   | 'zloss'
   | 'taylor_softmax'
-  | 'multi_similarity';
+  | 'multi_similarity'
+  | 'proto_triplet'
+  | 'icnn'
+  | 'cs_divergence';
 
 export const ENGINE_LOSSES: ReadonlyArray<{ name: EngineLossName; label: string }> = [
   { name: 'categorical_crossentropy', label: 'Categorical cross-entropy (also sparse labels; PyTorch CrossEntropyLoss)' },
@@ -28,6 +31,9 @@ export const ENGINE_LOSSES: ReadonlyArray<{ name: EngineLossName; label: string 
   { name: 'zloss', label: 'Z-loss (de Brébisson & Vincent 2016; shift and scale invariant)' },
   { name: 'taylor_softmax', label: 'Log-Taylor-softmax, order 2 (spherical family)' },
   { name: 'multi_similarity', label: 'Multi-similarity loss on embeddings (Wang et al. 2019; batch-level)' },
+  { name: 'proto_triplet', label: 'Proto-triplet loss on few-shot episodes (Mendez-Ruiz et al. 2023; --episode N,K,Q)' },
+  { name: 'icnn', label: 'ICNN loss −log(ICNN score) on few-shot episodes (Mendez-Ruiz et al. 2023; --episode N,K,Q)' },
+  { name: 'cs_divergence', label: 'Cauchy–Schwarz divergence of predictions and targets, Gaussian kernel (Yu et al. 2024; batch-level)' },
 ];
 
 export interface BuiltinLoss {
@@ -69,6 +75,13 @@ const ALIASES: Readonly<Record<string, BuiltinLoss>> = {
   taylorsoftmax: { name: 'taylor_softmax' },
   multisimilarity: { name: 'multi_similarity' },
   multisimilarityloss: { name: 'multi_similarity' },
+  prototriplet: { name: 'proto_triplet' },
+  prototripletloss: { name: 'proto_triplet' },
+  icnn: { name: 'icnn' },
+  icnnloss: { name: 'icnn' },
+  csdivergence: { name: 'cs_divergence' },
+  csdiv: { name: 'cs_divergence' },
+  cauchyschwarzdivergence: { name: 'cs_divergence' },
 };
 
 /** Every alias key. */
@@ -77,7 +90,7 @@ export const BUILTIN_ALIAS_KEYS: readonly string[] = Object.keys(ALIASES);
 export const SUPPORTED_LOSSES =
   'categorical_crossentropy, sparse_categorical_crossentropy, binary_crossentropy, mse, mae, huber, hinge ' +
   '(also their TF.js camelCase names and PyTorch CrossEntropyLoss, BCELoss, BCEWithLogitsLoss, MSELoss, L1Loss, HuberLoss, SmoothL1Loss), ' +
-  'ce, and the papers\' losses comp_sum, gce, zloss, taylor_softmax, multi_similarity';
+  'ce, and the papers\' losses comp_sum, gce, zloss, taylor_softmax, multi_similarity, proto_triplet, icnn, cs_divergence';
 
 export function normaliseLossName(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]/g, '');

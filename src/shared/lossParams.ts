@@ -33,10 +33,39 @@ export const LOSS_PARAMS: Partial<Record<EngineLossName, readonly LossParamSpec[
     { name: 'lambda', default: 1, range: '(−∞, ∞)', ok: finite, meaning: 'λ, the similarity margin (thresh)' },
     { name: 'epsilon', default: 0.1, range: '[0, ∞)', ok: (v) => v >= 0, meaning: 'ε, the pair-mining margin' },
   ],
+  proto_triplet: [{ name: 'margin', default: 0.5, range: '[0, ∞)', ok: (v) => v >= 0, meaning: 'the triplet margin m (0.5 in the authors\' code, maumruiz/FewShot-KidneyStones icnn_loss.py)' }],
+  icnn: [{ name: 'k', default: 4, range: '{1, 2, …}', ok: (v) => Number.isInteger(v) && v >= 1, meaning: 'k, the neighbours the score reads per sample (4 in the authors\' code; n − 2 when k + 2 ≥ n)' }],
+  cs_divergence: [{ name: 'sigma', default: 1, range: '(0, ∞)', ok: positive, meaning: 'σ, the Gaussian kernel width exp(−‖a − b‖²/(2σ²)) (1 in the CS-IB code, SJYuCNEL/Cauchy-Schwarz-Information-Bottleneck)' }],
 };
 
 /** Losses whose value couples the samples of a batch: evaluated on fixed seeded batches. */
-export const BATCH_LEVEL_LOSSES: ReadonlySet<EngineLossName> = new Set(['multi_similarity']);
+export const BATCH_LEVEL_LOSSES: ReadonlySet<EngineLossName> = new Set(['multi_similarity', 'cs_divergence', 'proto_triplet', 'icnn']);
+
+/** Batch-level losses evaluated on few-shot episodes (`--episode N,K,Q[,E]`) rather than batches. */
+export const EPISODE_LOSSES: ReadonlySet<EngineLossName> = new Set(['proto_triplet', 'icnn']);
+
+/** An N-way K-shot episode with Q queries per class; `count` episodes are drawn. */
+export interface EpisodeSpec {
+  way: number;
+  shot: number;
+  query: number;
+  count: number;
+}
+
+/**
+ * `N,K,Q` or `N,K,Q,E` → the episode spec (E, the number of episodes, defaults to 1). Each must
+ * be a positive integer and N ≥ 2 (a query needs a prototype of another class).
+ */
+export function parseEpisode(text: string, option = '--episode'): EpisodeSpec {
+  const parts = text.split(',').map((s) => s.trim());
+  const nums = parts.map(Number);
+  if ((parts.length !== 3 && parts.length !== 4) || nums.some((v) => !Number.isInteger(v) || v < 1)) {
+    throw new LossParamError(option, `expects N,K,Q or N,K,Q,E (way, shot, queries per class, episodes), positive integers, got '${text}'`);
+  }
+  const [way, shot, query, count = 1] = nums;
+  if (way < 2) throw new LossParamError(option, `needs at least 2 classes per episode (N ≥ 2), got N = ${way}`);
+  return { way, shot, query, count };
+}
 
 export class LossParamError extends Error {
   constructor(

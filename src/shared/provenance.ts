@@ -35,6 +35,10 @@ export const ProvenanceSchema = z.object({
     warnings: z.array(z.string()).optional(),
     /** Batch-level losses: the fixed seeded batches every evaluation sees. */
     batches: z.object({ size: z.number().int().positive(), count: z.number().int().nonnegative(), seed: z.number().int() }).optional(),
+    /** Episode losses: the seeded N-way K-shot episodes (Q queries per class) every evaluation sees. */
+    episodes: z
+      .object({ way: z.number().int().positive(), shot: z.number().int().positive(), query: z.number().int().positive(), count: z.number().int().positive(), seed: z.number().int() })
+      .optional(),
   }),
   /** What computed it; torch runs also record the device, dtype, threads and train/eval mode. */
   backend: z.object({

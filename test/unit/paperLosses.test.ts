@@ -135,6 +135,8 @@ describe('paper losses (float64 references)', () => {
       ['comp_sum', { tau: 1 }, (r, c) => compSum64(r, c, 1)],
       ['gce', { q: 0.7 }, (r, c) => gce64(r, c, 0.7)],
       ['taylor_softmax', {}, (r, c) => taylor64(r, c)],
+      ['zloss', { a: 1.5, b: 2 }, (r, c) => zloss64(r, c, 1.5, 2)],
+      ['zloss', { a: 4, b: -0.5 }, (r, c) => zloss64(r, c, 4, -0.5)],
     ];
     const K = h[0].length;
     for (const [name, params, f] of cases) {

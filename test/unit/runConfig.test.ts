@@ -106,6 +106,21 @@ describe('run configurations (.vscode/losscape.json)', () => {
     assert.equal(lens.spec.fromLogits, undefined, "a lens's loss does not inherit the configuration's fromLogits");
   });
 
+  it('passes "episode" to an episode loss (count 1 unless given), not to a lens\'s other loss', () => {
+    const cfg: RunConfiguration = { ...base, loss: { name: 'icnn', params: { k: 3 } }, episode: { way: 5, shot: 1, query: 3 } };
+    const r = toSpec(cfg, ctx('/o.losscape.json'), { dims: 1 });
+    assert.ok(r.ok && r.spec.kind === 'landscape');
+    assert.deepEqual(r.spec.episode, { way: 5, shot: 1, query: 3, count: 1 });
+    assert.deepEqual(r.spec.lossParams, { k: 3 });
+    assert.ok(AnalysisSpecSchema.safeParse(r.spec).success);
+    const lens = toSpec(cfg, ctx('/o.losscape.json'), { dims: 1, loss: 'ce' });
+    assert.ok(lens.ok && lens.spec.kind === 'landscape');
+    assert.equal(lens.spec.episode, undefined);
+    const bad = parseRunConfigurations(JSON.stringify({ version: 1, configurations: [{ ...cfg, episode: { way: 1, shot: 1, query: 1 } }] }), 'l.json');
+    assert.equal(bad.configurations.length, 0);
+    assert.match(bad.problems[0], /"tiny": episode\.way:/);
+  });
+
   it('passes a workspace loss module only in a trusted workspace', () => {
     const cfg: RunConfiguration = { ...base, loss: 'mse', lossModule: 'src/losses.ts', lossExport: 'focalLoss' };
     const trusted = toSpec(cfg, ctx('/o'));
@@ -277,8 +292,9 @@ describe('run configurations (.vscode/losscape.json)', () => {
       for (const analysis of ANALYSES) {
         const allowed = new Set<string>([...COMMON_FIELDS, ...FIELDS[analysis]]);
         for (const k of Object.keys(ENGINE_SPECS[analysis].shape)) {
-          // lossParams travels inside "loss": { "name", "params" }; lossFrom is set by a CodeLens run, not a configuration.
-          if (k === 'kind' || k === 'lossParams' || k === 'lossFrom') continue;
+          // lossParams travels inside "loss": { "name", "params" }; lossFrom is set by a CodeLens run, and
+          // resume (a partial result to complete) by the Resume Landscape action, not a configuration.
+          if (k === 'kind' || k === 'lossParams' || k === 'lossFrom' || k === 'resume') continue;
           assert.ok(ours.has(k), `engine option "${k}" missing from run configurations`);
           assert.ok(allowed.has(k), `engine option "${k}" of ${analysis} not allowed in ${analysis} configurations`);
         }

@@ -139,8 +139,7 @@ describe('torch engine (PyTorch worker) against the TF.js engine', function () {
 
       it(`top-5 eigenvalues of the GGN and the Hessian (1e-4·λ₁) and the Hutchinson trace${kind === 'mlp' ? SMOKE : ''}`, async () => {
         const out = (e: string, op: string) => path.join(ws.dir, `h-${e}-${op}.losscape.json`);
-        // The CNN's TF.js curvature is slow on the cpu backend: its Hessian only.
-        for (const operator of kind === 'cnn' ? (['hessian'] as const) : (['ggn', 'hessian'] as const)) {
+        for (const operator of ['ggn', 'hessian'] as const) {
           const common = { kind: 'hessian' as const, operator, top: 5, maxIter: 40, trace: true, probes: 20 };
           const ra = await runHessian({ ...tfjsSpec(), ...common, out: out('tfjs', operator) }, quietContext());
           const rb = await runHessian({ ...torchSpec(), ...common, out: out('torch', operator) }, quietContext());

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { quietContext } from '../../src/engine/analysisContext';
 import { runTrajectory } from '../../src/engine/analyses/trajectory';
@@ -11,6 +11,9 @@ import { sidecarFile } from '../../src/engine/resultWriter';
 import { setEngineInfo } from '../../src/engine/runtime';
 import { trajectoryPca } from '../../src/engine/trajectory/pca';
 import { parseResult } from '../../src/shared/result';
+import { CancelledError } from '../../src/shared/errors';
+import { computedPoints } from '../../src/shared/resume';
+import { TfjsObjective } from '../../src/engine/tfjs/objective';
 import { readSidecarArray } from '../../src/shared/sidecar';
 import { makeTinySeries } from './helpers/checkpointSeries';
 import { makeTinyWorkspace, type TinyWorkspace } from './helpers/tinyModel';
@@ -103,5 +106,49 @@ describe('trajectory landscapes (in process)', function () {
       runTrajectory({ kind: 'trajectory', checkpoints: series, data: ws.data, out, mode: 'plane', through: [0, 15, 61] }, quietContext()),
       /--through: no checkpoint has step 61 \(steps: 0, 3, 8, 15, 30, 60\)/,
     );
+  });
+  it('resume: a PCA plane and a line cancelled part way are completed from their partials, equal to uninterrupted runs, no point evaluated twice', async () => {
+    // Evaluations counted at the objective, independently of the result's own counter.
+    const real = TfjsObjective.prototype.evaluate;
+    let evaluations = 0;
+    TfjsObjective.prototype.evaluate = function (...a) {
+      evaluations++;
+      return real.apply(this, a);
+    };
+    try {
+      for (const mode of ['pca', 'line'] as const) {
+        const spec = { kind: 'trajectory' as const, checkpoints: series, data: ws.data, mode, points: mode === 'pca' ? 6 : 13 };
+        const ref = await runTrajectory({ ...spec, out: path.join(ws.dir, `r-${mode}-ref.losscape.json`) }, quietContext());
+        const out = path.join(ws.dir, `r-${mode}.losscape.json`);
+        const stop = { isCancellationRequested: false };
+        let rows = 0;
+        const ctx = { ...quietContext(stop), progress: () => void (++rows === (mode === 'pca' ? 3 : 2) && (stop.isCancellationRequested = true)) };
+        await assert.rejects(runTrajectory({ ...spec, out }, ctx), CancelledError);
+        const partial = parseResult(JSON.parse(readFileSync(out, 'utf8')), out);
+        assert.ok(partial.kind === 'landscape' && !partial.complete);
+        const kept = computedPoints(partial.result).filter(Boolean).length;
+        const total = mode === 'pca' ? 36 : 13;
+        assert.ok(kept > 0 && kept < total, `kept ${kept}`);
+        evaluations = 0;
+        const done = await runTrajectory({ ...spec, resume: out, out }, quietContext());
+        assert.equal(evaluations, total - kept, 'evaluations on resume');
+        assert.deepEqual(done.result.resume, { from: out, pointsKept: kept, pointsEvaluated: total - kept });
+        assert.deepEqual(done.result.loss, ref.result.loss);
+        assert.deepEqual(done.result.trajectory, ref.result.trajectory);
+        assert.equal(done.complete, true);
+      }
+      // Another mode than the partial's is refused, naming it.
+      const out = path.join(ws.dir, 'r-pca.losscape.json');
+      const partial = JSON.parse(readFileSync(out, 'utf8'));
+      partial.complete = false;
+      partial.result.loss[5] = partial.result.loss[5].map(() => null);
+      writeFileSync(out, JSON.stringify(partial));
+      await assert.rejects(
+        runTrajectory({ kind: 'trajectory', checkpoints: series, data: ws.data, mode: 'pca', points: 7, resume: out, out: path.join(ws.dir, 'r-x.losscape.json') }, quietContext()),
+        /r-pca\.losscape\.json: records points 6, this run has 7; a resumed run keeps the partial's options/,
+      );
+    } finally {
+      TfjsObjective.prototype.evaluate = real;
+    }
   });
 });

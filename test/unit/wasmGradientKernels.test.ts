@@ -120,10 +120,35 @@ const cases: KernelCase[] = [
   ...convCase('3×3 stride 1 valid', [3, 7, 6, 2], [3, 3, 2, 4], [3, 5, 4, 4], 1, 'valid'),
   ...convCase('3×3 stride 2 same', [2, 7, 6, 3], [3, 3, 3, 5], [2, 4, 3, 5], 2, 'same'),
   ...convCase('1×5 stride 1 same (Conv1D shape)', [4, 1, 9, 2], [1, 5, 2, 3], [4, 1, 9, 3], 1, 'same'),
+  // A last row and column no output reads (floor rounding with stride 2).
+  ...convCase('3×3 stride 2 valid, unread last row/column', [2, 8, 9, 3], [3, 3, 3, 4], [2, 3, 4, 4], 2, 'valid'),
+  ...convCase('2×4 stride 3 same', [2, 7, 10, 2], [2, 4, 2, 3], [2, 3, 4, 3], 3, 'same'),
+  // One input channel takes the other Conv2DBackpropFilter route (copies, no Conv2D).
+  ...convCase('one channel, 3×3 stride 2 same', [2, 7, 6, 1], [3, 3, 1, 4], [2, 4, 3, 4], 2, 'same'),
+  ...convCase('one channel, 3×3 stride 2 valid, unread last row/column', [2, 8, 9, 1], [3, 3, 1, 2], [2, 3, 4, 2], 2, 'valid'),
+  ...convCase('one channel, 1×5 stride 1 same (Conv1D shape)', [3, 1, 9, 1], [1, 5, 1, 3], [3, 1, 9, 3], 1, 'same'),
+  // The demo-digits CNN's two layers (one channel in; 8 → 16 after pooling).
+  ...convCase('demo CNN first layer', [4, 28, 28, 1], [3, 3, 1, 8], [4, 26, 26, 8], 1, 'valid'),
+  ...convCase('demo CNN second layer', [4, 13, 13, 8], [3, 3, 8, 16], [4, 11, 11, 16], 1, 'valid'),
   ...depthwiseCases('3×3 multiplier 2 valid', [2, 6, 6, 3], [3, 3, 3, 2], [2, 4, 4, 6], 1, 'valid'),
   ...depthwiseCases('3×3 multiplier 1 stride 2 same', [2, 7, 6, 4], [3, 3, 4, 1], [2, 4, 3, 4], 2, 'same'),
   ...poolCases('2×2 stride 2 valid', [2, 6, 6, 3], 2, 2, 'valid'),
   ...poolCases('3×3 stride 2 same', [2, 7, 7, 2], 3, 2, 'same'),
+  ...poolCases('3×3 stride 1 valid (overlapping windows)', [2, 6, 7, 3], 3, 1, 'valid'),
+  ...poolCases('2×2 stride 2 same, odd sizes', [2, 5, 7, 2], 2, 2, 'same'),
+  ...poolCases('demo CNN pooling', [4, 26, 26, 8], 2, 2, 'valid'),
+  {
+    name: 'GatherV2 (replaced: copies on the heap) along axis 1',
+    kernel: 'GatherV2',
+    inputs: () => ({ x: t([3, 5, 2], 14), indices: tf.tensor1d([4, 0, 0, 2], 'int32') }),
+    attrs: { axis: 1, batchDims: 0 },
+  },
+  {
+    name: 'GatherV2 with batchDims 1 and 2-D indices (wasm’s own kernel got these wrong)',
+    kernel: 'GatherV2',
+    inputs: () => ({ x: t([2, 6, 3], 15), indices: tf.tensor2d([5, 1, 1, 0, 3, 2], [2, 3], 'int32') }),
+    attrs: { axis: 1, batchDims: 1 },
+  },
   {
     name: 'UnsortedSegmentSum (repeated, negative and out-of-range ids dropped)',
     kernel: 'UnsortedSegmentSum',
@@ -159,6 +184,10 @@ describe('wasm gradient kernels against the cpu backend', () => {
       assert.ok(relErr(got, ref) < TOL, `relative error ${relErr(got, ref)}`);
     });
   }
+
+  it('GatherV2: an index out of range is refused, as before the replacement', () => {
+    assert.throws(() => tf.tidy(() => tf.gather(tf.ones([4, 2]), tf.tensor1d([1, 4], 'int32'))), /index value 4 is not in \[0, 3\]/);
+  });
 
   it('a Conv2D/BatchNorm/MaxPool/Depthwise/AvgPool/Dense model and an Embedding model: same gradients on wasm and cpu', async () => {
     const cnn = tf.sequential({

@@ -6,30 +6,15 @@
  * entry points building.
  */
 import { strict as assert } from 'node:assert';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import * as esbuild from 'esbuild';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { buildPanelHtml, buildReportHtml, type ReportEntry } from '../../src/shared/report';
-import { parseResult, type LosscapeResult } from '../../src/shared/result';
+import type { LosscapeResult } from '../../src/shared/result';
 import { WebviewToHostSchema } from '../../src/shared/webviewProtocol';
+import { assertClean, badAttributes, bundleWebview, launchChromium, loadResult as load, newContext, openHtml, outDir, type Watched } from './helpers/chromium';
 
-declare global {
-  interface Window {
-    __violations: string[];
-    __posted: unknown[];
-  }
-}
-
-const root = path.resolve(__dirname, '..', '..');
-const outDir = path.join(root, 'test-results');
-const fixtures = path.join(root, 'test', 'fixtures', 'results');
 const NONCE = 'dGVzdC1ub25jZS10ZXN0LW5vbmNl';
-
-function load(name: string): LosscapeResult {
-  return parseResult(JSON.parse(readFileSync(path.join(fixtures, name), 'utf8')), name);
-}
 
 /** A 101×101 landscape with ripples on a tilted bowl, for the render-time measurement. */
 function bigLandscape(): LosscapeResult {
@@ -41,13 +26,6 @@ function bigLandscape(): LosscapeResult {
   return { ...base, result: { ...base.result, x: ax, y: ax, loss, accuracy: null, rowsDone: n, path: undefined } };
 }
 
-interface Watched {
-  page: Page;
-  errors: string[];
-}
-
-const chromeArgs = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
 describe('webview charts in Chromium', function () {
   this.timeout(120_000);
   let browser: Browser;
@@ -56,20 +34,9 @@ describe('webview charts in Chromium', function () {
   let css: string;
 
   before(async () => {
-    mkdirSync(outDir, { recursive: true });
-    const built = await esbuild.build({
-      entryPoints: [path.join(root, 'webview', 'main.ts')],
-      bundle: true,
-      write: false,
-      platform: 'browser',
-      format: 'iife',
-      target: 'chrome114',
-      logLevel: 'silent',
-    });
-    js = built.outputFiles[0].text;
-    css = readFileSync(path.join(root, 'media', 'losscape.css'), 'utf8');
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: chromeArgs });
-    context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1100, height: 900 } });
+    ({ js, css } = await bundleWebview());
+    browser = await launchChromium();
+    context = await newContext(browser);
   });
 
   after(async () => {
@@ -77,41 +44,7 @@ describe('webview charts in Chromium', function () {
     await browser?.close();
   });
 
-  /** `init` is script text, not a function: tsx's keepNames would wrap a function's inner
-   *  closures in an `__name` helper that does not exist in the page. */
-  async function open(file: string, html: string, init?: string): Promise<Watched> {
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-    await page.addInitScript(() => {
-      window.__violations = [];
-      document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`));
-    });
-    if (init) await page.addInitScript({ content: init });
-    const target = path.join(outDir, file);
-    writeFileSync(target, html);
-    await page.goto(pathToFileURL(target).href);
-    return { page, errors };
-  }
-
-  async function assertClean(w: Watched): Promise<void> {
-    assert.deepEqual(await w.page.evaluate(() => window.__violations), [], 'no CSP violations');
-    assert.deepEqual(w.errors, [], 'no console errors');
-  }
-
-  /** Every attribute of every SVG element that mentions NaN or Infinity. */
-  function badAttributes(page: Page): Promise<string[]> {
-    return page.evaluate(() => {
-      const out: string[] = [];
-      for (const el of Array.from(document.querySelectorAll('svg, svg *'))) {
-        for (const a of Array.from(el.attributes)) if (/NaN|Infinity/.test(a.value)) out.push(`${el.tagName}[${a.name}]=${a.value.slice(0, 60)}`);
-      }
-      return out;
-    });
-  }
+  const open = (file: string, html: string, init?: string): Promise<Watched> => openHtml(context, file, html, { init });
 
   describe('report mode', () => {
     let w: Watched;
@@ -212,6 +145,9 @@ describe('webview charts in Chromium', function () {
         // The contours span the whole plot height (rows with gaps are not dropped).
         const [contours, plot] = await Promise.all([g.page.locator('.lc-contours').boundingBox(), g.page.locator('rect.lc-pending').boundingBox()]);
         assert.ok(contours && plot && contours.height / plot.height > 0.9, 'rows with a gap are kept');
+        // The surface keeps those rows too: only the 4 facets around each gap are left out.
+        await g.page.locator('.lc-segmented button', { hasText: 'Surface' }).click();
+        assert.equal(await g.page.locator('path.lc-quad').count(), 400 - 2 * 4);
         assert.deepEqual(await badAttributes(g.page), []);
         await assertClean(g);
       } finally {

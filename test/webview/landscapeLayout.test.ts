@@ -9,10 +9,10 @@ import { strict as assert } from 'node:assert';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import * as esbuild from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { buildPanelHtml } from '../../src/shared/report';
 import { parseResult, type ResultOf } from '../../src/shared/result';
+import { bundleWebview, launchChromium, outDir, root } from './helpers/chromium';
 
 declare global {
   interface Window {
@@ -21,8 +21,6 @@ declare global {
   }
 }
 
-const root = path.resolve(__dirname, '..', '..');
-const outDir = path.join(root, 'test-results');
 const NONCE = 'bGF5b3V0LXRlc3Qtbm9uY2UtMDA=';
 
 function landscape(): ResultOf<'landscape'> {
@@ -60,12 +58,12 @@ describe('landscape panel in a narrow side column (VS Code panel mode)', functio
 
   before(async () => {
     mkdirSync(outDir, { recursive: true });
-    const built = await esbuild.build({ entryPoints: [path.join(root, 'webview', 'main.ts')], bundle: true, write: false, platform: 'browser', format: 'iife', target: 'chrome114', logLevel: 'silent' });
-    writeFileSync(path.join(outDir, 'webview.js'), built.outputFiles[0].text);
-    writeFileSync(path.join(outDir, 'losscape.css'), readFileSync(path.join(root, 'media', 'losscape.css'), 'utf8'));
+    const { js, css } = await bundleWebview();
+    writeFileSync(path.join(outDir, 'webview.js'), js);
+    writeFileSync(path.join(outDir, 'losscape.css'), css);
     const html = buildPanelHtml({ cspSource: 'file:', nonce: NONCE, scriptUri: './webview.js', styleUri: './losscape.css' });
     writeFileSync(path.join(outDir, 'panel-landscape-narrow.html'), html);
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    browser = await launchChromium();
     // A side column of a 1400×900 window: about 480 px wide.
     page = await browser.newPage({ viewport: { width: 480, height: 800 } });
     await page.addInitScript({

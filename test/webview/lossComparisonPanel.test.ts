@@ -9,22 +9,13 @@ import { strict as assert } from 'node:assert';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import * as esbuild from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { buildReportHtml } from '../../src/shared/report';
 import { parseResult, type ResultOf } from '../../src/shared/result';
 import { formatValue, formatWithError } from '../../webview/charts/scales';
+import { bundleWebview, launchChromium, outDir, root } from './helpers/chromium';
 
-declare global {
-  interface Window {
-    __violations: string[];
-  }
-}
-
-const root = path.resolve(__dirname, '..', '..');
-const outDir = path.join(root, 'test-results');
 const NONCE = 'bG9zcy1jb21wYXJpc29uLW5vbmNl';
-const chromeArgs = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const fixture = path.join(root, 'test', 'fixtures', 'results', 'loss-comparison.losscape.json');
 
 describe('loss-comparison panel in Chromium', function () {
@@ -35,13 +26,14 @@ describe('loss-comparison panel in Chromium', function () {
   const result = parseResult(JSON.parse(readFileSync(fixture, 'utf8')), 'loss-comparison.losscape.json') as ResultOf<'loss-comparison'>;
   const p = result.result;
   const SEC = 'section.lc-section';
+  let bundle = '';
+  let css = '';
 
   before(async () => {
     mkdirSync(outDir, { recursive: true });
-    const built = await esbuild.build({ entryPoints: [path.join(root, 'webview', 'main.ts')], bundle: true, write: false, platform: 'browser', format: 'iife', target: 'chrome114', logLevel: 'silent' });
-    const css = readFileSync(path.join(root, 'media', 'losscape.css'), 'utf8');
-    const html = buildReportHtml([{ title: 'Demo MLP — three losses', result }], built.outputFiles[0].text, css, { nonce: NONCE, title: 'Loss comparison test', generatedAt: '2025-01-15' });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: chromeArgs });
+    ({ js: bundle, css } = await bundleWebview());
+    const html = buildReportHtml([{ title: 'Demo MLP — three losses', result }], bundle, css, { nonce: NONCE, title: 'Loss comparison test', generatedAt: '2025-01-15' });
+    browser = await launchChromium();
     const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1100, height: 900 } });
     page = await context.newPage();
     page.on('console', (m) => {
@@ -84,6 +76,29 @@ describe('loss-comparison panel in Chromium', function () {
     const bad = await page.evaluate(() => Array.from(document.querySelectorAll('svg *')).flatMap((el) => Array.from(el.attributes).filter((a) => /NaN|Infinity|undefined/.test(a.value)).map((a) => `${el.tagName}[${a.name}]`)));
     assert.deepEqual(bad, []);
     await page.locator(SEC).screenshot({ path: path.join(outDir, 'panel-loss-comparison.png') });
+  });
+
+  it('draws a non-finite point of a 2D landscape as a gap and keeps its row', async () => {
+    const withGap = structuredClone(result);
+    const e = withGap.result.losses[0];
+    const [r, c] = [Math.floor(withGap.result.y.length / 2) + 1, 1];
+    e.landscape2d[r][c] = null;
+    e.relative.landscape2d[r][c] = null;
+    const html = buildReportHtml([{ title: 'gap', result: withGap }], bundle, css, { nonce: NONCE, title: 'gap', generatedAt: '2025-01-15' });
+    const target = path.join(outDir, 'report-loss-comparison-gap.html');
+    writeFileSync(target, html);
+    const g = await page.context().newPage();
+    try {
+      await g.goto(pathToFileURL(target).href);
+      await g.waitForSelector('html[data-losscape-rendered="1"]');
+      const first = g.locator(`${SEC} .lc-small-multiple`).first();
+      assert.equal(await first.locator('rect.lc-gap').count(), 1);
+      assert.equal(await first.locator('.lc-pending-label').count(), 0, 'no row is dropped as pending');
+      const [contours, plot] = await Promise.all([first.locator('.lc-contours').boundingBox(), first.locator('rect.lc-pending').boundingBox()]);
+      assert.ok(contours && plot && contours.height / plot.height > 0.9, 'rows around the gap are contoured');
+    } finally {
+      await g.close();
+    }
   });
 
   it('tables every loss, relative values by default and raw ones on request', async () => {

@@ -6,42 +6,15 @@
  * Screenshots go to test-results/panel-<kind>.png.
  */
 import { strict as assert } from 'node:assert';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import * as esbuild from 'esbuild';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { buildPanelHtml, buildReportHtml, type ReportEntry } from '../../src/shared/report';
-import { parseResult, type LosscapeResult, type ResultKind, type ResultOf } from '../../src/shared/result';
+import type { LosscapeResult, ResultKind } from '../../src/shared/result';
 import { WebviewToHostSchema } from '../../src/shared/webviewProtocol';
+import { assertClean, badAttributes as badMatching, bundleWebview, fixtures, launchChromium, loadKind, loadResult as load, newContext, openHtml, outDir, type Watched } from './helpers/chromium';
 
-declare global {
-  interface Window {
-    __violations: string[];
-    __posted: unknown[];
-  }
-}
-
-const root = path.resolve(__dirname, '..', '..');
-const outDir = path.join(root, 'test-results');
-const fixtures = path.join(root, 'test', 'fixtures', 'results');
 const NONCE = 'cGFuZWxzLXRlc3Qtbm9uY2UtMDA=';
-const chromeArgs = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-function load(name: string): LosscapeResult {
-  return parseResult(JSON.parse(readFileSync(path.join(fixtures, name), 'utf8')), name);
-}
-
-function loadKind<K extends ResultKind>(name: string, kind: K): ResultOf<K> {
-  const r = load(name);
-  if (r.kind !== kind) throw new Error(`${name} is a ${r.kind} result, not ${kind}`);
-  return r as ResultOf<K>;
-}
-
-interface Watched {
-  page: Page;
-  errors: string[];
-}
 
 describe('result panels in Chromium', function () {
   this.timeout(120_000);
@@ -51,20 +24,9 @@ describe('result panels in Chromium', function () {
   let css: string;
 
   before(async () => {
-    mkdirSync(outDir, { recursive: true });
-    const built = await esbuild.build({
-      entryPoints: [path.join(root, 'webview', 'main.ts')],
-      bundle: true,
-      write: false,
-      platform: 'browser',
-      format: 'iife',
-      target: 'chrome114',
-      logLevel: 'silent',
-    });
-    js = built.outputFiles[0].text;
-    css = readFileSync(path.join(root, 'media', 'losscape.css'), 'utf8');
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: chromeArgs });
-    context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1100, height: 900 } });
+    ({ js, css } = await bundleWebview());
+    browser = await launchChromium();
+    context = await newContext(browser);
   });
 
   after(async () => {
@@ -72,39 +34,9 @@ describe('result panels in Chromium', function () {
     await browser?.close();
   });
 
-  async function open(file: string, html: string, init?: string, width?: number): Promise<Watched> {
-    const page = await context.newPage();
-    if (width) await page.setViewportSize({ width, height: 900 });
-    const errors: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-    await page.addInitScript(() => {
-      window.__violations = [];
-      document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`));
-    });
-    if (init) await page.addInitScript({ content: init });
-    const target = path.join(outDir, file);
-    writeFileSync(target, html);
-    await page.goto(pathToFileURL(target).href);
-    return { page, errors };
-  }
-
-  async function assertClean(w: Watched): Promise<void> {
-    assert.deepEqual(await w.page.evaluate(() => window.__violations), [], 'no CSP violations');
-    assert.deepEqual(w.errors, [], 'no console errors');
-  }
-
-  function badAttributes(page: Page): Promise<string[]> {
-    return page.evaluate(() => {
-      const out: string[] = [];
-      for (const el of Array.from(document.querySelectorAll('svg, svg *'))) {
-        for (const a of Array.from(el.attributes)) if (/NaN|Infinity|undefined/.test(a.value)) out.push(`${el.tagName}[${a.name}]=${a.value.slice(0, 60)}`);
-      }
-      return out;
-    });
-  }
+  const open = (file: string, html: string, init?: string, width?: number): Promise<Watched> => openHtml(context, file, html, { init, width });
+  // These panels also must not print "undefined" into an attribute.
+  const badAttributes = (page: Page): Promise<string[]> => badMatching(page, /NaN|Infinity|undefined/);
 
   /** Numbers of the tick labels of an axis (SI suffixes and exponents understood). */
   async function tickValues(page: Page, selector: string): Promise<number[]> {

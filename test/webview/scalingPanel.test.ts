@@ -9,21 +9,12 @@ import { strict as assert } from 'node:assert';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import * as esbuild from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { buildReportHtml } from '../../src/shared/report';
 import { parseResult, type ResultOf } from '../../src/shared/result';
+import { bundleWebview, launchChromium, outDir, root } from './helpers/chromium';
 
-declare global {
-  interface Window {
-    __violations: string[];
-  }
-}
-
-const root = path.resolve(__dirname, '..', '..');
-const outDir = path.join(root, 'test-results');
 const NONCE = 'c2NhbGluZy1wYW5lbC10ZXN0LTAw';
-const chromeArgs = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 describe('scaling-law panel in Chromium', function () {
   this.timeout(120_000);
@@ -36,10 +27,9 @@ describe('scaling-law panel in Chromium', function () {
   before(async () => {
     assert.equal(result.kind, 'scaling');
     mkdirSync(outDir, { recursive: true });
-    const built = await esbuild.build({ entryPoints: [path.join(root, 'webview', 'main.ts')], bundle: true, write: false, platform: 'browser', format: 'iife', target: 'chrome114', logLevel: 'silent' });
-    const css = readFileSync(path.join(root, 'media', 'losscape.css'), 'utf8');
-    html = buildReportHtml([{ title: 'Chinchilla-like runs — scaling law', result }], built.outputFiles[0].text, css, { nonce: NONCE, generatedAt: '2025-01-15' });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: chromeArgs });
+    const { js, css } = await bundleWebview();
+    html = buildReportHtml([{ title: 'Chinchilla-like runs — scaling law', result }], js, css, { nonce: NONCE, generatedAt: '2025-01-15' });
+    browser = await launchChromium();
   });
   after(async () => browser?.close());
 

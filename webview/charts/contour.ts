@@ -10,8 +10,9 @@
  * up there): it is drawn as a gap (marked cell, no contour through it) and its row is kept.
  * Without it, only the longest run of complete rows is contoured.
  */
-import { axisBottom, axisLeft, contours, line, pointer, scaleLinear } from 'd3';
+import { axisBottom, axisLeft, contours, line, scaleLinear } from 'd3';
 import type { ScaleLinear } from 'd3';
+import { hoverTarget } from './plotFrame';
 import { completeRows, coordAt, nearestIndex, type Cells, type RowRange } from './grid';
 import type { Levels } from './levels';
 import type { Theme } from './theme';
@@ -330,14 +331,11 @@ function attachHover(
     .attr('stroke', opts.theme.foreground)
     .attr('stroke-width', 1.5)
     .attr('display', 'none');
-  plot
-    .append('rect')
-    .attr('class', 'lc-hover-target')
-    .attr('width', iw)
-    .attr('height', ih)
-    .attr('fill', 'transparent')
-    .on('mousemove', (event: MouseEvent) => {
-      const [mx, my] = pointer(event);
+  hoverTarget(
+    plot,
+    iw,
+    ih,
+    (event, [mx, my]) => {
       const i = nearestIndex(data.x, xs.invert(mx));
       const j = nearestIndex(data.y, ys.invert(my));
       const loss = data.loss[j]?.[i] ?? null;
@@ -350,9 +348,10 @@ function attachHover(
       if (data.accuracy) rows.push(['accuracy', acc === null ? '—' : `${(acc * 100).toFixed(1)} %`]);
       dot.attr('display', null).attr('cx', xs(data.x[i])).attr('cy', ys(data.y[j]));
       tooltip.show(event, rows);
-    })
-    .on('mouseleave', () => {
+    },
+    () => {
       dot.attr('display', 'none');
       tooltip.hide();
-    });
+    },
+  );
 }

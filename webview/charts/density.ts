@@ -8,9 +8,9 @@
  * log(0) is −∞: every density below `floor × peak` is drawn at that floor, so no path holds a
  * NaN or an infinity and the axis spans at most the decades that carry information.
  */
-import { area, axisBottom, axisLeft, line, pointer } from 'd3';
+import { area, axisBottom, axisLeft, line } from 'd3';
+import { chartTitle, gridLines, hoverTarget, plotArea } from './plotFrame';
 import { axisScale, formatValue, isNum, logTicks, px, type Axis } from './scales';
-import { measureText } from './text';
 import type { Theme } from './theme';
 import type { Tooltip } from './tooltip';
 import type { Margin, SvgG } from './types';
@@ -71,25 +71,9 @@ export function densityChart(g: SvgG, data: DensityData, opts: DensityOptions): 
 
   g.selectAll('*').remove();
   g.classed('lc-density-chart', true);
-  if (data.title) {
-    const tw = measureText(g, data.title, 'lc-panel-title', 12.5);
-    g.append('text').attr('class', 'lc-panel-title').attr('x', margin.left).attr('y', 16).text(data.title);
-    if (data.subtitle) g.append('text').attr('class', 'lc-panel-subtitle').attr('x', margin.left + tw + 8).attr('y', 16).text(data.subtitle);
-  }
-  const plot = g.append('g').attr('class', 'lc-plot').attr('transform', `translate(${margin.left},${margin.top})`);
-  plot.append('rect').attr('class', 'lc-plot-bg').attr('width', iw).attr('height', ih).attr('fill', 'none').attr('stroke', theme.muted).attr('stroke-opacity', 0.35);
-  plot
-    .append('g')
-    .attr('class', 'lc-grid')
-    .selectAll('line')
-    .data(yAxis.ticks)
-    .join('line')
-    .attr('x1', 0)
-    .attr('x2', iw)
-    .attr('y1', (v) => px(ys(v)))
-    .attr('y2', (v) => px(ys(v)))
-    .attr('stroke', theme.muted)
-    .attr('stroke-opacity', 0.18);
+  if (data.title) chartTitle(g, data.title, data.subtitle, margin.left, 16);
+  const plot = plotArea(g, 'lc-plot', margin.left, margin.top, iw, ih, theme);
+  gridLines(plot, yAxis.ticks, (v) => px(ys(v)), iw, theme);
 
   const idx = data.x.map((_, i) => i);
   const fill = area<number>()
@@ -149,24 +133,23 @@ export function densityChart(g: SvgG, data: DensityData, opts: DensityOptions): 
   if (opts.tooltip && data.x.length) {
     const tip = opts.tooltip;
     const dot = plot.append('circle').attr('class', 'lc-hover-dot').attr('r', 3).attr('fill', theme.primary).attr('display', 'none');
-    plot
-      .append('rect')
-      .attr('class', 'lc-hover-target')
-      .attr('width', iw)
-      .attr('height', ih)
-      .attr('fill', 'transparent')
-      .on('mousemove', (event: MouseEvent) => {
-        const i = nearestIndex(data.x, xs.invert(pointer(event)[0]));
+    hoverTarget(
+      plot,
+      iw,
+      ih,
+      (event, [mx]) => {
+        const i = nearestIndex(data.x, xs.invert(mx));
         dot.attr('display', null).attr('cx', px(xs(data.x[i]))).attr('cy', px(ys(dens[i])));
         tip.show(event, [
           ['λ', formatValue(data.x[i])],
           ['density', formatValue(data.density[i], 3)],
         ]);
-      })
-      .on('mouseleave', () => {
+      },
+      () => {
         dot.attr('display', 'none');
         tip.hide();
-      });
+      },
+    );
   }
   return { x: xAxis, y: yAxis, floor, points: data.x.length };
 }

@@ -8,6 +8,7 @@
  * On a log axis with negative eigenvalues the axis is symlog (see scales.ts).
  */
 import { axisLeft } from 'd3';
+import { chartTitle, gridLines, plotArea } from './plotFrame';
 import { axisScale, formatValue, isNum, px, type Axis, type AxisKind } from './scales';
 import { measureText } from './text';
 import type { Theme } from './theme';
@@ -81,25 +82,9 @@ export function eigenChart(g: SvgG, data: EigenData, opts: EigenOptions): EigenL
 
   g.selectAll('*').remove();
   g.classed('lc-eigen-chart', true);
-  if (data.title) {
-    const tw = measureText(g, data.title, 'lc-panel-title', 12.5);
-    g.append('text').attr('class', 'lc-panel-title').attr('x', margin.left).attr('y', 16).text(data.title);
-    if (data.subtitle) g.append('text').attr('class', 'lc-panel-subtitle').attr('x', margin.left + tw + 8).attr('y', 16).text(data.subtitle);
-  }
-  const plot = g.append('g').attr('class', 'lc-plot').attr('transform', `translate(${margin.left},${margin.top})`);
-  plot.append('rect').attr('class', 'lc-plot-bg').attr('width', iw).attr('height', ih).attr('fill', 'none').attr('stroke', theme.muted).attr('stroke-opacity', 0.35);
-  plot
-    .append('g')
-    .attr('class', 'lc-grid')
-    .selectAll('line')
-    .data(axis.ticks)
-    .join('line')
-    .attr('x1', 0)
-    .attr('x2', iw)
-    .attr('y1', (v) => px(ys(v)))
-    .attr('y2', (v) => px(ys(v)))
-    .attr('stroke', theme.muted)
-    .attr('stroke-opacity', 0.18);
+  if (data.title) chartTitle(g, data.title, data.subtitle, margin.left, 16);
+  const plot = plotArea(g, 'lc-plot', margin.left, margin.top, iw, ih, theme);
+  gridLines(plot, axis.ticks, (v) => px(ys(v)), iw, theme);
   if (axis.kind !== 'log') plot.append('line').attr('class', 'lc-zero').attr('x1', 0).attr('x2', iw).attr('y1', base).attr('y2', base).attr('stroke', theme.muted);
 
   

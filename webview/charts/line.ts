@@ -6,7 +6,8 @@
  *
  * Null points (not computed yet) are gaps in the line, never zeros.
  */
-import { axisBottom, axisLeft, axisRight, extent, format, line, pointer, scaleLinear, scaleLog, scaleSymlog } from 'd3';
+import { axisBottom, axisLeft, axisRight, extent, format, line, scaleLinear, scaleLog, scaleSymlog } from 'd3';
+import { gridLines, hoverTarget } from './plotFrame';
 import type { ScaleContinuousNumeric } from 'd3';
 import { nearestIndex } from './grid';
 import type { Theme } from './theme';
@@ -68,18 +69,7 @@ export function lineChart(g: SvgG, data: LineData, opts: LineOptions): LineLayou
   const plot = g.append('g').attr('class', 'lc-plot').attr('transform', `translate(${margin.left},${margin.top})`);
   const ticksY = Math.max(2, Math.round(ih / 50));
   const yTicks = lossTicks(ys, ticksY, opts.yScale === 'log' && lo > 0);
-  plot
-    .append('g')
-    .attr('class', 'lc-grid')
-    .selectAll('line')
-    .data(yTicks)
-    .join('line')
-    .attr('x1', 0)
-    .attr('x2', iw)
-    .attr('y1', (v) => ys(v))
-    .attr('y2', (v) => ys(v))
-    .attr('stroke', theme.muted)
-    .attr('stroke-opacity', 0.25);
+  gridLines(plot, yTicks, (v) => ys(v), iw, theme, 0.25);
 
   for (const m of data.markers ?? []) drawRule(plot, xs(m.t), ih, m.label, theme);
   if (data.center && !(data.markers ?? []).some((m) => m.t === data.center?.t)) drawRule(plot, xs(data.center.t), ih, '', theme);
@@ -130,25 +120,24 @@ export function lineChart(g: SvgG, data: LineData, opts: LineOptions): LineLayou
   if (opts.tooltip) {
     const tooltip = opts.tooltip;
     const rule = plot.append('line').attr('class', 'lc-hover-rule').attr('y1', 0).attr('y2', ih).attr('stroke', theme.muted).attr('display', 'none');
-    plot
-      .append('rect')
-      .attr('class', 'lc-hover-target')
-      .attr('width', iw)
-      .attr('height', ih)
-      .attr('fill', 'transparent')
-      .on('mousemove', (event: MouseEvent) => {
-        const i = nearestIndex(data.t, xs.invert(pointer(event)[0]));
+    hoverTarget(
+      plot,
+      iw,
+      ih,
+      (event, [mx]) => {
+        const i = nearestIndex(data.t, xs.invert(mx));
         const loss = data.loss[i];
         const rows: TooltipRow[] = [['t', data.t[i].toPrecision(3)], ['loss', isNum(loss) ? fmt(loss) : 'not computed']];
         const a = data.accuracy?.[i];
         if (hasAcc) rows.push(['accuracy', isNum(a) ? `${(a * 100).toFixed(1)} %` : '—']);
         rule.attr('display', null).attr('x1', xs(data.t[i])).attr('x2', xs(data.t[i]));
         tooltip.show(event, rows);
-      })
-      .on('mouseleave', () => {
+      },
+      () => {
         rule.attr('display', 'none');
         tooltip.hide();
-      });
+      },
+    );
   }
   return { x: xs, y: ys, points: pts.filter((p) => isNum(p.v)).length };
 }

@@ -21,6 +21,12 @@ export interface SurfaceData {
   loss: Cells;
   /** Centre θ in plane coordinates with its loss, marked on the surface. */
   center?: { x: number; y: number; loss: number } | null;
+  /**
+   * Rows the engine has finished (from the start); a null inside them is a point where the loss
+   * was not finite: the facets touching it are left out (a hole), the rest of the row is drawn.
+   * Without it, the longest run of complete rows is drawn.
+   */
+  rowsDone?: number;
 }
 
 export interface SurfaceOptions {
@@ -85,16 +91,22 @@ export function surfaceChart(g: SvgG, data: SurfaceData, opts: SurfaceOptions): 
     .attr('stroke-dasharray', '3 3');
   drawEdgeLabels(g, project, data, opts);
 
-  const found = completeRows(data.loss);
+  const found = data.rowsDone !== undefined ? (data.rowsDone > 0 ? { start: 0, end: Math.min(data.rowsDone, ny) } : null) : completeRows(data.loss);
   const rows = found && found.end - found.start >= 2 ? found : null;
   if (!rows) return { quads: 0, rows: null };
   const ri = strided(rows.end - rows.start, opts.maxCells ?? 60).map((r) => r + rows.start);
   const ci = strided(nx, opts.maxCells ?? 60);
+  const finite = (r: number, c: number): boolean => {
+    const v = data.loss[r][c];
+    return v !== null && v !== undefined && Number.isFinite(v);
+  };
   const point = (r: number, c: number): P3 => [wx(data.x[c]), wy(data.y[r]), wz(data.loss[r][c] ?? levels.min)];
   const light = normalize([-0.4, -0.6, 1]);
   const quads: { d: string; depth: number; fill: string; r: number; c: number }[] = [];
   for (let a = 0; a + 1 < ri.length; a++) {
     for (let b = 0; b + 1 < ci.length; b++) {
+      // A facet through a non-finite point would invent its height: leave a hole instead.
+      if (!finite(ri[a], ci[b]) || !finite(ri[a], ci[b + 1]) || !finite(ri[a + 1], ci[b + 1]) || !finite(ri[a + 1], ci[b])) continue;
       const corners = [point(ri[a], ci[b]), point(ri[a], ci[b + 1]), point(ri[a + 1], ci[b + 1]), point(ri[a + 1], ci[b])];
       const proj = corners.map(project);
       const mean = (corners[0][2] + corners[1][2] + corners[2][2] + corners[3][2]) / 4;

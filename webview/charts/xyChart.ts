@@ -6,10 +6,10 @@
  *
  *   xyChart(g, { title, xLabel, yLabel, x: 'log', y: 'log', lines, points, markers }, { width, height, theme, tooltip })
  */
-import { axisBottom, axisLeft, area, line, pointer, scaleLinear } from 'd3';
+import { axisBottom, axisLeft, area, line, scaleLinear } from 'd3';
+import { chartTitle, gridLines, hoverTarget, plotArea } from './plotFrame';
 import { legend, legendRows, legendWidths, type LegendItem } from './legend';
 import { axisScale, px, type AxisKind } from './scales';
-import { measureText } from './text';
 import type { Theme } from './theme';
 import type { Tooltip, TooltipRow } from './tooltip';
 import type { SvgG } from './types';
@@ -118,23 +118,10 @@ export function xyChart(g: SvgG, d: XyData, opts: XyOptions): number {
   const X = (v: number): number => px(sx(v));
   const Y = (v: number): number => px(Math.max(-4, Math.min(ih + 4, sy(v))));
 
-  g.append('text').attr('class', 'lc-panel-title').attr('x', 0).attr('y', 13).text(d.title);
-  if (d.subtitle) g.append('text').attr('class', 'lc-panel-subtitle').attr('x', measureText(g, d.title, 'lc-panel-title', 12.5) + 8).attr('y', 13).text(d.subtitle);
+  chartTitle(g, d.title, d.subtitle, 0, 13);
   if (items.length) legend(g, items, { left: M.left, y: M.top - 4, maxWidth: iw });
-  const plot = g.append('g').attr('class', 'lc-xy-plot').attr('transform', `translate(${M.left},${top})`);
-  plot.append('rect').attr('class', 'lc-plot-bg').attr('width', iw).attr('height', ih).attr('fill', 'none').attr('stroke', theme.muted).attr('stroke-opacity', 0.35);
-  plot
-    .append('g')
-    .attr('class', 'lc-grid')
-    .selectAll('line')
-    .data(yAxis.ticks)
-    .join('line')
-    .attr('x1', 0)
-    .attr('x2', iw)
-    .attr('y1', (v) => Y(v))
-    .attr('y2', (v) => Y(v))
-    .attr('stroke', theme.muted)
-    .attr('stroke-opacity', 0.18);
+  const plot = plotArea(g, 'lc-xy-plot', M.left, top, iw, ih, theme);
+  gridLines(plot, yAxis.ticks, Y, iw, theme);
   const clip = `lc-xy-clip-${Math.random().toString(36).slice(2)}`;
   plot.append('clipPath').attr('id', clip).append('rect').attr('width', iw).attr('height', ih);
   const layer = plot.append('g').attr('clip-path', `url(#${clip})`);
@@ -230,14 +217,11 @@ export function xyChart(g: SvgG, d: XyData, opts: XyOptions): number {
       ...shown.map((p) => ({ x: X(p.x), y: Y(p.y), info: p.info })),
       ...markers.map((m) => ({ x: X(m.x), y: Y(m.y), info: m.info })),
     ];
-    plot
-      .append('rect')
-      .attr('class', 'lc-hover-target')
-      .attr('width', iw)
-      .attr('height', ih)
-      .attr('fill', 'transparent')
-      .on('mousemove', (event: MouseEvent) => {
-        const [mx, my] = pointer(event);
+    hoverTarget(
+      plot,
+      iw,
+      ih,
+      (event, [mx, my]) => {
         let best: (typeof targets)[number] | null = null;
         let bd = 14 * 14;
         for (const t of targets) {
@@ -249,8 +233,9 @@ export function xyChart(g: SvgG, d: XyData, opts: XyOptions): number {
         }
         if (best) tip.show(event, best.info);
         else tip.hide();
-      })
-      .on('mouseleave', () => tip.hide());
+      },
+      () => tip.hide(),
+    );
   }
   return top + ih + M.bottom;
 }

@@ -319,7 +319,7 @@ function draw2D(frame: Frame, p: Landscape2D, title: string, subtitle: string, s
   } else {
     surfaceChart(
       chart,
-      { x: p.x, y: p.y, loss: p.loss, center: { x: 0, y: 0, loss: p.centerLoss } },
+      { x: p.x, y: p.y, loss: p.loss, center: { x: 0, y: 0, loss: p.centerLoss }, rowsDone: p.rowsDone },
       {
         width: cw,
         height: ch,

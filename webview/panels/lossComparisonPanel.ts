@@ -79,7 +79,8 @@ export const createLossComparisonPanel: PanelFactory<'loss-comparison'> = (root:
       const chart: SvgG = g.append('g').attr('transform', 'translate(0,20)');
       contourChart(
         chart,
-        { x: p.x, y: p.y, loss: grids[i], center: { x: 0, y: 0, label: 'θ' } },
+        // A comparison is written whole: every row is done, and a null is a non-finite loss (a gap).
+        { x: p.x, y: p.y, loss: grids[i], center: { x: 0, y: 0, label: 'θ' }, rowsDone: p.y.length },
         { width: cell, height: cell, levels, theme, tooltip: frame.tooltip, xLabel: 'α (δ)', yLabel: 'β (η)', margin: { left: 44, bottom: 36 } },
       );
     });

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import type { LandscapeSpecInput } from '../../shared/specs/landscape';
 import type { BackendPreference } from '../../shared/protocol';
 import { addInputOptions, hvOption, inputsFromFlags, intArg, rangeArg, type InputFlags } from '../options';
+import { resumedSpec } from '../resume';
 import { describeFailure, runInEngine } from '../runEngine';
 import { summarise } from '../summary';
 
@@ -31,9 +32,9 @@ export function landscapeCommand(): Command {
     .addOption(new Option('--directions <kind>', 'random (normalised per --norm) or hessian (top Hessian eigenvectors, unit norm)').choices(['random', 'hessian']).default('random'))
     .addOption(hvOption())
     .option('--no-accuracy', 'do not compute accuracy at each point');
-  addInputOptions(cmd);
+  addInputOptions(cmd, { resume: true });
   cmd.action(async (f: LandscapeFlags) => {
-    const spec: LandscapeSpecInput = {
+    const fromFlags: LandscapeSpecInput = {
       kind: 'landscape',
       ...inputsFromFlags(f),
       dims: f.dims === '1' ? 1 : 2,
@@ -48,10 +49,11 @@ export function landscapeCommand(): Command {
       hv: f.hv,
     };
     try {
+      const spec = f.resume ? resumedSpec(cmd, f.resume, fromFlags) : fromFlags;
       const { out, result } = await runInEngine(spec, f.backend as BackendPreference);
       process.stdout.write(`${summarise(result)}\nwrote ${out}\n`);
     } catch (err) {
-      const { message, code } = describeFailure(err, f.out);
+      const { message, code } = describeFailure(err, f.out ?? f.resume);
       process.stderr.write(`losscape landscape: ${message}\n`);
       process.exitCode = code;
     }

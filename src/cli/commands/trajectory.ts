@@ -2,10 +2,11 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { BackendPreference } from '../../shared/protocol';
 import type { TrajectorySpecInput } from '../../shared/specs/trajectory';
 import { addInputOptions, floatArg, floatListArg, inputsFromFlags, intArg, rangeArg, type InputFlags } from '../options';
+import { resumedSpec } from '../resume';
 import { describeFailure, runInEngine } from '../runEngine';
 
 interface TrajectoryFlags extends InputFlags {
-  checkpoints: string[];
+  checkpoints?: string[];
   mode: 'pca' | 'line' | 'plane';
   from?: number;
   to?: number;
@@ -25,7 +26,7 @@ function stepsTriple(v: string): [number, number, number] {
 export function trajectoryCommand(): Command {
   const cmd = new Command('trajectory')
     .description('landscapes of a training trajectory: the PCA plane of θ_t − θ_final with the path projected (pca), the line between two checkpoints (line), or the plane through three (plane); written as a landscape result')
-    .requiredOption('--checkpoints <paths...>', "checkpoints: a folder (its */model.json), a quoted glob ('run/step-*/model.json') or model.json paths; torch (with --model net.py:NAME): a folder or glob of weight files (.pt/.pth/.safetensors); ordered by step")
+    .option('--checkpoints <paths...>', "checkpoints: a folder (its */model.json), a quoted glob ('run/step-*/model.json') or model.json paths; torch (with --model net.py:NAME): a folder or glob of weight files (.pt/.pth/.safetensors); ordered by step")
     .addOption(new Option('--mode <mode>', 'pca: PCA plane; line: between --from and --to; plane: through --through').choices(['pca', 'line', 'plane']).default('pca'))
     .option('--from <step>', 'line: the checkpoint at t = 0 (default: the first)', intArg('--from', 0))
     .option('--to <step>', 'line: the checkpoint at t = 1 (default: the last)', intArg('--to', 0))
@@ -34,14 +35,15 @@ export function trajectoryCommand(): Command {
     .option('--margin <f>', '2D: grid extends beyond the projected path by this fraction of its extent', floatArg('--margin'), 0.25)
     .option('--range <a,b>', 'line: range of t (default -0.5,1.5)', rangeArg)
     .option('--no-accuracy', 'do not compute accuracy at each point');
-  addInputOptions(cmd, { model: 'series' });
+  addInputOptions(cmd, { model: 'series', resume: true });
   cmd.action(async (f: TrajectoryFlags) => {
+    if (!f.checkpoints && !f.resume) cmd.error("error: required option '--checkpoints <paths...>' not specified", { exitCode: 2 });
     const { model: _model, ...rest } = inputsFromFlags({ ...f, model: undefined });
     const inputs = { ...rest, ...(f.model ? { model: f.model } : {}) };
-    const spec: TrajectorySpecInput = {
+    const fromFlags: TrajectorySpecInput = {
       kind: 'trajectory',
       ...inputs,
-      checkpoints: f.checkpoints.length === 1 ? f.checkpoints[0] : f.checkpoints,
+      checkpoints: !f.checkpoints ? [] : f.checkpoints.length === 1 ? f.checkpoints[0] : f.checkpoints,
       mode: f.mode,
       from: f.from,
       to: f.to,
@@ -52,6 +54,7 @@ export function trajectoryCommand(): Command {
       accuracy: f.accuracy,
     };
     try {
+      const spec = f.resume ? resumedSpec(cmd, f.resume, fromFlags) : fromFlags;
       const { out, result } = await runInEngine(spec, f.backend as BackendPreference);
       if (result.kind === 'landscape') {
         const l = result.result;
@@ -64,7 +67,7 @@ export function trajectoryCommand(): Command {
       }
       process.stdout.write(`wrote ${out}\n`);
     } catch (err) {
-      const { message, code } = describeFailure(err, f.out);
+      const { message, code } = describeFailure(err, f.out ?? f.resume);
       process.stderr.write(`losscape trajectory: ${message}\n`);
       process.exitCode = code;
     }

@@ -12,6 +12,11 @@ import { makeProvenance, type Stopwatch } from '../provenance';
 import { evaluateGrid } from '../landscapeGrid';
 import { SidecarWriter, freshSidecarPath, writeResult } from '../resultWriter';
 import type { PlaneHelper } from '../planeHelper';
+import { checkResumeInputs, continuePayload, readPartialLandscape, type PartialLandscape } from '../resumeGrid';
+
+function sameVector(a: Float32Array, b: Float32Array): boolean {
+  return a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+}
 
 type LandscapeResult = ResultOf<'landscape'>;
 
@@ -28,7 +33,9 @@ export const LANDSCAPE_DEFINITIONS: Record<string, string> = {
 /** Builds the directions, then evaluates the grid row by row, writing the result after each row. */
 export async function runLandscape(input: LandscapeSpecInput, ctx: AnalysisContext): Promise<LandscapeResult> {
   const spec: LandscapeSpec = LandscapeSpecSchema.parse(input);
-  return withPreparedInputs(spec, (prepared, watch) => computeLandscape(spec, prepared, watch, ctx), ctx.stop);
+  // A partial to resume is read (and refused) before the model is loaded.
+  const partial = spec.resume !== undefined ? readPartialLandscape(spec.resume, 'landscape') : null;
+  return withPreparedInputs(spec, (prepared, watch) => computeLandscape(spec, prepared, watch, ctx, partial), ctx.stop);
 }
 
 /** θ₂ − θ₁ for the line to a second model of the same architecture. */
@@ -40,7 +47,7 @@ async function secondModelDirection(spec: LandscapeSpec, prepared: PreparedInput
   return d;
 }
 
-async function computeLandscape(spec: LandscapeSpec, prepared: PreparedInputs, watch: Stopwatch, ctx: AnalysisContext): Promise<LandscapeResult> {
+async function computeLandscape(spec: LandscapeSpec, prepared: PreparedInputs, watch: Stopwatch, ctx: AnalysisContext, partial: PartialLandscape | null): Promise<LandscapeResult> {
   const line = spec.to !== undefined;
   const dims = line ? 1 : spec.dims;
   const points = spec.points ?? (dims === 2 ? 41 : 51);
@@ -50,7 +57,7 @@ async function computeLandscape(spec: LandscapeSpec, prepared: PreparedInputs, w
   // The worker thread loads its own copy of the inputs while the directions are made here.
   const helper = dims === 2 && points > 1 ? (prepared.startPlaneHelper?.(spec.threads) ?? null) : null;
   try {
-    return await landscapeOnPlane(spec, prepared, watch, ctx, { dims, points, range, line, helper });
+    return await landscapeOnPlane(spec, prepared, watch, ctx, { dims, points, range, line, helper }, partial);
   } finally {
     await helper?.close();
   }
@@ -62,10 +69,37 @@ async function landscapeOnPlane(
   watch: Stopwatch,
   ctx: AnalysisContext,
   plane: { dims: 1 | 2; points: number; range: [number, number]; line: boolean; helper: PlaneHelper | null },
+  partial: PartialLandscape | null,
 ): Promise<LandscapeResult> {
   const { dims, points, range, line, helper } = plane;
   const obj = prepared.objective;
   const theta = obj.theta0;
+  const out = path.resolve(spec.out);
+  const { out: _out, resume: _resume, ...options } = spec;
+  const snapshotOf =
+    (payload: Landscape1D | Landscape2D) =>
+    (complete: boolean, status?: string): LandscapeResult => ({
+      schema: SCHEMA_ID,
+      kind: 'landscape',
+      complete,
+      status,
+      backend: obj.backend.name,
+      provenance: makeProvenance(spec, prepared, watch, complete),
+      options: { ...options, dims, points, range },
+      definitions: LANDSCAPE_DEFINITIONS,
+      result: payload,
+    });
+  if (partial) {
+    // The grid, centre and directions are the partial's; only its missing points are evaluated.
+    checkResumeInputs(partial, makeProvenance(spec, prepared, watch, false), { ...options, dims, points, range });
+    if (!sameVector(partial.centre, theta)) throw new InputError(spec.model, `its parameters are not the centre recorded in ${path.basename(partial.file)}'s sidecar; refusing to resume`);
+    const payload = continuePayload(partial, out);
+    const withAcc = payload.accuracy !== null;
+    const snapshot = snapshotOf(payload);
+    writeResult(out, snapshot(false, 'running'));
+    helper?.setPlane(theta, partial.dirs, withAcc);
+    return evaluateGrid({ objective: obj, centre: theta, dirs: partial.dirs, payload, withAccuracy: withAcc, out, snapshot, watch, ctx, helper });
+  }
   const rng = new Rng(spec.seed);
   const eigen = !line && spec.directions === 'hessian' ? await hessianDirections(obj, dims, spec.seed, ctx.stop, 1e-3, spec.hv) : null;
   const dirs: Float32Array[] = line
@@ -75,7 +109,6 @@ async function landscapeOnPlane(
       : Array.from({ length: dims }, () => randomDirection(theta, obj.groups, rng, spec.norm, spec.bias));
   watch.lap('directions');
 
-  const out = path.resolve(spec.out);
   const sidecar = new SidecarWriter(freshSidecarPath(out));
   const directions: DirectionsInfo = {
     kind: line ? 'interpolation' : eigen ? 'hessian' : 'random',
@@ -119,18 +152,7 @@ async function landscapeOnPlane(
           directions,
         };
 
-  const { out: _out, ...options } = spec;
-  const snapshot = (complete: boolean, status?: string): LandscapeResult => ({
-    schema: SCHEMA_ID,
-    kind: 'landscape',
-    complete,
-    status,
-    backend: obj.backend.name,
-    provenance: makeProvenance(spec, prepared, watch, complete),
-    options: { ...options, dims, points, range },
-    definitions: LANDSCAPE_DEFINITIONS,
-    result: payload,
-  });
+  const snapshot = snapshotOf(payload);
   writeResult(out, snapshot(false, 'running'));
   helper?.setPlane(theta, dirs, withAcc);
   return evaluateGrid({ objective: obj, centre: theta, dirs, payload, withAccuracy: withAcc, out, snapshot, watch, ctx, helper });

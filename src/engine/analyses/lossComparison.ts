@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { CancelledError, InputError } from '../../shared/errors';
-import { formatLossChoice } from '../../shared/lossParams';
+import { builtinLoss } from '../../shared/lossNames';
+import { EPISODE_LOSSES, formatLossChoice } from '../../shared/lossParams';
 import { SCHEMA_ID, type ResultOf } from '../../shared/result';
 import type { LossComparisonEntry, LossComparisonPayload } from '../../shared/results/lossComparison';
 import type { Inputs } from '../../shared/specs/common';
@@ -35,7 +36,9 @@ export async function runLossComparison(input: LossComparisonSpecInput, ctx: Ana
   const watch = new Stopwatch();
   const inputsFor = (i: number): Inputs => {
     const { kind: _k, losses, top: _t, maxIter: _i, probes: _p, rho: _r, ascentSteps: _a, points1d: _1, points2d: _2, range: _g, norm: _n, bias: _b, ...inputs } = spec;
-    return { ...inputs, loss: losses[i].name, lossParams: losses[i].params };
+    // --episode shapes the episode losses of the list; the others see the data as given.
+    const episodic = EPISODE_LOSSES.has(builtinLoss(losses[i].name)?.name ?? 'mse');
+    return { ...inputs, loss: losses[i].name, lossParams: losses[i].params, episode: episodic ? inputs.episode : undefined };
   };
   // Every loss is resolved (names, parameters, batch sizes) before any work starts: a bad one is
   // one line, at once, naming --losses for a bad name or parameter.

@@ -8,6 +8,7 @@ import { checkpoint, type AnalysisContext } from '../analysisContext';
 import { linspace } from '../directions';
 import { Stopwatch } from '../provenance';
 import { evaluateGrid } from '../landscapeGrid';
+import { checkResumeInputs, continuePayload, readPartialLandscape, type PartialLandscape } from '../resumeGrid';
 import { SidecarWriter, freshSidecarPath, writeResult } from '../resultWriter';
 import { lineThrough, planeThrough, projectOnto, trajectoryPca, type PlaneProjection } from '../trajectory/pca';
 import { prepareSeries, seriesProvenance, type PreparedSeries } from '../trajectory/series';
@@ -26,10 +27,11 @@ export const TRAJECTORY_DEFINITIONS: Record<string, string> = {
 export async function runTrajectory(input: TrajectorySpecInput, ctx: AnalysisContext): Promise<LandscapeResult> {
   const spec: TrajectorySpec = TrajectorySpecSchema.parse(input);
   const watch = new Stopwatch();
+  const partial = spec.resume !== undefined ? readPartialLandscape(spec.resume, 'trajectory') : null;
   const series = await prepareSeries(spec, { stop: ctx.stop });
   try {
     watch.lap('load');
-    return await computeTrajectory(spec, series, watch, ctx);
+    return await computeTrajectory(spec, series, watch, ctx, partial);
   } finally {
     series.dispose();
   }
@@ -49,7 +51,7 @@ function coverRange(values: number[], margin: number): [number, number] {
   return [lo - margin * span, hi + margin * span];
 }
 
-async function computeTrajectory(spec: TrajectorySpec, series: PreparedSeries, watch: Stopwatch, ctx: AnalysisContext): Promise<LandscapeResult> {
+async function computeTrajectory(spec: TrajectorySpec, series: PreparedSeries, watch: Stopwatch, ctx: AnalysisContext, partial: PartialLandscape | null): Promise<LandscapeResult> {
   const { headers, train } = series;
   const T = headers.length;
   const need = spec.mode === 'line' ? 2 : 3;
@@ -107,6 +109,29 @@ async function computeTrajectory(spec: TrajectorySpec, series: PreparedSeries, w
   await series.load(centreIndex);
   const centre = thetas[centreIndex];
   const out = path.resolve(spec.out);
+  const { out: _out, resume: _resume, ...options } = spec;
+  const snapshotOf =
+    (payload: Landscape1D | Landscape2D) =>
+    (complete: boolean, status?: string): LandscapeResult => ({
+      schema: SCHEMA_ID,
+      kind: 'landscape',
+      complete,
+      status,
+      backend: train.backend.name,
+      provenance: seriesProvenance(spec, series, watch, complete),
+      options,
+      definitions: TRAJECTORY_DEFINITIONS,
+      result: payload,
+    });
+  if (partial) {
+    // The series is loaded (its hash is the model's identity) and the centre checkpoint's state
+    // is in the model; grid, centre and directions are the partial's.
+    checkResumeInputs(partial, seriesProvenance(spec, series, watch, false), options);
+    const payload = continuePayload(partial, out);
+    const snapshot = snapshotOf(payload);
+    writeResult(out, snapshot(false, 'running'));
+    return evaluateGrid({ objective: train, centre: partial.centre, dirs: partial.dirs, payload, withAccuracy: payload.accuracy !== null, out, snapshot, watch, ctx });
+  }
   const sidecar = new SidecarWriter(freshSidecarPath(out));
   let dirs: Float32Array[];
   if (spec.mode === 'line') {
@@ -190,18 +215,7 @@ async function computeTrajectory(spec: TrajectorySpec, series: PreparedSeries, w
     };
   }
 
-  const { out: _out, ...options } = spec;
-  const snapshot = (complete: boolean, status?: string): LandscapeResult => ({
-    schema: SCHEMA_ID,
-    kind: 'landscape',
-    complete,
-    status,
-    backend: train.backend.name,
-    provenance: seriesProvenance(spec, series, watch, complete),
-    options,
-    definitions: TRAJECTORY_DEFINITIONS,
-    result: payload,
-  });
+  const snapshot = snapshotOf(payload);
   writeResult(out, snapshot(false, 'running'));
   return evaluateGrid({ objective: train, centre, dirs, payload, withAccuracy: withAcc, out, snapshot, watch, ctx });
 }

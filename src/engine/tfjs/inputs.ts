@@ -8,7 +8,7 @@ import { loadDataset, subsetSplit, type Split } from '../loaders/dataset';
 import { loadModel, type LoadedModel } from '../loaders/model';
 import { lossFromTrainingConfig, makeCustomLoss, makeLoss, resolveLossName, type Loss, type ResolvedLossName } from '../losses';
 import { loadUserLoss } from '../loaders/userModule';
-import { batchLevelOrder } from '../lossBatches';
+import { lossOrder } from '../lossBatches';
 import { outputSemantics, stripOutputActivation } from '../losses/outputActivation';
 import type { PreparedInputs } from '../inputs';
 import { seededSubset } from '../sampleSubset';
@@ -34,7 +34,7 @@ export function lastActivation(model: tf.LayersModel): string {
 }
 
 export function resolveLoss(
-  spec: Pick<Inputs, 'loss' | 'lossParams' | 'fromLogits' | 'lossModule' | 'lossExport'>,
+  spec: Pick<Inputs, 'loss' | 'lossParams' | 'fromLogits' | 'lossModule' | 'lossExport' | 'episode'>,
   loaded: LoadedModel,
 ): { loss: Loss; info: Provenance['loss'] } {
   if (spec.lossModule) {
@@ -60,7 +60,7 @@ export function resolveLoss(
     fromLogits = false;
     reading = 'probabilities';
   }
-  const loss = makeLoss(resolved.name, fromLogits, spec.lossParams ?? {});
+  const loss = makeLoss(resolved.name, fromLogits, spec.lossParams ?? {}, spec.episode);
   const info: Provenance['loss'] = {
     name: resolved.name,
     fromLogits,
@@ -135,15 +135,16 @@ export async function prepareTfjsInputs(spec: Inputs): Promise<PreparedTfjsInput
       objectiveData(loaded.model, loss, split, dataset.labelsAreIndices, path.basename(spec.data));
       split = subsetSplit(split, indices);
     }
-    const batching = batchLevelOrder(loss, split.xShape[0], spec);
+    const batching = lossOrder(loss, split.y, split.xShape[0], spec, path.basename(spec.data));
     if (batching) {
       split = subsetSplit(split, batching.order);
       const before = indices;
       indices = before ? batching.order.map((k) => before[k]) : batching.order;
-      info.batches = batching.batches;
+      if (batching.batches) info.batches = batching.batches;
+      if (batching.episodes) info.episodes = batching.episodes;
     }
     const data = objectiveData(loaded.model, loss, split, dataset.labelsAreIndices, path.basename(spec.data));
-    const objective = new TfjsObjective(loaded.model, loss, data, spec.batchSize);
+    const objective = new TfjsObjective(loaded.model, loss, data, batching?.batchSize ?? spec.batchSize);
     return {
       objective,
       loaded,

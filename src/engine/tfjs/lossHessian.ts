@@ -134,15 +134,17 @@ export function lossCurvature(loss: Loss, model: tf.LayersModel): LossCurvature 
       return refuse('a loss function from a module has none Losscape can derive');
     case 'comp_sum':
     case 'gce':
+    case 'zloss':
     case 'taylor_softmax': {
       const hessian = loss.outputHessian;
       if (!hessian) return refuse(`${loss.name} has no closed form here`);
       // The papers' losses read logits (the final softmax is switched off when the objective is built).
       return { atLogits: true, description: `${loss.name} at the logits, H_ℓ in closed form (see the loss's definition)`, withOutputs: same, apply: (z, y, r) => hessian(z, y, r) };
     }
-    case 'zloss':
-      return refuse('zloss has no closed-form loss Hessian in Losscape (its standard-deviation normalisation couples every output)');
     case 'multi_similarity':
-      throw new InputError('--operator', 'multi_similarity is a batch-level loss: its Hessian with respect to the outputs couples the samples of a batch, so there is no per-sample loss Hessian for the Gauss–Newton matrix. Use --operator hessian');
+    case 'cs_divergence':
+    case 'proto_triplet':
+    case 'icnn':
+      throw new InputError('--operator', `${loss.name} is a batch-level loss: its Hessian with respect to the outputs couples the samples of ${loss.episode ? 'an episode' : 'a batch'}, so there is no per-sample loss Hessian for the Gauss–Newton matrix. Use --operator hessian`);
   }
 }

@@ -9,7 +9,7 @@ import { loadDataset, subsetSplit, type Split } from '../loaders/dataset';
 import { loadLayersModelFromFile, type LoadedModel } from '../loaders/modelJson';
 import type { Loss } from '../losses';
 import type { PreparedSeries, SeriesInputs } from '../trajectory/series';
-import { batchLevelOrder } from '../lossBatches';
+import { lossOrder } from '../lossBatches';
 import { objectiveData, resolveLoss } from './inputs';
 import { TfjsObjective as Objective } from './objective';
 
@@ -48,12 +48,13 @@ export async function prepareTfjsSeries(spec: SeriesInputs, headers: CheckpointH
       // The same seeded subset as every other analysis with this seed and size (inputs.ts).
       trainSplit = subsetSplit(trainSplit, new Rng(spec.seed ^ 0x5eed).permutation(n).slice(0, spec.samples).sort());
     }
-    const batching = batchLevelOrder(loss, trainSplit.xShape[0], spec);
+    const batching = lossOrder(loss, trainSplit.y, trainSplit.xShape[0], spec, source);
     if (batching) {
       trainSplit = subsetSplit(trainSplit, batching.order);
-      info.batches = batching.batches;
+      if (batching.batches) info.batches = batching.batches;
+      if (batching.episodes) info.episodes = batching.episodes;
     }
-    const train = new Objective(working.model, loss, objectiveData(working.model, loss, trainSplit, dataset.labelsAreIndices, source), spec.batchSize);
+    const train = new Objective(working.model, loss, objectiveData(working.model, loss, trainSplit, dataset.labelsAreIndices, source), batching?.batchSize ?? spec.batchSize);
     objectives.push(train);
     let test: Objective | null = null;
     if (dataset.test) {
@@ -62,7 +63,10 @@ export async function prepareTfjsSeries(spec: SeriesInputs, headers: CheckpointH
       if (opts.testSamples !== undefined && opts.testSamples < nt) {
         testSplit = subsetSplit(testSplit, new Rng(spec.seed ^ 0x7e57).permutation(nt).slice(0, opts.testSamples).sort());
       }
-      test = new Objective(working.model, loss, objectiveData(working.model, loss, testSplit, dataset.labelsAreIndices, `${source} (test split)`), spec.batchSize);
+      // An episode loss sees episodes of the test split too, drawn with their own seed.
+      const testEpisodes = loss.episode ? lossOrder(loss, testSplit.y, testSplit.xShape[0], { ...spec, seed: spec.seed + 1 }, `${source} (test split)`) : null;
+      if (testEpisodes) testSplit = subsetSplit(testSplit, testEpisodes.order);
+      test = new Objective(working.model, loss, objectiveData(working.model, loss, testSplit, dataset.labelsAreIndices, `${source} (test split)`), testEpisodes?.batchSize ?? spec.batchSize);
       objectives.push(test);
     }
     const hashes: (string | null)[] = headers.map(() => null);

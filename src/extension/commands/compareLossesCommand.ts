@@ -31,7 +31,7 @@ export async function runCompareLossesCommand(s: Services, opts: AnalysisCommand
     const first = opts.firstLoss ?? (typeof entry.config.loss === 'string' ? entry.config.loss : entry.config.loss?.name) ?? 'ce';
     text = await vscode.window.showInputBox({
       title: 'Losscape: Compare Losses',
-      prompt: 'Losses to compare, with parameters: name:key=value, comma-separated (comp_sum tau, gce q, zloss a b, multi_similarity alpha beta lambda epsilon)',
+      prompt: 'Losses to compare, with parameters: name:key=value, comma-separated (comp_sum tau, gce q, zloss a b, multi_similarity alpha beta lambda epsilon, proto_triplet margin, icnn k, cs_divergence sigma; the configuration\'s "episode" shapes proto_triplet and icnn)',
       value: `${first},${DEFAULT_COMPARED}`,
       validateInput: checkList,
       ignoreFocusOut: true,

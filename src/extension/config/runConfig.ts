@@ -13,6 +13,8 @@ import { HessianSpecSchema } from '../../shared/specs/hessian';
 import { SaliencySpecSchema } from '../../shared/specs/saliency';
 import { SharpnessSpecSchema } from '../../shared/specs/sharpness';
 import { TrajectorySpecSchema } from '../../shared/specs/trajectory';
+import { builtinLoss } from '../../shared/lossNames';
+import { EPISODE_LOSSES } from '../../shared/lossParams';
 import { parseJsonc } from './jsonc';
 import { appendConfiguration } from './jsoncInsert';
 
@@ -82,6 +84,8 @@ export const RunConfigurationObject = z
     labelColumn: z.string().optional(),
     samples: z.number().int().positive().optional(),
     batchSize: z.number().int().positive().optional(),
+    /** Episode losses (proto_triplet, icnn): `count` seeded N-way K-shot episodes with Q queries per class. */
+    episode: z.object({ way: z.number().int().min(2), shot: z.number().int().positive(), query: z.number().int().positive(), count: z.number().int().positive().optional() }).strict().optional(),
     seed: z.number().int().optional(),
     // landscape (and trajectory: points, range, accuracy, to)
     dims: z.union([z.literal(1), z.literal(2)]).optional(),
@@ -162,7 +166,7 @@ type Field = keyof z.infer<typeof RunConfigurationObject>;
 
 /** Fields of every configuration. */
 export const COMMON_FIELDS = [
-  'name', 'analysis', 'data', 'loss', 'lossModule', 'lossExport', 'fromLogits', 'labelColumn', 'samples', 'batchSize', 'seed', 'out',
+  'name', 'analysis', 'data', 'loss', 'lossModule', 'lossExport', 'fromLogits', 'labelColumn', 'samples', 'batchSize', 'episode', 'seed', 'out',
   'engine', 'modelArgs', 'weights', 'dtype', 'device', 'python', 'trainMode', 'dataModule',
 ] as const satisfies readonly Field[];
 
@@ -377,6 +381,8 @@ export function toSpec(config: RunConfiguration, ctx: SpecContext, overrides: Ru
     ...(config.labelColumn !== undefined ? { labelColumn: config.labelColumn } : {}),
     ...(config.samples !== undefined ? { samples: config.samples } : {}),
     ...(config.batchSize !== undefined ? { batchSize: config.batchSize } : {}),
+    // The episodes shape an episode loss only: a lens choosing another loss leaves them out.
+    ...(config.episode !== undefined && (overrides.compareLosses || EPISODE_LOSSES.has(builtinLoss(loss ?? '')?.name ?? 'mse')) ? { episode: { count: 1, ...config.episode } } : {}),
     ...(config.seed !== undefined ? { seed: config.seed } : {}),
   };
   const model = config.model !== undefined ? abs(config.model) : '';

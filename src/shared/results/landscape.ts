@@ -25,6 +25,26 @@ export type DirectionsInfo = z.infer<typeof DirectionsInfoSchema>;
 
 const nullableNumbers = z.array(z.number().nullable());
 
+/**
+ * Grid bookkeeping shared by 1D and 2D payloads. A point is computed when its loss is a number
+ * or its flat index (row · columns + column; 1D: the index) is in `nonFinite`: a point whose
+ * loss came out NaN/±Inf is stored as null like a point not reached yet, and this list tells
+ * the two apart, so that `--resume` never evaluates a computed point again.
+ */
+const gridBookkeeping = {
+  nonFinite: z.array(z.number().int().nonnegative()).optional(),
+  /** Set by `--resume`: the partial result continued, and how many points were kept and evaluated. */
+  resume: z
+    .object({
+      from: z.string(),
+      /** Points of `from` that were already computed (never evaluated again). */
+      pointsKept: z.number().int().nonnegative(),
+      /** Points this run evaluated (so far). */
+      pointsEvaluated: z.number().int().nonnegative(),
+    })
+    .optional(),
+};
+
 export const Landscape1DSchema = z.object({
   dims: z.literal(1),
   /** Coordinates along the direction (for a two-model line, t with θ₁ at 0 and θ₂ at 1). */
@@ -39,6 +59,7 @@ export const Landscape1DSchema = z.object({
   endpoints: z.object({ from: z.string(), to: z.string() }).optional(),
   /** Made from a checkpoint series by `losscape trajectory`. */
   trajectory: TrajectoryInfoSchema.optional(),
+  ...gridBookkeeping,
 });
 
 export const Landscape2DSchema = z.object({
@@ -58,6 +79,7 @@ export const Landscape2DSchema = z.object({
   path: z.array(z.object({ label: z.string(), x: z.number(), y: z.number() })).optional(),
   /** Made from a checkpoint series by `losscape trajectory`. */
   trajectory: TrajectoryInfoSchema.optional(),
+  ...gridBookkeeping,
 });
 
 export const LandscapePayloadSchema = z.discriminatedUnion('dims', [Landscape1DSchema, Landscape2DSchema]);

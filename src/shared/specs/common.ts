@@ -58,6 +58,8 @@ export const InputsSchema = z.object({
   loss: z.string().optional(),
   /** Parameters of a parameterised loss (`--loss-param KEY=VALUE`), checked by the engine; defaults fill the rest. */
   lossParams: z.record(z.string(), z.number()).optional(),
+  /** Episode losses (proto_triplet, icnn): N-way K-shot episodes with Q queries per class, `count` of them (`--episode N,K,Q[,E]`). */
+  episode: z.object({ way: z.number().int().min(2), shot: z.number().int().positive(), query: z.number().int().positive(), count: z.number().int().positive() }).optional(),
   /**
    * A JS/TS module exporting a loss function (yTrue, yPred) → per-sample losses, or for the torch
    * engine `loss.py:NAME` (a function (outputs, targets) or an nn.Module class); runs user code,

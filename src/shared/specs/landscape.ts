@@ -25,6 +25,12 @@ export const LandscapeSpecSchema = InputsSchema.extend({
   threads: z.number().int().min(1).max(2).optional(),
   /** Hessian products for `directions: 'hessian'`: exact (double backprop) or finite differences. */
   hv: HessianProductSchema.default('exact'),
+  /**
+   * A partial landscape result (`*.losscape.json`) to complete: its grid, directions (from its
+   * sidecar) and finished points are kept, only the missing points are evaluated. The other
+   * options must agree with the ones it records (see src/shared/resume.ts).
+   */
+  resume: z.string().min(1).optional(),
 });
 export type LandscapeSpec = z.infer<typeof LandscapeSpecSchema>;
 export type LandscapeSpecInput = z.input<typeof LandscapeSpecSchema>;

@@ -28,6 +28,8 @@ export const TrajectorySpecSchema = InputsSchema.omit({ model: true }).extend({
   /** Line: the range of t; default [-0.5, 1.5]. */
   range: z.tuple([z.number(), z.number()]).optional(),
   accuracy: z.boolean().default(true),
+  /** A partial trajectory result to complete (as `landscape`'s `resume`). */
+  resume: z.string().min(1).optional(),
 });
 export type TrajectorySpec = z.infer<typeof TrajectorySpecSchema>;
 export type TrajectorySpecInput = z.input<typeof TrajectorySpecSchema>;

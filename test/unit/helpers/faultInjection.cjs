@@ -4,6 +4,9 @@
 //   LOSSCAPE_TEST_FAULT=enospc-sidecar  every write to a sidecar's temporary fails with ENOSPC
 //   LOSSCAPE_TEST_FAULT=kill-after-sidecar  the engine is SIGKILLed right after a sidecar is renamed
 //                                       into place, before the JSON that names it is written
+//   LOSSCAPE_TEST_FAULT=pace-json        the engine pauses LOSSCAPE_TEST_PACE_MS (default 300) after
+//                                       each result JSON it puts in place, so that a test can stop a
+//                                       small grid part way (the points themselves are unchanged)
 'use strict';
 const fs = require('node:fs');
 
@@ -36,6 +39,14 @@ if (mode && isEngine) {
         return real.call(this, fd, ...rest);
       };
     }
+  } else if (mode === 'pace-json') {
+    const pause = Number(process.env.LOSSCAPE_TEST_PACE_MS || 300);
+    const cell = new Int32Array(new SharedArrayBuffer(4));
+    const renameSync = fs.renameSync;
+    fs.renameSync = function (from, to) {
+      renameSync.call(this, from, to);
+      if (typeof to === 'string' && /\.losscape\.json$/.test(to)) Atomics.wait(cell, 0, 0, pause);
+    };
   } else if (mode === 'kill-after-sidecar') {
     const renameSync = fs.renameSync;
     fs.renameSync = function (from, to) {

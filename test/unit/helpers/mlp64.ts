@@ -265,3 +265,34 @@ export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   }
   return Math.sqrt(num / den);
 }
+
+/**
+ * Dense Gauss–Newton matrix (1/n)Σ Jₙᵀ Hₙ Jₙ at the model's outputs (a linear last layer), for any
+ * per-sample loss Hessian Hₙ = `lossHessian(outputs, label)` given by the caller.
+ */
+export function gaussNewtonWith(net: Mlp64, theta: ArrayLike<number>, data: Data64, lossHessian: (out: number[], y: ArrayLike<number>) => number[][]): number[][] {
+  const d = paramCount(net);
+  const G = Array.from({ length: d }, () => new Array<number>(d).fill(0));
+  const C = net.sizes[net.sizes.length - 1];
+  for (let n = 0; n < data.x.length; n++) {
+    const rows: Float64Array[] = [];
+    for (let c = 0; c < C; c++) {
+      const u = new Float64Array(C);
+      u[c] = 1;
+      const r = new Float64Array(d);
+      vjpInto(net, theta, data.x[n], u, r, true);
+      rows.push(r);
+    }
+    const Hl = lossHessian(Array.from(output(net, theta, data.x[n])), data.y[n]);
+    for (let a = 0; a < C; a++) {
+      for (let b = 0; b < C; b++) {
+        const h = Hl[a][b] / data.x.length;
+        for (let i = 0; i < d; i++) {
+          const ri = rows[a][i] * h;
+          for (let j = 0; j < d; j++) G[i][j] += ri * rows[b][j];
+        }
+      }
+    }
+  }
+  return G;
+}

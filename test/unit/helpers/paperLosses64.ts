@@ -102,3 +102,106 @@ export function numericHessian(f: (x: number[]) => number, x: number[], h = 1e-4
     ),
   );
 }
+
+/** Episode layout (support class-major, then queries class-major) → class of each position. */
+export function episodeClasses64(way: number, shot: number, query: number): number[] {
+  const out: number[] = [];
+  for (let c = 0; c < way; c++) for (let s = 0; s < shot; s++) out.push(c);
+  for (let c = 0; c < way; c++) for (let q = 0; q < query; q++) out.push(c);
+  return out;
+}
+
+function dist64(a: number[], b: number[]): number {
+  return Math.sqrt(a.reduce((s, v, i) => s + (v - b[i]) ** 2, 0) + 1e-6);
+}
+
+/**
+ * Proto-triplet loss of one episode, from the definition (Mendez-Ruiz et al. 2023, the authors'
+ * proto_triplet_loss): prototypes = support means; per query max(0, d(q, c_y) − min_{j≠y} d(q, c_j) + m).
+ */
+export function protoTriplet64(emb: number[][], way: number, shot: number, query: number, margin: number): number {
+  const d = emb[0].length;
+  const protos = Array.from({ length: way }, (_, c) => {
+    const p = new Array<number>(d).fill(0);
+    for (let s = 0; s < shot; s++) emb[c * shot + s].forEach((v, i) => (p[i] += v / shot));
+    return p;
+  });
+  let total = 0;
+  for (let c = 0; c < way; c++) {
+    for (let q = 0; q < query; q++) {
+      const x = emb[way * shot + c * query + q];
+      const pos = dist64(x, protos[c]);
+      const neg = Math.min(...protos.filter((_, j) => j !== c).map((p) => dist64(x, p)));
+      total += Math.max(0, pos - neg + margin);
+    }
+  }
+  return total / (way * query);
+}
+
+/**
+ * The ICNN score of one episode (support and queries together), written the way the authors'
+ * modified_score proceeds: top-(ipc + 1) nearest samples including the sample itself, the first
+ * column dropped; ν the smallest nonzero other-class distance (zeros read as ∞); rows normalised
+ * by max(1, row max) over the first k; other-class distances over their global maximum; γ from
+ * the same-class counts.
+ */
+export function icnnScore64(emb: number[][], way: number, shot: number, query: number, k0: number): number {
+  const y = episodeClasses64(way, shot, query);
+  const n = emb.length;
+  const eps = 1e-7;
+  const k = k0 + 2 >= n ? n - 2 : k0;
+  const ipc = shot + query;
+  const D: number[][] = [];
+  const C: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    const all = emb.map((e, j) => ({ j, v: dist64(emb[i], e) })).sort((a, b) => a.v - b.v || (a.j === i ? -1 : b.j === i ? 1 : a.j - b.j));
+    const kept = all.slice(0, ipc + 1).slice(1);
+    D.push(kept.map((t) => t.v));
+    C.push(kept.map((t) => (y[t.j] === y[i] ? 1 : 0)));
+  }
+  const kk = Math.min(k, ipc);
+  let scNumer = 0;
+  let scRows = 0;
+  let dcNumer = 0;
+  let dcRows = 0;
+  let dcMax = 0;
+  let anyDc = false;
+  let sameTotal = 0;
+  for (let i = 0; i < n; i++) for (let j = 0; j < kk; j++) if (!C[i][j]) (dcMax = Math.max(dcMax, D[i][j])), (anyDc = true);
+  for (let i = 0; i < n; i++) {
+    const dcd = D[i].map((v, j) => (C[i][j] ? 0 : v));
+    const nonzero = dcd.filter((v) => v !== 0);
+    const nu = nonzero.length ? Math.min(...nonzero) : Infinity;
+    const nd = D[i].slice(0, kk).map((v) => v / (nu + eps));
+    const norm = Math.max(1, ...nd);
+    let sc = 0;
+    let sCount = 0;
+    let dc = 0;
+    let oCount = 0;
+    for (let j = 0; j < kk; j++) {
+      if (C[i][j]) {
+        sc += nd[j] / norm;
+        sCount++;
+      } else {
+        dc += D[i][j] / (dcMax + eps);
+        oCount++;
+      }
+    }
+    scNumer += sc / (sCount + eps);
+    dcNumer += dc / (oCount + eps);
+    if (sCount > 0) scRows++;
+    if (oCount > 0) dcRows++;
+    sameTotal += sCount / k;
+  }
+  const lamSc = 1 - scNumer / (scRows + eps);
+  const lamDc = Math.abs(dcNumer / (dcRows + eps) + (anyDc ? 0 : -1));
+  const gamma = k + 2 < n ? sameTotal / n : 1;
+  return ((lamSc + lamDc) / 2 + gamma) / 2;
+}
+
+/** Cauchy–Schwarz divergence of the batch's targets and predictions (Parzen, Gaussian κ with width σ), float64. */
+export function csDivergence64(pred: number[][], target: number[][], sigma: number): number {
+  const k = (a: number[], b: number[]) => Math.exp(-a.reduce((s, v, i) => s + (v - b[i]) ** 2, 0) / (2 * sigma * sigma));
+  const sum = (A: number[][], B: number[][]) => A.reduce((s, a) => s + B.reduce((t, b) => t + k(a, b), 0), 0);
+  return Math.log(sum(target, target)) + Math.log(sum(pred, pred)) - 2 * Math.log(sum(target, pred));
+}
