@@ -17,7 +17,8 @@
  * The worker is started before timing (an editor keeps one warm). Same samples count, batch
  * size 512, threads as printed. Sizes: LOSSCAPE_BENCH_CURVATURE_SAMPLES (1000),
  * LOSSCAPE_BENCH_SAMPLES (256), LOSSCAPE_BENCH_POINTS (41), LOSSCAPE_BENCH_TORCH_REPEATS (1; the
- * median is reported), LOSSCAPE_BENCH_TORCH_WASM=0 leaves out the wasm rows.
+ * median is reported), LOSSCAPE_BENCH_TORCH_WASM=0 leaves out the wasm rows,
+ * LOSSCAPE_BENCH_TORCH_MODELS=MLP (or CNN) runs one model.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -95,12 +96,19 @@ export async function benchTorchEngine(): Promise<Row[]> {
   // Start the worker (importing torch takes seconds) before anything is timed.
   (await prepareInputs({ ...torchSpec(MODELS[0]), samples: 8, out: path.join(tmp, 'warm') })).dispose();
 
-  const rows: TorchBenchRow[] = [];
+  const rows: TorchBenchRow[] = [
+    {
+      name: 'torch engine rows: how they are timed',
+      seconds: 0,
+      note: `same-process: a baseline inside its Python process after loading; an engine row its analysis's algorithm phases (eigen + trace, or grid) in this Node process, worker requests and transfers included (worker warm); median of ${repeats}; ${samples} samples (curvature), ${planeSamples} (plane), batch ${batchSize}`,
+    },
+  ];
   const ratioRow = (r: TorchBenchRow, base: PytorchBaselineRow, target: number): TorchBenchRow => {
     const ratio = r.algorithmSeconds! / base.seconds;
     return { ...r, seconds: r.algorithmSeconds!, ratio, baselineSeconds: base.seconds, target, met: ratio <= target };
   };
-  for (const m of MODELS) {
+  const pick = process.env.LOSSCAPE_BENCH_TORCH_MODELS?.split(',');
+  for (const m of MODELS.filter((x) => !pick || pick.some((w) => x.tag.includes(w)))) {
     // ---- top-5 + trace -----------------------------------------------------------------------
     const pyh = baseline(`PyHessian-style top-5 + trace, ${m.tag}, ${samples} samples`);
     const pyEig = baseline(`PyHessian-style top-5 (power iteration, deflation), ${m.tag}, ${samples} samples`);
