@@ -21,10 +21,11 @@ class WorkerFailed(Exception):
 
 
 class Client:
-    def __init__(self, python=None, threads=None, env=None):
+    def __init__(self, python=None, threads=None, env=None, args=()):
         cmd = [python or sys.executable, "-u", "-m", "losscape_torch"]
         if threads:
             cmd += ["--threads", str(threads)]
+        cmd += list(args)  # e.g. --workers 2 (docs/distributed.md)
         e = dict(os.environ if env is None else env)
         e["PYTHONPATH"] = PACKAGE_ROOT + (os.pathsep + e["PYTHONPATH"] if e.get("PYTHONPATH") else "")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e)

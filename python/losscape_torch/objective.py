@@ -82,15 +82,17 @@ class Objective:
         return self.torch.zeros(self.dim, dtype=self.acc_dtype, device=self.device)
 
     # ---- batches ----------------------------------------------------------------------------
-    def batches(self, indices=None):
-        """(x, y, count) per batch, checking for cancellation between batches."""
+    def batches(self, indices=None, lo=0, hi=None):
+        """(x, y, count) per batch over samples lo..hi−1 (all by default; a rank's shard), or over
+        `indices`, checking for cancellation between batches."""
         torch = self.torch
-        total = self.n if indices is None else len(indices)
+        hi = self.n if hi is None else hi
+        total = hi - lo if indices is None else len(indices)
         for start in range(0, total, self.batch_size):
             if self.cancelled():
                 raise Cancelled()
             if indices is None:
-                sl = slice(start, min(start + self.batch_size, self.n))
+                sl = slice(lo + start, min(lo + start + self.batch_size, hi))
                 yield self.x[sl], self.y[sl], sl.stop - sl.start
             else:
                 idx = torch.as_tensor(indices[start:start + self.batch_size], dtype=torch.long, device=self.device)
@@ -118,12 +120,17 @@ class Objective:
     # ---- values -----------------------------------------------------------------------------
     def evaluate(self, accuracy=True):
         """(mean loss, accuracy or None) at the current θ."""
+        loss_sum, correct_sum, has_acc = self.loss_sums(accuracy)
+        return float(loss_sum) / self.n, (float(correct_sum) / self.n if has_acc else None)
+
+    def loss_sums(self, accuracy=True, lo=0, hi=None):
+        """(Σ loss, Σ correct, has accuracy) over samples lo..hi−1 at the current θ, in float64."""
         torch = self.torch
         loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)
         correct_sum = torch.zeros((), dtype=torch.float64, device=self.device)
         has_acc = False
         with torch.no_grad():
-            for xb, yb, _ in self.batches():
+            for xb, yb, _ in self.batches(lo=lo, hi=hi):
                 out = self.forward(xb)
                 loss_sum += self.loss.batch_sum(out, yb).to(loss_sum.dtype)
                 if accuracy:
@@ -131,32 +138,43 @@ class Objective:
                     if c is not None:
                         has_acc = True
                         correct_sum += c.sum().to(correct_sum.dtype)
-        return float(loss_sum) / self.n, (float(correct_sum) / self.n if has_acc else None)
+        return loss_sum, correct_sum, has_acc
 
     def evaluate_points(self, rows, count, accuracy=True):
         """(losses, accuracies or None) at `count` parameter vectors, rows(i, j) giving vectors
         i..j−1 as a [j − i, P] tensor (built a chunk at a time: 1,681 grid points × 11M
         parameters would not fit at once). The current θ is kept."""
+        lsum, csum, has_acc = self.point_sums(rows, count, accuracy)
+        losses = (lsum / self.n).tolist()
+        return losses, ((csum / self.n).tolist() if accuracy and has_acc else None)
+
+    def point_sums(self, rows, count, accuracy=True, lo=0, hi=None):
+        """([count] Σ loss, [count] Σ correct, has accuracy) over samples lo..hi−1 at each of
+        `count` parameter vectors (float64). The current θ is kept."""
         if self.vmap_points:
             try:
-                return self._evaluate_points_vmap(rows, count, accuracy)
+                return self._point_sums_vmap(rows, count, accuracy, lo, hi)
             except Cancelled:
                 raise
             except Exception:
                 self.vmap_points = False
+        torch = self.torch
         saved = self.get_flat().clone()
-        losses, accs = [], []
+        lsum = torch.zeros(count, dtype=torch.float64, device=self.device)
+        csum = torch.zeros_like(lsum)
+        has_acc = count > 0
         try:
             for i in range(count):
                 self.set_flat(rows(i, i + 1)[0])
-                l, a = self.evaluate(accuracy)
-                losses.append(l)
-                accs.append(a)
+                l, c, a = self.loss_sums(accuracy, lo, hi)
+                lsum[i] = l
+                csum[i] = c
+                has_acc = has_acc and a
         finally:
             self.set_flat(saved)
-        return losses, (None if not accuracy or any(a is None for a in accs) else accs)
+        return lsum, csum, bool(accuracy and has_acc)
 
-    def _evaluate_points_vmap(self, rows, count, accuracy):
+    def _point_sums_vmap(self, rows, count, accuracy, lo, hi):
         torch = self.torch
         from torch.func import functional_call, vmap
 
@@ -181,30 +199,36 @@ class Objective:
             has_acc[0] = True
             return l, c.sum().to(torch.float64)
 
-        losses, corrects = [], []
+        lsums, csums = [], []
         with torch.no_grad():
             for start in range(0, count, self.point_chunk):
                 th = rows(start, min(count, start + self.point_chunk)).to(device=self.device, dtype=self.dtype)
                 lsum = torch.zeros(th.shape[0], dtype=torch.float64, device=self.device)
                 csum = torch.zeros_like(lsum)
-                for xb, yb, _ in self.batches():
+                for xb, yb, _ in self.batches(lo=lo, hi=hi):
                     l, c = vmap(point, in_dims=(0, None, None))(th, xb, yb)
                     lsum += l
                     csum += c
-                losses += (lsum / self.n).tolist()
-                corrects += (csum / self.n).tolist()
-        return losses, (corrects if accuracy and has_acc[0] else None)
+                lsums.append(lsum)
+                csums.append(csum)
+        empty = torch.zeros(0, dtype=torch.float64, device=self.device)
+        return (torch.cat(lsums) if lsums else empty, torch.cat(csums) if csums else empty, bool(accuracy and has_acc[0]))
 
     def grad(self):
+        loss_sum, g_sum = self.grad_sums()
+        return float(loss_sum) / self.n, g_sum / self.n
+
+    def grad_sums(self, lo=0, hi=None):
+        """(Σ loss, Σ ∇loss) over samples lo..hi−1, float64 accumulators."""
         torch = self.torch
         g_acc = self.zeros()
-        loss_sum = 0.0
-        for xb, yb, _ in self.batches():
+        loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)
+        for xb, yb, _ in self.batches(lo=lo, hi=hi):
             l = self.loss.batch_sum(self.forward(xb), yb)
             g = self._grad(l, self.params) if l.requires_grad else [None] * len(self.params)
             g_acc += self._flat(g)
-            loss_sum += float(l.detach())
-        return loss_sum / self.n, g_acc / self.n
+            loss_sum += l.detach().to(torch.float64)
+        return loss_sum, g_acc
 
     def per_sample_losses(self):
         torch = self.torch
@@ -240,12 +264,16 @@ class Objective:
     # ---- curvature products -----------------------------------------------------------------
     def matmat(self, operator, vs):
         """[M v for v in vs] for M the Hessian, GGN or empirical Fisher of L at the current θ."""
+        return [a / self.n for a in self.matmat_sums(operator, vs)]
+
+    def matmat_sums(self, operator, vs, lo=0, hi=None):
+        """[Σₙ Mₙ v for v in vs] over samples lo..hi−1 (n·M v over all samples)."""
         vts = [self.split(v) for v in vs]
         acc = [self.zeros() for _ in vs]
         step = {"hessian": self._hessian_batch, "ggn": self._ggn_batch, "fisher": self._fisher_batch}[operator]
-        for xb, yb, _ in self.batches():
+        for xb, yb, _ in self.batches(lo=lo, hi=hi):
             step(xb, yb, vts, acc)
-        return [a / self.n for a in acc]
+        return acc
 
     def _hessian_batch(self, xb, yb, vts, acc):
         l = self.loss.batch_sum(self.forward(xb), yb)

@@ -13,11 +13,11 @@ import traceback
 
 from .errors import Cancelled, EnvironmentProblem, WorkerError
 from .framing import ProtocolError, read_message, write_message
-from .session import METHODS, Session
+from .session import ALL_RANKS, METHODS, Session
 
 
 class Server:
-    def __init__(self, inp, out):
+    def __init__(self, inp, out, dist_cfg=None):
         self.inp = inp
         self.out = out
         self.queue = queue.Queue()
@@ -25,6 +25,89 @@ class Server:
         self.current = None
         self.lock = threading.Lock()
         self.session = Session(self.cancel_flag.is_set)
+        # Several ranks (distributed.py): the group starts in the background while `hello` is
+        # answered; the first request every rank runs waits for it.
+        self.dist_cfg = dist_cfg
+        self.comm = None
+        self.comm_error = None
+        self.seq = 0
+        self.fatal_lock = threading.Lock()
+        self.failing = False
+        self.children = {}
+        self.init_thread = None
+        self.init_done = threading.Event()
+        if dist_cfg is not None:
+            self.init_thread = threading.Thread(target=self._init_group, name="dist-init", daemon=True)
+            self.init_thread.start()
+
+    def _init_group(self):
+        from . import distributed
+
+        try:
+            torch = __import__("torch")
+            self.comm = distributed.init_group(self.dist_cfg, torch, self.fatal, self._watch_children)
+            self.session.comm = self.comm
+        except Exception as e:
+            self.comm_error = f"the distributed group did not start: {type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}"
+        self.init_done.set()
+        # This thread started the local ranks, and PR_SET_PDEATHSIG fires when the *thread* that
+        # started a child ends: it stays (idle) for the life of the worker.
+        threading.Event().wait()
+
+    def _watch_children(self, children):
+        """Until the group is up: a rank that exits while starting ends the run at once."""
+        from .distributed import _describe_exit
+
+        self.children = children
+
+        def watch():
+            while self.comm is None and self.comm_error is None:
+                for r, p in children.items():
+                    if p.poll() is not None:
+                        self.fatal(f"rank {r} of {self.dist_cfg.world} (pid {p.pid}) {_describe_exit(p.returncode)} while starting")
+                time.sleep(0.2)
+
+        threading.Thread(target=watch, name="start-watch", daemon=True).start()
+
+    def fatal(self, message):
+        """A rank failed: one line on stderr, an error for the request in flight, and the end of
+        this worker (its group cannot continue); the client starts a new worker if asked."""
+        with self.fatal_lock:
+            if self.failing:
+                return
+            self.failing = True
+        print(f"losscape_torch: {message}; ending the distributed run", file=sys.stderr, flush=True)
+        rid = self.current
+        try:
+            if rid is not None:
+                self.send({"id": rid, "error": {"kind": "rank", "message": message}})
+        except OSError:
+            pass
+        for p in self.children.values():
+            try:
+                p.kill()
+            except OSError:
+                pass
+        os._exit(3)
+
+    def _dispatch(self, method, params, frames):
+        if self.dist_cfg is None or method not in ALL_RANKS:
+            return getattr(self.session, method)(params, frames)
+        from .distributed import CommFailure, execute
+
+        self.init_done.wait()
+        if self.comm is None:
+            self.fatal(self.comm_error or "the distributed group did not start")
+        self.seq += 1
+        try:
+            descs = self.comm.publish(self.seq, method, params, frames)
+            frames = self.comm.broadcast_frames(descs, frames)
+            return execute(self.comm, self.session, self.seq, method, params, frames)
+        except CommFailure as e:
+            # A peer's death usually shows on its control connection first: give the reader a
+            # moment to name the rank before falling back to the collective's own message.
+            time.sleep(2)
+            self.fatal(f"a collective failed ({e})")
 
     def reader(self):
         try:
@@ -38,6 +121,8 @@ class Server:
                     with self.lock:
                         if self.current is not None and (target is None or target == self.current):
                             self.cancel_flag.set()
+                            if self.comm is not None:
+                                self.comm.cancel(self.seq)
                     continue
                 self.queue.put((header, frames))
         except (ProtocolError, ValueError) as e:
@@ -68,7 +153,7 @@ class Server:
             try:
                 if method not in METHODS:
                     raise WorkerError(f"unknown method {method!r}")
-                result, out_frames = getattr(self.session, method)(header.get("params") or {}, frames)
+                result, out_frames = self._dispatch(method, header.get("params") or {}, frames)
                 reply = ({"id": rid, "result": result}, out_frames)
             except WorkerError as e:
                 reply = ({"id": rid, "error": e.to_json()}, [])
@@ -93,8 +178,30 @@ def _is_oom(e):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m losscape_torch", description="Losscape's PyTorch worker (stdin/stdout frames)")
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
+    env_threads = os.environ.get("LOSSCAPE_TORCH_THREADS", "")
+    parser.add_argument("--threads", type=int, default=int(env_threads) if env_threads.isdigit() and int(env_threads) > 0 else None,
+                        help="CPU threads (default: $LOSSCAPE_TORCH_THREADS, else all cores; with several ranks, the cores / ranks of this machine)")
+    parser.add_argument("--workers", type=int, default=1, help="ranks on this machine (docs/distributed.md)")
+    parser.add_argument("--nnodes", type=int, default=1, help="machines")
+    parser.add_argument("--node-rank", type=int, default=0, help="this machine's index (0 serves the client)")
+    parser.add_argument("--rendezvous", default=None, help="HOST:PORT where global rank 0 hosts the store")
+    parser.add_argument("--dist-timeout", type=float, default=60.0, help="seconds after which a silent or stuck rank ends the run")
+    parser.add_argument("--local-rank", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    dist_cfg = None
+    if args.workers > 1 or args.nnodes > 1:
+        from .distributed import DistConfig, parse_rendezvous
+
+        try:
+            dist_cfg = DistConfig(args.workers, args.nnodes, args.node_rank,
+                                  parse_rendezvous(args.rendezvous) if args.rendezvous else None,
+                                  args.dist_timeout, args.local_rank, args.threads)
+        except ValueError as e:
+            print(f"losscape_torch: {e}", file=sys.stderr)
+            sys.exit(2)
+        args.threads = dist_cfg.threads_per_rank()
+        if dist_cfg.rank != 0:
+            return _follower(dist_cfg, args.threads)
     # The protocol keeps fd 1; everything else that writes to "stdout" goes to stderr.
     proto_fd = os.dup(1)
     os.dup2(2, 1)
@@ -107,4 +214,33 @@ def main(argv=None):
         set_threads(args.threads)
     except EnvironmentProblem:
         pass  # hello reports it
-    sys.exit(Server(inp, out).run())
+    server = Server(inp, out, dist_cfg)
+    code = server.run()
+    if server.comm is not None:
+        server.comm.closing = True
+        server.comm.close()
+    sys.exit(code)
+
+
+def _follower(cfg, threads):
+    """A rank other than 0: no client; it follows rank 0's requests (distributed.follow)."""
+    os.dup2(2, 1)  # a user's print goes to stderr, as on rank 0
+    sys.stdout = sys.stderr
+    from .environment import set_threads, require_torch
+    from . import distributed
+
+    def fatal(message):
+        print(f"losscape_torch: rank {cfg.rank}: {message}; exiting", file=sys.stderr, flush=True)
+        os._exit(1)
+
+    try:
+        torch = require_torch()
+        set_threads(threads)
+        session = Session(lambda: False)
+        comm = distributed.init_group(cfg, torch, fatal)
+        session.cancelled = comm.cancel_flag.is_set
+        session.comm = comm
+    except Exception as e:
+        fatal(f"could not join the group: {type(e).__name__}: {e}")
+    distributed.follow(comm, session)
+    sys.exit(0)

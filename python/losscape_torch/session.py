@@ -22,8 +22,12 @@ def _np(t, dtype=None):
 
 
 class Session:
-    def __init__(self, cancelled):
+    def __init__(self, cancelled, comm=None):
         self.cancelled = cancelled
+        # distributed.Comm when this worker is one rank of several (docs/distributed.md): then
+        # every rank holds the samples, loss/grad/matmat are summed over the ranks' contiguous
+        # shards, and in "points" mode the points of a loss request are dealt to the ranks.
+        self.comm = comm
         self.obj = None
         self.stored = {}
         self.torch = None
@@ -68,7 +72,10 @@ class Session:
         x, y = data_mod.subset(x, y, params.get("samples"))
         loss_spec = dict(params.get("loss") or {"kind": "builtin", "name": "categorical_crossentropy"})
         reading, warnings = None, []
-        if loss_spec.get("kind", "builtin") in ("builtin", "paper") and loss_spec.get("name") not in ("mse", "mae", "huber", "hinge"):
+        # Cross-entropies and the papers' logit losses read a final softmax's input; regression and
+        # embedding losses (multi_similarity, proto_triplet, icnn, cs_divergence) the outputs as they are.
+        reads_logits = loss_spec.get("name") in ("comp_sum", "gce", "zloss", "taylor_softmax") if loss_spec.get("kind") == "paper" else loss_spec.get("name") not in ("mse", "mae", "huber", "hinge")
+        if loss_spec.get("kind", "builtin") in ("builtin", "paper") and reads_logits:
             activation = "sigmoid" if loss_spec.get("name") == "binary_crossentropy" else "softmax"
             probe_x = x[: min(4, x.shape[0])].to(device=device, dtype=dtype) if x.is_floating_point() else x[:4].to(device)
             if switch_off_final_activation(torch, model, lambda xb: Objective.forward_of(model, xb), probe_x, activation):
@@ -82,7 +89,8 @@ class Session:
         # One forward pass on a few samples: a model that cannot take these inputs, or a loss that
         # raises or returns the wrong shape, is an input error now rather than mid-analysis.
         with torch.no_grad():
-            xb = obj.x[: min(4, obj.n)]
+            # A batch-level loss is probed on a whole first batch (an episode loss needs one episode).
+            xb = obj.x[: min(obj.batch_size if getattr(loss, "batch_level", False) else 4, obj.n)]
             try:
                 out = obj.forward(xb)
             except Exception as e:
@@ -91,11 +99,23 @@ class Session:
                 raise InputError(where, "the model's forward did not return a tensor with a batch axis")
             obj.y = _labels(torch, obj.y, out, obj.dtype)
             check_loss(torch, loss, out, obj.y[: xb.shape[0]])
+        comm = self.comm
+        if comm is not None:
+            if getattr(loss, "batch_level", False) and comm.world > 1:
+                # The ranks' contiguous sample shards would cut the fixed batches (or episodes).
+                raise InputError("--workers", f"{loss.name} is a batch-level loss: its fixed batches would be split across ranks; run it with one worker")
+            mode = (params.get("parallel") or {}).get("mode", "data")
+            comm.mode = mode if mode in ("data", "points") else "data"
+            comm.agree()
+            # A factory without weights initialises at random on each rank: rank 0's θ for all.
+            obj.set_flat(comm.broadcast(obj.get_flat()))
         self.obj = obj
         self.units = int(np.prod(out.shape[1:])) if out.ndim > 1 else 1
         groups, dim = param_groups(zip(obj.names, obj.params))
         theta0 = obj.get_flat()
         self.stored = {"theta0": theta0.clone()}
+        info = backend(device, dtype_name)
+        parallel = comm.parallel() if comm is not None else {"ranks": 1, "mode": "single", "threadsPerRank": info["threads"]}
         return {
             "dim": dim,
             "groups": groups,
@@ -105,7 +125,8 @@ class Session:
             "loss": dict(loss.to_json(), reading=reading or ("logits" if loss.from_logits else "outputs"), warnings=warnings),
             "dtype": dtype_name,
             "trainMode": obj.train_mode,
-            "backend": backend(device, dtype_name),
+            "backend": info,
+            "parallel": parallel,
         }, [_np(theta0)]
 
     def read_weights(self, params, frames):
@@ -184,23 +205,78 @@ class Session:
 
             def rows(i, j):
                 return current
+        if self.comm is not None:
+            return self._loss_ranks(rows, count, want_acc)
         losses, accs = obj.evaluate_points(rows, count, want_acc)
         out = [np.asarray(losses, dtype=np.float64)]
         if accs is not None:
             out.append(np.asarray(accs, dtype=np.float64))
         return {"count": len(losses), "accuracy": accs is not None}, out
 
+    def _loss_ranks(self, rows, count, want_acc):
+        """Losses over several ranks: in "points" mode (count ≥ 2) each rank evaluates its block
+        of points on all samples; otherwise each rank sums every point over its shard."""
+        obj, comm, torch = self.obj, self.comm, self.torch
+        if comm.mode == "points" and count > 1:
+            a, b = comm.shard(count)
+            losses, accs = obj.evaluate_points(lambda i, j: rows(a + i, a + j), b - a, want_acc) if b > a else ([], None)
+            block = torch.tensor([[l, (accs[i] if accs is not None else float("nan")), float(accs is not None)]
+                                  for i, l in enumerate(losses)], dtype=torch.float64).reshape(-1, 3)
+            allb = comm.gather_blocks(block, [comm.shard(count, r)[1] - comm.shard(count, r)[0] for r in range(comm.world)])
+            if allb is None:
+                return {}, []
+            has_acc = bool(count and bool((allb[:, 2] == 1).all()))
+            out = [allb[:, 0].numpy().astype(np.float64)]
+            if has_acc:
+                out.append(allb[:, 1].numpy().astype(np.float64))
+            return {"count": count, "accuracy": has_acc}, out
+        lo, hi = comm.shard(obj.n)
+        lsum, csum, has_acc = obj.point_sums(rows, count, want_acc, lo, hi)
+        flag = torch.tensor([1.0 if has_acc else 0.0], dtype=torch.float64, device=lsum.device)
+        total = comm.sum_ranks(torch.cat([lsum, csum, flag]))
+        if total is None:
+            return {}, []
+        # Every rank with samples computed accuracy, or none did (the flag sums to that count).
+        has_acc = want_acc and float(total[-1]) > 0
+        out = [(total[:count] / obj.n).numpy()]
+        if has_acc:
+            out.append((total[count:2 * count] / obj.n).numpy())
+        return {"count": count, "accuracy": has_acc}, out
+
     def grad(self, params, frames):
-        l, g = self._need().grad()
+        obj = self._need()
+        if self.comm is not None:
+            lo, hi = self.comm.shard(obj.n)
+            lsum, gsum = obj.grad_sums(lo, hi)
+            total = self.comm.sum_ranks(self.torch.cat([lsum.reshape(1).to(gsum.dtype), gsum]))
+            if total is None:
+                return {}, []
+            return {"loss": float(total[0]) / obj.n}, [_np(total[1:] / obj.n, params.get("resultDtype"))]
+        l, g = obj.grad()
         return {"loss": l}, [_np(g, params.get("resultDtype"))]
 
     def matmat(self, params, frames):
         op = params.get("operator", "hessian")
         if op not in ("hessian", "ggn", "fisher"):
             raise InputError("--operator", f"unknown operator '{op}' (hessian, ggn, fisher)")
+        loss = self._need().loss
+        if getattr(loss, "batch_level", False) and op != "hessian":
+            # As the TF.js engine: no per-sample loss Hessian (GGN) or per-sample gradients (Fisher).
+            episode = getattr(getattr(loss, "fn", None), "episode", None)
+            if op == "ggn":
+                raise InputError("--operator", f"{loss.name} is a batch-level loss: its Hessian with respect to the outputs couples the samples of {'an episode' if episode else 'a batch'}, so there is no per-sample loss Hessian for the Gauss–Newton matrix. Use --operator hessian")
+            raise InputError("--operator", f"the empirical Fisher needs per-sample gradients; {loss.name} is a batch-level loss, which has none. Use --operator hessian")
         vs = [self._vec(f) for f in frames]
         out = params.get("resultDtype")
-        return {"count": len(vs)}, [_np(r, out) for r in self._need().matmat(op, vs)]
+        obj = self._need()
+        if self.comm is not None:
+            lo, hi = self.comm.shard(obj.n)
+            sums = obj.matmat_sums(op, vs, lo, hi)
+            total = self.comm.sum_ranks(self.torch.cat(sums) if sums else self.torch.zeros(0, dtype=self.torch.float64))
+            if total is None:
+                return {}, []
+            return {"count": len(vs)}, [_np(total[k * obj.dim:(k + 1) * obj.dim] / obj.n, out) for k in range(len(vs))]
+        return {"count": len(vs)}, [_np(r, out) for r in obj.matmat(op, vs)]
 
     def targets(self, params, frames):
         """The loaded samples' targets (a data module's labels, which the client never saw):
@@ -272,6 +348,10 @@ def _labels(torch, y, out, dtype):
         return y.reshape(-1).long()
     return y.to(dtype)
 
+
+# Methods every rank runs (rank 0 forwards them): state changes and the data-parallel products.
+# The rest run on rank 0 alone, on all samples (its copy of the model is the same).
+ALL_RANKS = ("load", "load_checkpoint", "set_params", "store", "drop", "loss", "grad", "matmat", "dispose")
 
 METHODS = ("hello", "load", "read_weights", "load_checkpoint", "ntk", "set_params", "store", "drop", "loss", "grad", "matmat",
            "per_sample_losses", "targets", "subset_grads", "outputs", "jvp", "vjp", "output_jacobian", "stats", "dispose")

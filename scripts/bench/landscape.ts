@@ -5,19 +5,58 @@ import { quietContext } from '../../src/engine/analysisContext';
 import { runLandscape } from '../../src/engine/analyses/landscape';
 import { selectBackend } from '../../src/engine/backend';
 import { setEngineInfo } from '../../src/engine/runtime';
+import type { Landscape2D } from '../../src/shared/results/landscape';
 import type { Row } from './types';
 
 export const DEMO_MODEL = 'examples/mnist/generated/model/model.json';
 export const DEMO_DATA = 'examples/mnist/generated/data.npz';
 
+const POINTS = 41 * 41;
+
+type Threads = NonNullable<Landscape2D['threads']>;
+
+function cpuOf(threads: Threads | undefined, which: 'main' | 'worker'): Threads[number] | undefined {
+  return threads?.find((t) => t.thread === which);
+}
+
 /**
- * Seconds per 41×41 landscape of the demo model, loss evaluations per second, and the same
- * landscape on the wasm and cpu backends side by side (cpu as a multiple of wasm).
+ * Parallel efficiency of the two-thread grid from CPU time (Landscape2D.threads), which a
+ * loaded machine distorts far less than wall-clock ratios: CPU per point on one thread against
+ * the two threads' CPU per point together (1.0: the second thread adds no work per point),
+ * the worker's start-up CPU, how long the main thread waited for the worker (grid time not
+ * running and not runnable), and the speed-up an idle machine would give by that account:
+ * one thread's CPU ÷ the busier thread's (the worker's counted with its start-up).
+ */
+function efficiency(one: { grid: number; threads?: Threads }, two: { grid: number; threads?: Threads }): { note: string; ratio: number } | null {
+  const m1 = cpuOf(one.threads, 'main');
+  const m2 = cpuOf(two.threads, 'main');
+  const w2 = cpuOf(two.threads, 'worker');
+  if (!m1?.cpuSeconds || m2?.cpuSeconds == null) return null;
+  const per1 = m1.cpuSeconds / POINTS;
+  const workerCpu = w2?.cpuSeconds ?? 0;
+  const per2 = (m2.cpuSeconds + workerCpu) / POINTS;
+  const startup = w2?.startupCpuSeconds ?? 0;
+  const waited = Math.max(0, two.grid - m2.cpuSeconds - (m2.waitSeconds ?? 0));
+  const estimate = m1.cpuSeconds / Math.max(m2.cpuSeconds, workerCpu + startup);
+  const ms = (s: number) => (s * 1000).toFixed(2);
+  return {
+    ratio: per1 / per2,
+    note:
+      `CPU per point ${ms(per1)} ms on 1 thread, ${ms(per2)} ms on 2 (main ${m2.cpuSeconds.toFixed(2)} s for ${m2.rows} rows, worker ${workerCpu.toFixed(2)} s for ${w2?.rows ?? 0} rows ` +
+      `+ ${startup.toFixed(2)} s start-up); main waited ${waited.toFixed(2)} s for the worker; idle-machine estimate ${estimate.toFixed(2)}× (1-thread CPU ÷ busier thread's CPU)`,
+  };
+}
+
+/**
+ * Seconds per 41×41 landscape of the demo model, loss evaluations per second, the same
+ * landscape with the grid worker thread (wall-clock ratio and, from CPU time, the parallel
+ * efficiency), and on the cpu backend beside wasm.
  */
 export async function benchLandscape(samples: number): Promise<Row[]> {
   if (!existsSync(DEMO_MODEL)) throw new Error(`${DEMO_MODEL} is missing: run npx tsx examples/mnist/prepare.ts (npm run demo does)`);
   const rows: Row[] = [];
   const times: Record<string, number> = {};
+  const runs: Record<string, { grid: number; threads?: Threads }> = {};
   // wasm on one thread (the baseline), wasm with the grid worker thread, then cpu on one thread.
   for (const [backend, threads] of [['wasm', 1], ['wasm', 2], ['cpu', 1]] as const) {
     const info = await selectBackend(backend);
@@ -29,13 +68,21 @@ export async function benchLandscape(samples: number): Promise<Row[]> {
     times[`${backend}-${threads}`] = seconds;
     const grid = r.provenance.timings.phases.grid ?? seconds;
     const evaluators = r.result.dims === 2 ? (r.result.evaluators ?? 1) : 1;
+    runs[`${backend}-${threads}`] = { grid, threads: r.result.dims === 2 ? r.result.threads : undefined };
     rows.push({
       name: `landscape 41×41, ${samples} samples [${info.backend}, ${threads === 1 ? '1 thread' : `${threads} threads`}]`,
       seconds,
       ...(threads === 2 ? { ratio: seconds / times['wasm-1'] } : {}),
-      note: `${(1681 / grid).toFixed(1)} loss evaluations/s (${r.provenance.model.parameterCount} parameters)${threads === 2 ? `; × the 1-thread wasm row; ${evaluators} evaluators took rows, speed-up ${(times['wasm-1'] / seconds).toFixed(2)}× on ${os.availableParallelism()} cores` : ''}`,
+      note: `${(POINTS / grid).toFixed(1)} loss evaluations/s (${r.provenance.model.parameterCount} parameters)${threads === 2 ? `; × the 1-thread wasm row; ${evaluators} evaluators took rows, speed-up ${(times['wasm-1'] / seconds).toFixed(2)}× on ${os.availableParallelism()} cores` : ''}`,
     });
   }
+  const eff = efficiency(runs['wasm-1'], runs['wasm-2']);
+  rows.push({
+    name: 'landscape 41×41 [wasm]: 2-thread parallel efficiency (CPU time)',
+    seconds: runs['wasm-2'].grid,
+    ...(eff ? { ratio: eff.ratio } : {}),
+    note: eff ? `1-thread CPU per point ÷ 2-thread CPU per point; ${eff.note}` : 'per-thread CPU time is unavailable on this system (Linux /proc/thread-self/schedstat)',
+  });
   rows.push({ name: 'landscape 41×41: cpu time ÷ wasm time', seconds: times['cpu-1'], ratio: times['cpu-1'] / times['wasm-1'], note: 'baseline: the 1-thread wasm row above' });
   return rows;
 }

@@ -26,6 +26,7 @@ async function main(): Promise<void> {
     ['./webview', 'benchWebview', 'webview'],
     ['./activation', 'benchActivation', 'extension'],
     ['./torchEngine', 'benchTorchEngine', 'torch engine vs PyTorch baselines'],
+    ['./distributed', 'benchDistributed', 'torch.distributed'],
     ['./scaling', 'benchScaling', 'scaling'],
   ]) {
     const run = await optional(`${__dirname}/${file.slice(2)}`, fn);

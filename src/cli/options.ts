@@ -114,6 +114,32 @@ export function addInputOptions(cmd: Command, opts: { model?: boolean | 'series'
   return opts.resume ? cmd.option('--out <file>', `${outHelp} (with --resume: default the resumed file)`) : cmd.requiredOption('--out <file>', outHelp);
 }
 
+/**
+ * torch.distributed for the torch engine (docs/distributed.md): `--workers N` ranks on this
+ * machine; for clusters torchrun's `--nnodes M --node-rank R` with `--rendezvous HOST:PORT`.
+ */
+export function addParallelOptions(cmd: Command): Command {
+  return cmd
+    .option('--workers <n>', 'torch: ranks of torch.distributed on this machine (Gloo on CPU, NCCL with one GPU per rank); default 1', intArg('--workers'))
+    .option('--nnodes <m>', 'torch, clusters: machines taking part (with --rendezvous)', intArg('--nnodes'))
+    .option('--node-rank <r>', "torch, clusters: this machine's index; 0 computes and writes the result, the others follow it", intArg('--node-rank', 0))
+    .option('--rendezvous <host:port>', 'torch, clusters: where rank 0 (node 0) listens for the other ranks', rendezvousArg)
+    .option('--dist-timeout <s>', 'torch, several ranks: seconds after which a dead, stopped or stuck rank ends the run (default 60)', positiveArg('--dist-timeout'));
+}
+
+export function rendezvousArg(v: string): string {
+  if (!/^\S+:\d{1,5}$/.test(v) || Number(v.slice(v.lastIndexOf(':') + 1)) > 65535) throw new InvalidArgumentError(`--rendezvous must be HOST:PORT, got '${v}'`);
+  return v;
+}
+
+export function positiveArg(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!(Number.isFinite(n) && n > 0)) throw new InvalidArgumentError(`${name} must be a positive number of seconds, got '${v}'`);
+    return n;
+  };
+}
+
 export interface InputFlags {
   model?: string;
   data?: string;
@@ -138,6 +164,11 @@ export interface InputFlags {
   seed: number;
   backend: string;
   out: string;
+  workers?: number;
+  nnodes?: number;
+  nodeRank?: number;
+  rendezvous?: string;
+  distTimeout?: number;
   /** Commands with `resume: true` only. */
   resume?: string;
 }
@@ -166,6 +197,11 @@ export function inputsFromFlags(f: InputFlags) {
     batchSize: f.batchSize,
     seed: f.seed,
     out: f.out,
+    workers: f.workers,
+    nnodes: f.nnodes,
+    nodeRank: f.nodeRank,
+    rendezvous: f.rendezvous,
+    distTimeout: f.distTimeout,
   };
 }
 

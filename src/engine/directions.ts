@@ -85,8 +85,21 @@ export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /** θ + Σ cᵢ dᵢ, computed in float64 and rounded once to float32 (what the model receives). */
-export function pointOnPlane(center: Float32Array, dirs: Float32Array[], coords: number[]): Float32Array {
-  const out = new Float32Array(center.length);
+export function pointOnPlane(center: Float32Array, dirs: readonly Float32Array[], coords: readonly number[], out = new Float32Array(center.length)): Float32Array {
+  // The common cases unrolled (a landscape evaluates this per point); the same float64
+  // arithmetic in the same order as the general loop, so the same float32 result.
+  if (dirs.length === 2) {
+    const [d0, d1] = dirs;
+    const [c0, c1] = coords;
+    for (let k = 0; k < center.length; k++) out[k] = center[k] + c0 * d0[k] + c1 * d1[k];
+    return out;
+  }
+  if (dirs.length === 1) {
+    const d0 = dirs[0];
+    const c0 = coords[0];
+    for (let k = 0; k < center.length; k++) out[k] = center[k] + c0 * d0[k];
+    return out;
+  }
   for (let k = 0; k < center.length; k++) {
     let v = center[k];
     for (let i = 0; i < dirs.length; i++) v += coords[i] * dirs[i][k];

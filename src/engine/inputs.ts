@@ -9,7 +9,7 @@ import type { PlaneHelper } from './planeHelper';
 import { Stopwatch } from './provenance';
 import { engineOf } from './engineChoice';
 import type { StopSignal } from './linalg/operator';
-import { prepareTfjsInputs } from './tfjs/inputs';
+import { prepareTfjsInputs, startTfjsPlaneHelper } from './tfjs/inputs';
 import { prepareTorchInputs } from './torch/inputs';
 
 export { seededSubset } from './sampleSubset';
@@ -60,6 +60,15 @@ async function assertFiniteLossAtTheta(objective: Objective, spec: Inputs): Prom
   if (Number.isFinite(loss)) return;
   if (spec.lossModule) throw new InputError(spec.lossModule, `the loss function returns ${loss} at the model's weights on ${path.basename(spec.data)} (weights and data are finite)`);
   throw new InputError(spec.model, `the mean loss at the model's weights is ${loss} on ${path.basename(spec.data)} although weights and data are finite (overflow in the model, or labels the loss cannot take?)`);
+}
+
+/**
+ * A second evaluator of `spec`'s objective on another core (see planeHelper.ts), started before
+ * this thread loads the inputs so that both load them at once; null where the engine has none
+ * or it would not help. `threads`: the user's choice. The caller closes it.
+ */
+export function startPlaneHelper(spec: Inputs, threads: number | undefined): PlaneHelper | null {
+  return engineOf(spec) === 'tfjs' ? startTfjsPlaneHelper(spec, threads) : null;
 }
 
 /** Loads an analysis's inputs, runs `compute` on them, and always frees the model and data. */

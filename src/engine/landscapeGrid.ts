@@ -6,6 +6,7 @@ import type { Evaluation, Objective } from './objective';
 import type { PlaneHelper } from './planeHelper';
 import type { Stopwatch } from './provenance';
 import { writeResult } from './resultWriter';
+import { threadCpu } from './threadCpu';
 import { computedPoints } from '../shared/resume';
 
 type LandscapeResult = ResultOf<'landscape'>;
@@ -47,11 +48,39 @@ export async function evaluateGrid(args: {
   if (payload.dims === 2) payload.rowsDone = rows - todo.length;
   else payload.pointsDone = done;
   const started = performance.now();
+  const cpuAtStart = threadCpu();
+  const counts = { main: { rows: 0, points: 0 }, worker: { rows: 0, points: 0 } };
+  /** Who did the rows and at what CPU cost (see Landscape2D.threads), filled in at every snapshot. */
+  const recordThreads = (): void => {
+    if (payload.dims !== 2) return;
+    const now = threadCpu();
+    const threads: NonNullable<Landscape2D['threads']> = [
+      {
+        thread: 'main',
+        ...counts.main,
+        cpuSeconds: now && cpuAtStart ? now.run - cpuAtStart.run : null,
+        waitSeconds: now && cpuAtStart ? now.wait - cpuAtStart.wait : null,
+      },
+    ];
+    const w = helper?.cpu?.();
+    if (counts.worker.rows > 0 || (w && w.startup)) {
+      const ok = w && w.startup && w.latest;
+      threads.push({
+        thread: 'worker',
+        ...counts.worker,
+        cpuSeconds: ok ? w.latest!.run - w.startup!.run : null,
+        waitSeconds: ok ? w.latest!.wait - w.startup!.wait : null,
+        startupCpuSeconds: w?.startup ? w.startup.run : null,
+      });
+    }
+    payload.threads = threads;
+  };
   // Once the run has stopped, a row the helper thread still finishes must not overwrite the
   // stopped result with a 'running' one.
   let stopped = false;
   const publish = (message: string): void => {
     if (stopped) return;
+    recordThreads();
     const partial = snapshot(false, 'running');
     writeResult(out, partial);
     ctx.progress(done / total, message, partial);
@@ -78,9 +107,11 @@ export async function evaluateGrid(args: {
     if (payload.resume) payload.resume.pointsEvaluated = evaluated;
   };
   const coordsOf = (r: number, cols: number[]): number[][] => cols.map((c) => (payload.dims === 2 ? [xs[c], payload.y[r]] : [xs[c]]));
-  const rowDone = (): void => {
+  const rowDone = (by: 'main' | 'worker', points: number): void => {
     if (payload.dims !== 2) return;
     payload.rowsDone++;
+    counts[by].rows++;
+    counts[by].points += points;
     watch.lap('grid');
     const perSecond = evaluated / ((performance.now() - started) / 1000);
     publish(`row ${payload.rowsDone}/${rows} · ${perSecond.toFixed(1)} evaluations/s${payload.evaluators === 2 ? ' (2 threads)' : ''}`);
@@ -97,7 +128,7 @@ export async function evaluateGrid(args: {
       await objective.evaluateAlong(centre, dirs, part, withAccuracy, ctx.stop, (j, e) => record(r, cols[j], e, part[j]));
       if (payload.dims === 1) publish(`${done}/${total} points`);
     }
-    rowDone();
+    rowDone('main', missing.length);
   };
   try {
     if (helper && payload.dims === 2 && todo.length > 1) {
@@ -106,18 +137,20 @@ export async function evaluateGrid(args: {
         const coords = coordsOf(r, cols);
         const evs = await helper.evaluate(coords);
         evs.forEach((e, j) => record(r, cols[j], e, coords[j]));
-        rowDone();
+        rowDone('worker', coords.length);
       }, ctx, payload);
     } else {
       for (const r of todo) await evaluateRowHere(r);
     }
   } catch (err) {
     stopped = true;
+    recordThreads();
     watch.lap('grid');
     const reason = err instanceof CancelledError ? `cancelled after ${done} of ${total} points` : `failed after ${done} of ${total} points: ${(err as Error).message}`;
     writeResult(out, snapshot(false, reason));
     throw err;
   }
+  recordThreads();
   watch.lap('grid');
   const result = snapshot(true);
   writeResult(out, result);
@@ -145,7 +178,8 @@ async function shareRows(
   const helperLoop = async (): Promise<void> => {
     if (!(await helper.ready)) {
       helperAlive = false;
-      ctx.log('warn', 'the grid worker thread did not start; evaluating on one thread');
+      // (A worker stopped because the grid finished before it was ready is no news.)
+      if (queue.length) ctx.log('warn', 'the grid worker thread did not start; evaluating on one thread');
       return;
     }
     while (helperAlive && queue.length && !ctx.stop.isCancellationRequested) {

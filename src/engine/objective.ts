@@ -1,3 +1,4 @@
+import type { ParallelInfo } from '../shared/provenance';
 import type { HessianProduct } from '../shared/specs/hessian';
 import type { LinearOperator, StopSignal } from './linalg/operator';
 
@@ -115,6 +116,8 @@ export interface BackendInfo {
   threads?: number;
   /** torch: the model ran in train() mode (dropout, batch statistics). */
   trainMode?: boolean;
+  /** torch: ranks of torch.distributed and how work was split (provenance.parallel); absent → one process. */
+  parallel?: ParallelInfo;
 }
 
 export interface Objective {

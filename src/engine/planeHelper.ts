@@ -1,4 +1,5 @@
 import type { Evaluation } from './objective';
+import type { ThreadCpu } from './threadCpu';
 
 /**
  * A second evaluator of the same objective running on another core (a worker thread holding
@@ -14,4 +15,9 @@ export interface PlaneHelper {
   /** Evaluates the points with these plane coordinates (one grid row), in order. */
   evaluate(coords: number[][]): Promise<Evaluation[]>;
   close(): Promise<void>;
+  /**
+   * The helper thread's CPU seconds (run, runnable wait) when it became ready and after its
+   * latest row, where it can tell (src/engine/threadCpu.ts).
+   */
+  cpu?(): { startup: ThreadCpu | null; latest: ThreadCpu | null };
 }

@@ -36,6 +36,7 @@ export interface ProvenanceSources {
 }
 
 export function provenanceOf(src: ProvenanceSources, watch: Stopwatch, finished: boolean): Provenance {
+  const { parallel, ...backend } = src.backend;
   return {
     model: src.model,
     data: {
@@ -45,7 +46,8 @@ export function provenanceOf(src: ProvenanceSources, watch: Stopwatch, finished:
       samplesUsed: src.samplesUsed,
     },
     loss: src.loss,
-    backend: src.backend,
+    backend,
+    parallel: parallel ?? { ranks: 1, mode: 'single', threadsPerRank: Math.max(1, backend.threads ?? 1) },
     seed: src.seed,
     timings: {
       startedAt: watch.startedAt.toISOString(),

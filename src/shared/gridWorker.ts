@@ -16,8 +16,11 @@ export type ToGridWorker =
   | { type: 'row'; id: number; coords: number[][] }
   | { type: 'close' };
 
+/** The worker thread's own CPU seconds so far (src/engine/threadCpu.ts); null where unknown. */
+export type WorkerCpu = { run: number; wait: number } | null;
+
 export type FromGridWorker =
-  | { type: 'ready' }
-  | { type: 'row'; id: number; loss: number[]; accuracy: (number | null)[] }
+  | { type: 'ready'; cpu: WorkerCpu }
+  | { type: 'row'; id: number; loss: number[]; accuracy: (number | null)[]; cpu: WorkerCpu }
   | { type: 'error'; id: number | null; message: string }
   | { type: 'closed' };

@@ -1,6 +1,19 @@
 import { z } from 'zod';
 import { LossFromSchema } from './specs/common';
 
+/**
+ * How the result was computed in parallel (docs/distributed.md): `ranks` processes of
+ * torch.distributed, each with `threadsPerRank` threads; `mode` "data" (every product summed over
+ * the ranks' shards of the samples), "points" (grid points dealt to ranks, each evaluating all
+ * samples; other products as "data"), or "single" (one process).
+ */
+export const ParallelSchema = z.object({
+  ranks: z.number().int().positive(),
+  mode: z.enum(['single', 'data', 'points']),
+  threadsPerRank: z.number().int().positive(),
+});
+export type ParallelInfo = z.infer<typeof ParallelSchema>;
+
 /** Where a result came from: enough to tell whether it is stale and to recompute it. */
 export const ProvenanceSchema = z.object({
   model: z.object({
@@ -49,6 +62,8 @@ export const ProvenanceSchema = z.object({
     threads: z.number().int().optional(),
     trainMode: z.boolean().optional(),
   }),
+  /** Written in every result since distributed runs exist; absent in older files. */
+  parallel: ParallelSchema.optional(),
   seed: z.number().int(),
   timings: z.object({
     startedAt: z.string(),

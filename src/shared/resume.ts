@@ -20,6 +20,7 @@ export const RESUME_FREE_OPTIONS: ReadonlySet<string> = new Set([
   'rendezvous',
   'nnodes',
   'nodeRank',
+  'distTimeout',
   'lossFrom',
 ]);
 

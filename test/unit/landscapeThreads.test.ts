@@ -109,6 +109,14 @@ describe('landscape grid on two threads', function () {
       // (Whether the worker took rows here depends on how fast it starts; the next test makes sure it computes right.)
       assert.deepEqual(two.result.loss, one.result.loss);
       assert.deepEqual(two.result.accuracy, one.result.accuracy);
+      // Who evaluated what: the rows and points add up to the grid in both runs.
+      for (const r of [one.result, two.result]) {
+        assert.ok(r.dims === 2 && r.threads);
+        assert.equal(r.threads.reduce((a, t) => a + t.rows, 0), 7);
+        assert.equal(r.threads.reduce((a, t) => a + t.points, 0), 49);
+        if (process.platform === 'linux') assert.ok(r.threads[0].cpuSeconds !== null && r.threads[0].cpuSeconds > 0);
+      }
+      assert.equal(one.result.threads!.length, 1);
     });
 
     it('the worker thread evaluates a row exactly as this thread does', async () => {
@@ -123,11 +131,18 @@ describe('landscape grid on two threads', function () {
         helper.setPlane(theta, dirs, true);
         const coords = [[0, 0], [0.3, -0.2], [-1, 1]];
         const there = await helper.evaluate(coords);
+        const here: Evaluation[] = [];
+        await prepared.objective.evaluateAlong(theta, dirs, coords, true, { isCancellationRequested: false }, (j, e) => (here[j] = e));
         for (let i = 0; i < coords.length; i++) {
-          const here = await prepared.objective.evaluate(pointOnPlane(theta, dirs, coords[i]), true);
-          assert.equal(there[i].loss, here.loss);
-          assert.equal(there[i].accuracy, here.accuracy);
+          assert.equal(there[i].loss, here[i].loss);
+          assert.equal(there[i].accuracy, here[i].accuracy);
+          // The row's points passed through the model together agree with one at a time to float32 rounding.
+          const single = await prepared.objective.evaluate(pointOnPlane(theta, dirs, coords[i]), true);
+          assert.ok(Math.abs(single.loss - here[i].loss) <= 2e-6 * Math.abs(single.loss));
         }
+        // The worker reports its thread's CPU time (Linux), startup first.
+        const cpu = helper.cpu?.();
+        if (process.platform === 'linux') assert.ok(cpu?.startup && cpu.latest && cpu.latest.run >= cpu.startup.run && cpu.startup.run > 0);
       } finally {
         await helper?.close();
         prepared.dispose();

@@ -109,11 +109,17 @@ describe('trajectory landscapes (in process)', function () {
   });
   it('resume: a PCA plane and a line cancelled part way are completed from their partials, equal to uninterrupted runs, no point evaluated twice', async () => {
     // Evaluations counted at the objective, independently of the result's own counter.
+    // (Points several per pass count one each.)
     const real = TfjsObjective.prototype.evaluate;
+    const realPoints = TfjsObjective.prototype.evaluatePoints;
     let evaluations = 0;
     TfjsObjective.prototype.evaluate = function (...a) {
       evaluations++;
       return real.apply(this, a);
+    };
+    TfjsObjective.prototype.evaluatePoints = function (...a) {
+      evaluations += a[0].length;
+      return realPoints.apply(this, a);
     };
     try {
       for (const mode of ['pca', 'line'] as const) {
@@ -149,6 +155,7 @@ describe('trajectory landscapes (in process)', function () {
       );
     } finally {
       TfjsObjective.prototype.evaluate = real;
+      TfjsObjective.prototype.evaluatePoints = realPoints;
     }
   });
 });

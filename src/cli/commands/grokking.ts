@@ -3,7 +3,8 @@ import type { BackendPreference } from '../../shared/protocol';
 import { modelProvenance } from '../../shared/result';
 import type { GrokkingPayload } from '../../shared/results/grokking';
 import type { GrokkingSpecInput } from '../../shared/specs/grokking';
-import { addInputOptions, floatArg, floatListArg, hvOption, inputsFromFlags, intArg, type InputFlags } from '../options';
+import { addInputOptions, addParallelOptions, floatArg, floatListArg, hvOption, inputsFromFlags, intArg, type InputFlags } from '../options';
+import { runFollowerNode } from '../followerNode';
 import { describeFailure, runInEngine } from '../runEngine';
 
 interface GrokkingFlags extends InputFlags {
@@ -83,6 +84,7 @@ export function grokkingCommand(): Command {
     )
     .option('--main-alpha <α>', 'the swept α whose full result carries the sweep (default 1 if swept, else the first)', positive('--main-alpha'));
   addInputOptions(cmd, { model: 'series' });
+  addParallelOptions(cmd);
   cmd.action(async (f: GrokkingFlags) => {
     const { model: _model, ...rest } = inputsFromFlags({ ...f, model: undefined });
     const inputs = { ...rest, ...(f.model ? { model: f.model } : {}) };
@@ -105,6 +107,10 @@ export function grokkingCommand(): Command {
       sweepAlpha: f.sweepAlpha,
       mainAlpha: f.mainAlpha,
     };
+    if ((f.nodeRank ?? 0) > 0) {
+      process.exitCode = await runFollowerNode(spec, 'grokking');
+      return;
+    }
     try {
       const { out, result } = await runInEngine(spec, f.backend as BackendPreference);
       const p = modelProvenance(result);

@@ -1,7 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { BackendPreference } from '../../shared/protocol';
 import type { HessianSpecInput } from '../../shared/specs/hessian';
-import { addInputOptions, floatArg, hvOption, inputsFromFlags, intArg, type InputFlags } from '../options';
+import { addInputOptions, addParallelOptions, floatArg, hvOption, inputsFromFlags, intArg, type InputFlags } from '../options';
+import { runFollowerNode } from '../followerNode';
 import { describeFailure, runInEngine } from '../runEngine';
 import { summarise } from '../summary';
 
@@ -54,6 +55,7 @@ export function hessianCommand(): Command {
     .option('--no-vectors', 'do not save eigenvectors in the sidecar')
     .option('--memory-limit <MB>', 'largest Krylov basis to allocate', intArg('--memory-limit'), 4096);
   addInputOptions(cmd);
+  addParallelOptions(cmd);
   cmd.action(async (f: HessianFlags) => {
     const spec: HessianSpecInput = {
       kind: 'hessian',
@@ -77,6 +79,10 @@ export function hessianCommand(): Command {
       vectors: f.vectors,
       memoryLimitMb: f.memoryLimit,
     };
+    if ((f.nodeRank ?? 0) > 0) {
+      process.exitCode = await runFollowerNode(spec, 'hessian');
+      return;
+    }
     try {
       const { out, result } = await runInEngine(spec, f.backend as BackendPreference);
       process.stdout.write(`${summarise(result)}\nwrote ${out}\n`);

@@ -1,7 +1,8 @@
 import { Command, Option } from 'commander';
 import type { LandscapeSpecInput } from '../../shared/specs/landscape';
 import type { BackendPreference } from '../../shared/protocol';
-import { addInputOptions, hvOption, inputsFromFlags, intArg, rangeArg, type InputFlags } from '../options';
+import { addInputOptions, addParallelOptions, hvOption, inputsFromFlags, intArg, rangeArg, type InputFlags } from '../options';
+import { runFollowerNode } from '../followerNode';
 import { resumedSpec } from '../resume';
 import { describeFailure, runInEngine } from '../runEngine';
 import { summarise } from '../summary';
@@ -33,6 +34,7 @@ export function landscapeCommand(): Command {
     .addOption(hvOption())
     .option('--no-accuracy', 'do not compute accuracy at each point');
   addInputOptions(cmd, { resume: true });
+  addParallelOptions(cmd);
   cmd.action(async (f: LandscapeFlags) => {
     const fromFlags: LandscapeSpecInput = {
       kind: 'landscape',
@@ -48,6 +50,10 @@ export function landscapeCommand(): Command {
       threads: f.threads,
       hv: f.hv,
     };
+    if ((f.nodeRank ?? 0) > 0) {
+      process.exitCode = await runFollowerNode(fromFlags, 'landscape');
+      return;
+    }
     try {
       const spec = f.resume ? resumedSpec(cmd, f.resume, fromFlags) : fromFlags;
       const { out, result } = await runInEngine(spec, f.backend as BackendPreference);

@@ -1,7 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { BackendPreference } from '../../shared/protocol';
 import type { SharpnessSpecInput } from '../../shared/specs/sharpness';
-import { addInputOptions, floatArg, floatListArg, inputsFromFlags, intArg, type InputFlags } from '../options';
+import { addInputOptions, addParallelOptions, floatArg, floatListArg, inputsFromFlags, intArg, type InputFlags } from '../options';
+import { runFollowerNode } from '../followerNode';
 import { describeFailure, runInEngine } from '../runEngine';
 import { summarise } from '../summary';
 
@@ -48,6 +49,7 @@ export function sharpnessCommand(): Command {
     .option('--average-samples <n>', 'Gaussian draws per σ for average-case sharpness (0: skip)', intArg('--average-samples', 0), 20)
     .option('--sigma <a,b,…>', 'σ of the Gaussian perturbations (default ρ/√d for each --rho)', positiveList('--sigma'));
   addInputOptions(cmd);
+  addParallelOptions(cmd);
   cmd.action(async (f: SharpnessFlags) => {
     const spec: SharpnessSpecInput = {
       kind: 'sharpness',
@@ -63,6 +65,10 @@ export function sharpnessCommand(): Command {
       averageSamples: f.averageSamples,
       sigma: f.sigma,
     };
+    if ((f.nodeRank ?? 0) > 0) {
+      process.exitCode = await runFollowerNode(spec, 'sharpness');
+      return;
+    }
     try {
       const { out, result } = await runInEngine(spec, f.backend as BackendPreference);
       process.stdout.write(`${summarise(result)}\nwrote ${out}\n`);

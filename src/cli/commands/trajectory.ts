@@ -1,7 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { BackendPreference } from '../../shared/protocol';
 import type { TrajectorySpecInput } from '../../shared/specs/trajectory';
-import { addInputOptions, floatArg, floatListArg, inputsFromFlags, intArg, rangeArg, type InputFlags } from '../options';
+import { addInputOptions, addParallelOptions, floatArg, floatListArg, inputsFromFlags, intArg, rangeArg, type InputFlags } from '../options';
+import { runFollowerNode } from '../followerNode';
 import { resumedSpec } from '../resume';
 import { describeFailure, runInEngine } from '../runEngine';
 
@@ -36,6 +37,7 @@ export function trajectoryCommand(): Command {
     .option('--range <a,b>', 'line: range of t (default -0.5,1.5)', rangeArg)
     .option('--no-accuracy', 'do not compute accuracy at each point');
   addInputOptions(cmd, { model: 'series', resume: true });
+  addParallelOptions(cmd);
   cmd.action(async (f: TrajectoryFlags) => {
     if (!f.checkpoints && !f.resume) cmd.error("error: required option '--checkpoints <paths...>' not specified", { exitCode: 2 });
     const { model: _model, ...rest } = inputsFromFlags({ ...f, model: undefined });
@@ -53,6 +55,10 @@ export function trajectoryCommand(): Command {
       range: f.range,
       accuracy: f.accuracy,
     };
+    if ((f.nodeRank ?? 0) > 0) {
+      process.exitCode = await runFollowerNode(fromFlags, 'trajectory');
+      return;
+    }
     try {
       const spec = f.resume ? resumedSpec(cmd, f.resume, fromFlags) : fromFlags;
       const { out, result } = await runInEngine(spec, f.backend as BackendPreference);

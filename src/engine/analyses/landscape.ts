@@ -5,7 +5,7 @@ import type { DirectionsInfo, Landscape1D, Landscape2D } from '../../shared/resu
 import { LandscapeSpecSchema, type LandscapeSpec, type LandscapeSpecInput } from '../../shared/specs/landscape';
 import type { AnalysisContext } from '../analysisContext';
 import { cosine, linspace, norm2, randomDirection } from '../directions';
-import { withPreparedInputs, type PreparedInputs } from '../inputs';
+import { startPlaneHelper, withPreparedInputs, type PreparedInputs } from '../inputs';
 import { hessianDirections } from '../curvature/hessianDirections';
 import { Rng } from '../linalg/rng';
 import { makeProvenance, type Stopwatch } from '../provenance';
@@ -35,7 +35,14 @@ export async function runLandscape(input: LandscapeSpecInput, ctx: AnalysisConte
   const spec: LandscapeSpec = LandscapeSpecSchema.parse(input);
   // A partial to resume is read (and refused) before the model is loaded.
   const partial = spec.resume !== undefined ? readPartialLandscape(spec.resume, 'landscape') : null;
-  return withPreparedInputs(spec, (prepared, watch) => computeLandscape(spec, prepared, watch, ctx, partial), ctx.stop);
+  const dims = spec.to !== undefined ? 1 : spec.dims;
+  // The worker thread loads its own copy of the inputs while this thread loads them and makes the directions.
+  const helper = dims === 2 && (spec.points ?? 41) > 1 ? startPlaneHelper(spec, spec.threads) : null;
+  try {
+    return await withPreparedInputs(spec, (prepared, watch) => computeLandscape(spec, prepared, watch, ctx, partial, helper), ctx.stop);
+  } finally {
+    await helper?.close();
+  }
 }
 
 /** θ₂ − θ₁ for the line to a second model of the same architecture. */
@@ -47,20 +54,21 @@ async function secondModelDirection(spec: LandscapeSpec, prepared: PreparedInput
   return d;
 }
 
-async function computeLandscape(spec: LandscapeSpec, prepared: PreparedInputs, watch: Stopwatch, ctx: AnalysisContext, partial: PartialLandscape | null): Promise<LandscapeResult> {
+async function computeLandscape(
+  spec: LandscapeSpec,
+  prepared: PreparedInputs,
+  watch: Stopwatch,
+  ctx: AnalysisContext,
+  partial: PartialLandscape | null,
+  helper: PlaneHelper | null,
+): Promise<LandscapeResult> {
   const line = spec.to !== undefined;
   const dims = line ? 1 : spec.dims;
   const points = spec.points ?? (dims === 2 ? 41 : 51);
   const range: [number, number] = spec.range ?? (line ? [-0.5, 1.5] : [-1, 1]);
   if (!(range[0] < range[1])) throw new InputError('--range', `must be increasing, got ${range[0]},${range[1]}`);
 
-  // The worker thread loads its own copy of the inputs while the directions are made here.
-  const helper = dims === 2 && points > 1 ? (prepared.startPlaneHelper?.(spec.threads) ?? null) : null;
-  try {
-    return await landscapeOnPlane(spec, prepared, watch, ctx, { dims, points, range, line, helper }, partial);
-  } finally {
-    await helper?.close();
-  }
+  return landscapeOnPlane(spec, prepared, watch, ctx, { dims, points, range, line, helper }, partial);
 }
 
 async function landscapeOnPlane(

@@ -155,20 +155,26 @@ function wantedIndices(m: number, k: number, which: LanczosWhich): number[] {
  * A·Q for a block Q: one `matmat` pass over the data when the operator has one (a block
  * operator), else column by column; each column checked as `checkedMatvec` checks it.
  */
-async function blockProducts(op: LinearOperator, Q: Float64Array[], iteration: number, stop: StopSignal | undefined): Promise<Float64Array[]> {
+async function blockProducts(
+  op: LinearOperator,
+  Q: Float64Array[],
+  iteration: number,
+  stop: StopSignal | undefined,
+  quantity = 'Lanczos product A·q',
+): Promise<Float64Array[]> {
   const mm = (op as Partial<{ matmat(vs: readonly Float64Array[]): Promise<Float64Array[]> }>).matmat;
   if (typeof mm !== 'function' || Q.length < 2) {
     const out: Float64Array[] = [];
-    for (const q of Q) out.push(await checkedMatvec(op, q, 'Lanczos product A·q', iteration, stop));
+    for (const q of Q) out.push(await checkedMatvec(op, q, quantity, iteration, stop));
     return out;
   }
   throwIfCancelled(stop);
   const ys = await mm.call(op, Q);
   if (ys.length !== Q.length) throw new Error(`operator returned ${ys.length} products for a block of ${Q.length}`);
   return ys.map((y) => {
-    if (y.length !== op.dim) throw new Error(`operator returned a vector of length ${y.length} for Lanczos product A·q, expected ${op.dim}`);
+    if (y.length !== op.dim) throw new Error(`operator returned a vector of length ${y.length} for ${quantity}, expected ${op.dim}`);
     const copy = new Float64Array(y);
-    checkFiniteVector(copy, 'Lanczos product A·q', iteration);
+    checkFiniteVector(copy, quantity, iteration);
     return copy;
   });
 }
@@ -426,10 +432,13 @@ export async function lanczosEigs(op: LinearOperator, options: LanczosOptions): 
   const residuals: number[] = [];
   const floor = 1e-8 * K.normEstimate;
   let residualsOk = true;
-  for (const i of idx) {
-    const theta = final.eig.values[i];
-    const v = K.ritzVector(final.eig, i);
-    const Av = await checkedMatvec(op, v, 'Ritz-vector product A·v', krylov, stop);
+  // The wanted pairs' true residuals: all k products in one block (one pass over the data).
+  const ritzVectors = idx.map((i) => K.ritzVector(final.eig, i));
+  const products = await blockProducts(op, ritzVectors, krylov, stop, 'Ritz-vector product A·v');
+  for (let j = 0; j < idx.length; j++) {
+    const theta = final.eig.values[idx[j]];
+    const v = ritzVectors[j];
+    const Av = products[j];
     matvecs++;
     onProgress?.(matvecs, matvecs + (idx.length - eigenvalues.length - 1));
     axpy(-theta, v, Av);

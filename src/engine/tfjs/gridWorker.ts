@@ -1,17 +1,20 @@
 /**
  * The landscape-grid worker thread: its own TF.js (wasm or cpu backend, single-threaded like the
- * main engine's), model and data, built from the same inputs as the analysis, so that every
+ * main engine's), model and data, built from the same inputs as the analysis, evaluating each
+ * row through the same `evaluateAlong` as the main thread (same passes of points), so that every
  * point it evaluates is bit-identical to the main thread's. See tfjs/gridWorkerClient.ts.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FromGridWorker, GridWorkerData, ToGridWorker } from '../../shared/gridWorker';
 import { selectBackend } from '../backend';
-import { pointOnPlane } from '../directions';
 import { setEngineInfo } from '../runtime';
+import { threadCpu } from '../threadCpu';
 import { prepareTfjsInputs } from './inputs';
 
 const port = parentPort!;
 const post = (m: FromGridWorker): void => port.postMessage(m);
+/** Rows are never stopped here: the main thread stops handing them out. */
+const never = { isCancellationRequested: false };
 
 async function main(): Promise<void> {
   const { inputs, backend } = workerData as GridWorkerData;
@@ -30,21 +33,20 @@ async function main(): Promise<void> {
       } else if (m.type === 'row') {
         try {
           if (!plane) throw new Error('no plane set');
-          const loss: number[] = [];
-          const accuracy: (number | null)[] = [];
-          for (const c of m.coords) {
-            const e = await prepared.objective.evaluate(pointOnPlane(plane.centre, plane.dirs, c), plane.withAccuracy);
-            loss.push(e.loss);
-            accuracy.push(e.accuracy);
-          }
-          post({ type: 'row', id: m.id, loss, accuracy });
+          const loss: number[] = new Array(m.coords.length);
+          const accuracy: (number | null)[] = new Array(m.coords.length);
+          await prepared.objective.evaluateAlong(plane.centre, plane.dirs, m.coords, plane.withAccuracy, never, (j, e) => {
+            loss[j] = e.loss;
+            accuracy[j] = e.accuracy;
+          });
+          post({ type: 'row', id: m.id, loss, accuracy, cpu: threadCpu() });
         } catch (err) {
           post({ type: 'error', id: m.id, message: (err as Error).message });
         }
       }
     });
   });
-  post({ type: 'ready' });
+  post({ type: 'ready', cpu: threadCpu() });
 }
 
 main().catch((err) => post({ type: 'error', id: null, message: (err as Error).message }));

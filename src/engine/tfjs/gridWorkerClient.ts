@@ -12,6 +12,7 @@ import type { Inputs } from '../../shared/specs/common';
 import type { Evaluation } from '../objective';
 import type { PlaneHelper } from '../planeHelper';
 import { engineInfo } from '../runtime';
+import type { ThreadCpu } from '../threadCpu';
 
 /** The worker script: beside the bundle (dist/gridWorker.js), or the TypeScript source under tsx. */
 function workerScript(): { file: string; execArgv: string[] } | null {
@@ -50,9 +51,16 @@ export function startGridWorker(inputs: Inputs): PlaneHelper | null {
     for (const p of pending.values()) p.reject(err);
     pending.clear();
   };
+  let isReady = false;
+  let startupCpu: ThreadCpu | null = null;
+  let latestCpu: ThreadCpu | null = null;
   worker.on('message', (m: FromGridWorker) => {
-    if (m.type === 'ready') resolveReady(true);
-    else if (m.type === 'row') {
+    if (m.type === 'ready') {
+      startupCpu = latestCpu = m.cpu;
+      isReady = true;
+      resolveReady(true);
+    } else if (m.type === 'row') {
+      latestCpu = m.cpu;
       const p = pending.get(m.id);
       pending.delete(m.id);
       p?.resolve(m.loss.map((loss, i) => ({ loss, accuracy: m.accuracy[i] })));
@@ -84,8 +92,11 @@ export function startGridWorker(inputs: Inputs): PlaneHelper | null {
         send({ type: 'row', id, coords });
       });
     },
+    cpu: () => ({ startup: startupCpu, latest: latestCpu }),
     async close() {
-      if (!failed) {
+      // A worker still starting has nothing to finish: it is stopped at once (a run refused
+      // for its inputs must not wait for the worker to load them too).
+      if (!failed && isReady) {
         send({ type: 'close' });
         // A worker that does not answer within 2 s is stopped.
         await Promise.race([closed, new Promise((r) => setTimeout(r, 2000).unref())]);

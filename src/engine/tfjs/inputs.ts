@@ -11,6 +11,7 @@ import { loadUserLoss } from '../loaders/userModule';
 import { lossOrder } from '../lossBatches';
 import { outputSemantics, stripOutputActivation } from '../losses/outputActivation';
 import type { PreparedInputs } from '../inputs';
+import type { PlaneHelper } from '../planeHelper';
 import { seededSubset } from '../sampleSubset';
 import { TfjsObjective, type ObjectiveData } from './objective';
 
@@ -154,7 +155,7 @@ export async function prepareTfjsInputs(spec: Inputs): Promise<PreparedTfjsInput
       lossInfo: info,
       indices,
       paramsOf: (file) => secondModelParams(file, spec.model, objective),
-      startPlaneHelper: (threads) => (helperWanted(threads) ? startGridWorker(spec) : null),
+      startPlaneHelper: (threads) => startTfjsPlaneHelper(spec, threads),
       dispose() {
         objective.dispose();
         loaded.model.dispose();
@@ -164,6 +165,11 @@ export async function prepareTfjsInputs(spec: Inputs): Promise<PreparedTfjsInput
     loaded.model.dispose();
     throw err;
   }
+}
+
+/** The landscape-grid worker thread for `spec`, where it helps (gridWorkerClient.ts). */
+export function startTfjsPlaneHelper(spec: Inputs, threads: number | undefined): PlaneHelper | null {
+  return helperWanted(threads) ? startGridWorker(spec) : null;
 }
 
 /** θ of another model file of the same architecture (the line between two models). */

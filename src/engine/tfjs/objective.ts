@@ -8,6 +8,7 @@ import { engineInfo } from '../runtime';
 import { jvp, outputJacobian, outputUnits, perSampleGradients, perSampleLosses, subsetGradient, vjp } from './autodiff';
 import { curvatureOperator } from './curvatureOperators';
 import { empiricalNtk } from './ntk';
+import { batchPointSums, planPointBatch, type PointBatchPlan } from './pointBatch';
 
 export type { Evaluation, ParamGroup } from '../objective';
 
@@ -51,6 +52,11 @@ function filterCount(layerClass: string | undefined, name: string, shape: number
   const depthwise = (layerClass === 'DepthwiseConv2D' || layerClass === 'SeparableConv2D') && /depthwise_kernel$/.test(name);
   return depthwise && shape.length === 4 ? shape[2] * shape[3] : shape[shape.length - 1];
 }
+
+/** At most this many points pass through the model together (pointBatch.ts)… */
+const MAX_POINTS_PER_PASS = 16;
+/** …and their activations (with temporaries) and parameters take at most this many floats: 32 MB. */
+const POINT_PASS_FLOATS = 8 * 2 ** 20;
 
 export class TfjsObjective implements Objective {
   readonly engine = 'tfjs' as const;
@@ -162,6 +168,13 @@ export class TfjsObjective implements Objective {
     return (await this.evaluate(theta, false)).loss;
   }
 
+  /**
+   * Points of a plane, several per pass over the data when the model allows it (pointBatch.ts:
+   * K points in one forward pass), else one by one. Balanced passes (a row of 41 at K = 16 is
+   * 14 + 14 + 13), so the same row is split the same way on every thread; a point's value does
+   * not depend on the other points of its pass either (tested), which resumed rows rely on. The
+   * batched path leaves the model's parameters as they were; the per-point path at the last point.
+   */
   async evaluateAlong(
     centre: Float32Array,
     dirs: readonly Float32Array[],
@@ -170,10 +183,72 @@ export class TfjsObjective implements Objective {
     stop: StopSignal,
     onPoint: (j: number, e: Evaluation) => void,
   ): Promise<void> {
-    for (let j = 0; j < coords.length; j++) {
-      await checkpoint(stop);
-      onPoint(j, await this.evaluate(pointOnPlane(centre, dirs as Float32Array[], coords[j]), withAccuracy));
+    const K = this.pointsPerPass();
+    if (K === 1) {
+      for (let j = 0; j < coords.length; j++) {
+        await checkpoint(stop);
+        onPoint(j, await this.evaluate(pointOnPlane(centre, dirs, coords[j]), withAccuracy));
+      }
+      return;
     }
+    const size = Math.ceil(coords.length / Math.ceil(coords.length / K));
+    for (let j0 = 0; j0 < coords.length; j0 += size) {
+      await checkpoint(stop);
+      const part = coords.slice(j0, j0 + size);
+      const evs = await this.evaluatePoints(part.map((c) => pointOnPlane(centre, dirs, c)), withAccuracy);
+      evs.forEach((e, j) => onPoint(j0 + j, e));
+    }
+  }
+
+  private plan: PointBatchPlan | null | undefined;
+
+  /** How many points evaluateAlong puts through the model in one pass (1: the model or loss cannot be batched by point). */
+  pointsPerPass(): number {
+    if (this.plan === undefined) {
+      const groupOf = new Map(this.model.trainableWeights.map((w, i) => [w, i] as const));
+      this.plan = planPointBatch(this.model, this.lossFn, groupOf);
+    }
+    if (!this.plan || this.batches.length === 0) return 1;
+    const rows = Math.max(...this.batches.map((b) => b.n));
+    const perPoint = 3 * rows * this.plan.floatsPerSample + 2 * this.dim;
+    return Math.max(1, Math.min(MAX_POINTS_PER_PASS, Math.floor(POINT_PASS_FLOATS / perPoint)));
+  }
+
+  /**
+   * Mean loss (and accuracy) at each θ of `thetas` in one pass over the data per batch (the
+   * batched forward of pointBatch.ts; callers check pointsPerPass() > 1). Sums over batches in
+   * float64, as evaluate() sums them. The model's parameters are not touched.
+   */
+  async evaluatePoints(thetas: readonly Float32Array[], withAccuracy = true): Promise<Evaluation[]> {
+    if (this.pointsPerPass() === 1) throw new Error('this model cannot be evaluated at several points per pass');
+    const K = thetas.length;
+    for (const t of thetas) if (t.length !== this.dim) throw new Error(`parameter vector has ${t.length} entries, expected ${this.dim}`);
+    const accuracy = withAccuracy && this.lossFn.correct !== undefined;
+    const params = this.groups.map((g) => {
+      const buf = new Float32Array(K * g.size);
+      thetas.forEach((t, k) => buf.set(t.subarray(g.offset, g.offset + g.size), k * g.size));
+      return tf.tensor(buf, [K, ...g.shape], 'float32');
+    });
+    const lossSum = new Float64Array(K);
+    const correctSum = new Float64Array(K);
+    try {
+      for (const b of this.batches) {
+        const sums = tf.tidy(() => {
+          const r = batchPointSums(this.plan!, this.lossFn, b, params, K, accuracy);
+          return r.correct ? [r.loss, r.correct] : [r.loss];
+        });
+        const values = await Promise.all(sums.map((t) => t.data()));
+        tf.dispose(sums);
+        for (let k = 0; k < K; k++) {
+          lossSum[k] += values[0][k];
+          if (accuracy) correctSum[k] += values[1][k];
+        }
+      }
+    } finally {
+      tf.dispose(params);
+    }
+    const n = this.sampleCount;
+    return Array.from({ length: K }, (_, k) => ({ loss: lossSum[k] / n, accuracy: accuracy ? correctSum[k] / n : null }));
   }
 
   /**

@@ -11,6 +11,7 @@ import {
   type Objective,
   type ParamGroup,
 } from '../objective';
+import type { ParallelInfo } from '../../shared/provenance';
 import { reviveNumber, type Frame } from './framing';
 import type { TorchWorker } from './worker';
 
@@ -33,6 +34,8 @@ export interface TorchLoadReply {
   dtype: 'float32' | 'float64';
   trainMode: boolean;
   backend: { engine: string; torch: string; device: string; deviceName?: string; dtype?: string; threads?: number; python?: string };
+  /** Ranks and mode (docs/distributed.md); every worker answers it. */
+  parallel?: ParallelInfo;
 }
 
 const DESCRIPTIONS: Record<CurvatureKind, string> = {
@@ -87,6 +90,7 @@ export class TorchObjective implements Objective {
       dtype: info.dtype,
       threads: b.threads,
       trainMode: info.trainMode,
+      ...(info.parallel ? { parallel: info.parallel } : {}),
     };
   }
 

@@ -11,6 +11,7 @@ import { loadDataset, subsetSplit, type Dataset, type Split } from '../loaders/d
 import { seededSubset } from '../sampleSubset';
 import type { PreparedSeries, SeriesInputs } from '../trajectory/series';
 import { loadTorchObjective, parsePyRef } from './inputs';
+import { launchOf, parallelModeOf } from './launch';
 import type { TorchObjective } from './objective';
 
 /**
@@ -79,8 +80,13 @@ export async function prepareTorchSeries(spec: SeriesInputs, opts: { testSamples
     }
     const fullSpec = { ...spec, model };
     let loadedFile = files[files.length - 1];
+    // The train objective (the one grids and products run on) gets the ranks; the test and probe
+    // subsets are small and use one worker each (a cluster's rendezvous serves one group).
+    const launch = launchOf(spec);
+    const mode = parallelModeOf((spec as { kind?: string }).kind);
     const load = async (split: Split | null, src: string, sampleIndices?: ArrayLike<number>) => {
-      const r = await loadTorchObjective({ spec: fullSpec, split, source: src, labelsAreIndices: dataset.labelsAreIndices, dataModule: split ? null : dataModule, weights: loadedFile, sampleIndices, stop: opts.stop });
+      const parallel = objectives.length === 0 ? { launch, mode } : undefined;
+      const r = await loadTorchObjective({ spec: fullSpec, split, source: src, labelsAreIndices: dataset.labelsAreIndices, dataModule: split ? null : dataModule, weights: loadedFile, sampleIndices, stop: opts.stop, parallel });
       objectives.push(r.objective);
       return r;
     };

@@ -68,9 +68,13 @@ export class TorchWorker {
   onLog: (level: 'info' | 'warn', message: string) => void = () => undefined;
   hello: Record<string, unknown> | null = null;
 
-  constructor(readonly python: string) {
+  constructor(
+    readonly python: string,
+    /** Extra worker arguments: a torch.distributed launch (launch.ts), or none. */
+    readonly args: readonly string[] = [],
+  ) {
     const env = { ...process.env, PYTHONPATH: [workerPackageRoot(), process.env.PYTHONPATH].filter(Boolean).join(path.delimiter), PYTHONUNBUFFERED: '1' };
-    this.child = spawn(python, ['-u', '-m', 'losscape_torch'], { stdio: ['pipe', 'pipe', 'pipe'], env });
+    this.child = spawn(python, ['-u', '-m', 'losscape_torch', ...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
     this.child.stdout!.on('data', (chunk: Buffer) => this.onData(chunk));
     this.child.stderr!.on('data', (chunk: Buffer) => this.onStderr(chunk));
     this.child.stdin!.on('error', () => undefined);
@@ -148,6 +152,8 @@ export class TorchWorker {
       if (error) {
         const message = String(error.message ?? 'unknown error');
         if (error.kind === 'cancelled') p.reject(new CancelledError());
+        // A rank of a distributed worker died or hung: the group is gone (docs/distributed.md).
+        else if (error.kind === 'rank') p.reject(new WorkerDiedError(`torch worker: ${message}`));
         else if (error.kind === 'input' || error.kind === 'environment') {
           // The worker's message is one line, already "<file>: <what>" when it names a file.
           p.reject(workerInputError(error.file ?? (error.kind === 'environment' ? this.python : 'torch worker'), message));
@@ -194,7 +200,7 @@ export class TorchWorker {
   }
 }
 
-/** Idle workers per interpreter, kept for the next objective (importing torch takes seconds). */
+/** Idle workers per interpreter and launch, kept for the next objective (importing torch takes seconds). */
 const idle = new Map<string, TorchWorker[]>();
 const busy = new Set<TorchWorker>();
 const MAX_IDLE = 2;
@@ -204,8 +210,9 @@ const MAX_IDLE = 2;
  * (greeted with `hello`) when there is none or the last one died. Torch missing or too old is an
  * InputError naming the interpreter and how to install torch there.
  */
-export async function acquireTorchWorker(python: string): Promise<TorchWorker> {
-  const list = idle.get(python) ?? [];
+export async function acquireTorchWorker(python: string, args: readonly string[] = []): Promise<TorchWorker> {
+  const key = poolKey(python, args);
+  const list = idle.get(key) ?? [];
   while (list.length) {
     const w = list.pop()!;
     if (w.alive) {
@@ -214,7 +221,7 @@ export async function acquireTorchWorker(python: string): Promise<TorchWorker> {
       return w;
     }
   }
-  const w = new TorchWorker(python);
+  const w = new TorchWorker(python, args);
   try {
     w.hello = (await w.request('hello')).result;
   } catch (err) {
@@ -235,7 +242,8 @@ export async function acquireTorchWorker(python: string): Promise<TorchWorker> {
 export function releaseTorchWorker(w: TorchWorker): void {
   busy.delete(w);
   if (!w.alive) return;
-  const list = idle.get(w.python) ?? [];
+  const key = poolKey(w.python, w.args);
+  const list = idle.get(key) ?? [];
   if (list.length >= MAX_IDLE) {
     w.close();
     return;
@@ -243,7 +251,11 @@ export function releaseTorchWorker(w: TorchWorker): void {
   void w.request('dispose').catch(() => undefined);
   w.setRef(false);
   list.push(w);
-  idle.set(w.python, list);
+  idle.set(key, list);
+}
+
+function poolKey(python: string, args: readonly string[]): string {
+  return [python, ...args].join('\u0000');
 }
 
 /** The workers now in use (tests kill one to check that a partial result survives). */

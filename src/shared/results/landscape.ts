@@ -72,6 +72,24 @@ export const Landscape2DSchema = z.object({
   rowsDone: z.number().int().nonnegative(),
   /** Evaluators that shared the rows: 1, or 2 with the grid worker thread. */
   evaluators: z.number().int().positive().optional(),
+  /**
+   * Per thread that evaluated rows: how many rows and points, and (Linux; null elsewhere) the
+   * CPU seconds it ran during the grid and the seconds it waited runnable for a CPU; for the
+   * worker also the CPU seconds it spent starting (its engine, model and data). Shows how the
+   * second thread scales: total CPU per point should match the one-thread run's.
+   */
+  threads: z
+    .array(
+      z.object({
+        thread: z.enum(['main', 'worker']),
+        rows: z.number().int().nonnegative(),
+        points: z.number().int().nonnegative(),
+        cpuSeconds: z.number().nonnegative().nullable(),
+        waitSeconds: z.number().nonnegative().nullable(),
+        startupCpuSeconds: z.number().nonnegative().nullable().optional(),
+      }),
+    )
+    .optional(),
   centerLoss: z.number(),
   centerAccuracy: z.number().nullable(),
   directions: DirectionsInfoSchema,

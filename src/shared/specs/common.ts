@@ -50,6 +50,19 @@ export const InputsSchema = z.object({
   python: z.string().optional(),
   /** torch: evaluate in train() mode (dropout, batch statistics) instead of eval(). */
   trainMode: z.boolean().optional(),
+  /**
+   * torch: ranks of torch.distributed on this machine (docs/distributed.md); omitted or 1 → one
+   * worker process, as without it.
+   */
+  workers: z.number().int().positive().optional(),
+  /** torch, clusters: machines (torchrun's --nnodes); > 1 needs `rendezvous`. */
+  nnodes: z.number().int().positive().optional(),
+  /** torch, clusters: this machine's index (0 computes and writes the result; others follow it). */
+  nodeRank: z.number().int().nonnegative().optional(),
+  /** torch, clusters: HOST:PORT where rank 0 hosts the rendezvous store. */
+  rendezvous: z.string().regex(/^\S+:\d{1,5}$/, 'HOST:PORT').optional(),
+  /** torch, several ranks: seconds after which a dead, stopped or stuck rank ends the run (default 60). */
+  distTimeout: z.number().positive().optional(),
   /** torch: `data.py:NAME` returning (x, y) tensors or a map-style Dataset; `data` then names the file. */
   dataModule: z.string().optional(),
   /** .npz, .npy (with its labels sibling) or .csv. */

@@ -1,0 +1,94 @@
+/**
+ * torch.distributed on this machine (docs/distributed.md): the demo CNN's 41×41 plane (points
+ * dealt to ranks) and a 100-probe Hutchinson trace (data-parallel products), 2 ranks (1 thread
+ * each) against the faster single-rank set-up (1 or 2 threads), and a projection to 64 ranks from
+ * the measured costs with T(P) = points·t_point/P + rows·t_gather + t_startup:
+ * t_point = the 1-thread single rank's grid time / points (what one rank does per point),
+ * t_gather = (the 2-rank grid time − points·t_point/2) / rows (a row's request, agreement and
+ * gather, taken as independent of P), t_startup = the 2-rank load time (starting the ranks and
+ * loading the model; a lower bound for 64 ranks).
+ */
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { quietContext } from '../../src/engine/analysisContext';
+import { runHessian } from '../../src/engine/analyses/hessian';
+import { runLandscape } from '../../src/engine/analyses/landscape';
+import { closeTorchWorkers } from '../../src/engine/torch/worker';
+import { pytorchPython } from './pytorchBaselines';
+import type { Row } from './types';
+
+const DIGITS = 'examples/pytorch/generated/digits.npz';
+const WEIGHTS = 'examples/pytorch/generated/cnn.pt';
+
+interface Setup {
+  label: string;
+  threads: number;
+  workers?: number;
+}
+
+const SETUPS: Setup[] = [
+  { label: '1 rank, 1 thread', threads: 1 },
+  { label: '1 rank, 2 threads', threads: 2 },
+  { label: '2 ranks, 1 thread each', threads: 1, workers: 2 },
+];
+
+export async function benchDistributed(samples = Number(process.env.LOSSCAPE_BENCH_SAMPLES ?? 256), points = Number(process.env.LOSSCAPE_BENCH_DIST_POINTS ?? 41), probes = Number(process.env.LOSSCAPE_BENCH_DIST_PROBES ?? 100)): Promise<Row[]> {
+  const python = pytorchPython();
+  if (!python) return [{ name: 'torch.distributed: skipped (no Python with torch; run scripts/setup-torch.sh)', seconds: 0 }];
+  if (!existsSync(DIGITS) || !existsSync(WEIGHTS)) return [{ name: `torch.distributed: skipped (${DIGITS} missing: run ${python} examples/pytorch/train.py)`, seconds: 0 }];
+  const base = { model: 'examples/pytorch/net.py:SmallCNN', weights: WEIGHTS, data: DIGITS, loss: 'CrossEntropyLoss', samples, python, seed: 0 };
+  const plane: Record<string, { grid: number; load: number; params: number }> = {};
+  const trace: Record<string, number> = {};
+  const saved = process.env.LOSSCAPE_TORCH_THREADS;
+  try {
+    for (const s of SETUPS) {
+      // A single worker's threads come from the environment; ranks get cores / ranks.
+      process.env.LOSSCAPE_TORCH_THREADS = String(s.threads);
+      const extra = s.workers ? { workers: s.workers } : {};
+      const out = path.join(os.tmpdir(), `losscape-bench-dist-${s.workers ?? 1}-${s.threads}`);
+      const l = await runLandscape({ kind: 'landscape', ...base, ...extra, points, out: `${out}-plane.losscape.json` }, quietContext());
+      plane[s.label] = { grid: l.provenance.timings.phases.grid ?? l.provenance.timings.seconds, load: l.provenance.timings.phases.load ?? 0, params: l.provenance.model.parameterCount };
+      const h = await runHessian({ kind: 'hessian', ...base, ...extra, top: 0, trace: true, probes, out: `${out}-trace.losscape.json` }, quietContext());
+      trace[s.label] = h.provenance.timings.seconds - (h.provenance.timings.phases.load ?? 0);
+      closeTorchWorkers();
+    }
+  } finally {
+    if (saved === undefined) delete process.env.LOSSCAPE_TORCH_THREADS;
+    else process.env.LOSSCAPE_TORCH_THREADS = saved;
+  }
+  const [one, two, ranks] = SETUPS.map((s) => s.label);
+  const bestPlane = plane[one].grid <= plane[two].grid ? one : two;
+  const bestTrace = trace[one] <= trace[two] ? one : two;
+  const rows: Row[] = [];
+  const n = points * points;
+  for (const s of SETUPS) {
+    const p = plane[s.label];
+    rows.push({
+      name: `torch.distributed plane ${points}×${points}, demo CNN, ${samples} samples [${s.label}]`,
+      seconds: p.grid,
+      ...(s.workers ? { ratio: p.grid / plane[bestPlane].grid } : {}),
+      note: `${(n / p.grid).toFixed(1)} points/s, ${p.params} parameters${s.workers ? `; speed-up ${(plane[bestPlane].grid / p.grid).toFixed(2)}× over the faster single rank (${bestPlane}), target ≥ 1.7×` : ''}`,
+    });
+  }
+  for (const s of SETUPS) {
+    rows.push({
+      name: `torch.distributed trace, ${probes} Hutchinson probes, demo CNN [${s.label}]`,
+      seconds: trace[s.label],
+      ...(s.workers ? { ratio: trace[s.label] / trace[bestTrace] } : {}),
+      note: s.workers ? `speed-up ${(trace[bestTrace] / trace[s.label]).toFixed(2)}× over the faster single rank (${bestTrace})` : 'analysis time (load excluded)',
+    });
+  }
+  // The model, from the measured costs (docs/distributed.md, "Cost model").
+  const tPoint = plane[one].grid / n;
+  const tGather = Math.max(0, (plane[ranks].grid - (n * tPoint) / 2) / points);
+  const tStartup = plane[ranks].load;
+  const project = (P: number): number => (n * tPoint) / P + points * tGather + tStartup;
+  rows.push({
+    name: `torch.distributed plane ${points}×${points}: projected for 64 ranks`,
+    seconds: project(64),
+    ratio: project(64) / (n * tPoint + tStartup),
+    note: `T(P) = points·t_point/P + rows·t_gather + t_startup with t_point ${(tPoint * 1e3).toFixed(2)} ms, t_gather ${(tGather * 1e3).toFixed(2)} ms, t_startup ${tStartup.toFixed(1)} s (measured here); speed-up ${((n * tPoint + tStartup) / project(64)).toFixed(1)}× over 1 rank; ratio against 1 rank`,
+  });
+  return rows;
+}
