@@ -47,6 +47,22 @@ export function computedPoints(p: LandscapePayload): boolean[] {
   return done;
 }
 
+/**
+ * How many rows from the first are computed in full (2D): what a chart may draw as finished,
+ * its null cells being non-finite losses. Not `rowsDone`, which counts finished rows wherever
+ * they are (two threads, several ranks and resumed runs finish rows out of order).
+ */
+export function finishedRowsFromStart(p: LandscapePayload): number {
+  if (p.dims !== 2) return 0;
+  // Every row finished (a complete grid; also one written before `nonFinite` existed).
+  if (p.rowsDone >= p.y.length) return p.y.length;
+  const done = computedPoints(p);
+  const columns = p.x.length;
+  let r = 0;
+  while (r < p.y.length && done.slice(r * columns, (r + 1) * columns).every(Boolean)) r++;
+  return r;
+}
+
 /** JSON-equal: what a result file would record for either value. */
 function sameValue(a: unknown, b: unknown): boolean {
   const canon = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([p], [q]) => p.localeCompare(q))) : x)) ?? 'undefined';

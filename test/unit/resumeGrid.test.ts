@@ -10,7 +10,7 @@ import { Stopwatch } from '../../src/engine/provenance';
 import { CancelledError } from '../../src/shared/errors';
 import type { ResultOf } from '../../src/shared/result';
 import type { Landscape1D, Landscape2D } from '../../src/shared/results/landscape';
-import { computedPoints } from '../../src/shared/resume';
+import { computedPoints, finishedRowsFromStart } from '../../src/shared/resume';
 
 /**
  * The grid loop's resume contract, engine-free: a partial payload (finished rows in any order, a
@@ -214,5 +214,25 @@ describe('landscape grid: resuming a partial never evaluates a finished point', 
     await run(partial, c.objective, c.stop);
     assert.deepEqual(passes, [[0.4, 0.5, 0.6, 0.7], [0.8, 0.9]], 'the remaining passes of row 1, as the uninterrupted run made them');
     assert.deepEqual(partial.loss, ref.loss);
+  });
+});
+
+describe('finished rows from the start (what the charts draw as done)', () => {
+  it('counts leading rows computed in full, a NaN point listed in nonFinite included; rows done out of order do not count', () => {
+    const p = {
+      dims: 2 as const,
+      x: [0, 1],
+      y: [0, 1, 2, 3],
+      loss: [[1, 2], [null, 3], [null, null], [4, 5]],
+      accuracy: null,
+      rowsDone: 3,
+      nonFinite: [2],
+      centerLoss: 1,
+      centerAccuracy: null,
+      directions: { kind: 'random' as const, norm: 'none' as const, bias: 'zero' as const, seed: 0, cosine: null, norms: [], center: { file: 'x', offset: 0, length: 0, dtype: 'float32' as const }, vectors: [] },
+    };
+    // Rows 0, 1 (its null is a NaN point) and 3 are done; row 2 is not: two rows from the start.
+    assert.equal(finishedRowsFromStart(p), 2);
+    assert.equal(finishedRowsFromStart({ ...p, rowsDone: 4, nonFinite: undefined }), 4, 'a complete grid: all rows');
   });
 });

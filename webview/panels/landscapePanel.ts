@@ -3,6 +3,7 @@
  * a linear/log colour toggle; 1D → a line chart with loss and accuracy. Exports SVG, PNG, CSV.
  */
 import type { ResultOf } from '../../src/shared/result';
+import { finishedRowsFromStart } from '../../src/shared/resume';
 import type { Landscape1D, Landscape2D } from '../../src/shared/results/landscape';
 import type { TrajectoryInfo } from '../../src/shared/results/trajectory';
 import { colorbar } from '../charts/colorbar';
@@ -313,13 +314,13 @@ function draw2D(frame: Frame, p: Landscape2D, title: string, subtitle: string, s
   if (s.view === 'contour') {
     contourChart(
       chart,
-      { x: p.x, y: p.y, loss: p.loss, accuracy: p.accuracy, path: p.path, center: { x: 0, y: 0, label: p.trajectory ? '' : 'θ' }, stoppedReason: stopped, rowsDone: p.rowsDone },
+      { x: p.x, y: p.y, loss: p.loss, accuracy: p.accuracy, path: p.path, center: { x: 0, y: 0, label: p.trajectory ? '' : 'θ' }, stoppedReason: stopped, rowsDone: finishedRowsFromStart(p) },
       { width: cw, height: ch, levels, theme, tooltip: frame.tooltip, ...pcaLabels(p.trajectory) },
     );
   } else {
     surfaceChart(
       chart,
-      { x: p.x, y: p.y, loss: p.loss, center: { x: 0, y: 0, loss: p.centerLoss }, rowsDone: p.rowsDone },
+      { x: p.x, y: p.y, loss: p.loss, center: { x: 0, y: 0, loss: p.centerLoss }, rowsDone: finishedRowsFromStart(p) },
       {
         width: cw,
         height: ch,
