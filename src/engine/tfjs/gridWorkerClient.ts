@@ -13,6 +13,7 @@ import type { Evaluation } from '../objective';
 import type { PlaneHelper } from '../planeHelper';
 import { engineInfo } from '../runtime';
 import type { ThreadCpu } from '../threadCpu';
+import type { PreparedTfjsInputs } from './inputs';
 
 /** The worker script: beside the bundle (dist/gridWorker.js), or the TypeScript source under tsx. */
 function workerScript(): { file: string; execArgv: string[] } | null {
@@ -81,6 +82,16 @@ export function startGridWorker(inputs: Inputs): PlaneHelper | null {
   const send = (m: ToGridWorker): void => worker.postMessage(m);
   return {
     ready,
+    attach(prepared) {
+      const p = prepared as Partial<PreparedTfjsInputs>;
+      if (!p.objectiveData || p.batchSize === undefined) {
+        fail(new Error('grid worker: these inputs were not prepared by the TF.js engine'));
+        return;
+      }
+      const d = p.objectiveData;
+      // Copies of exactly the samples (a view would carry its whole buffer, e.g. the full data file).
+      send({ type: 'samples', samples: { x: d.x.slice(), sampleShape: d.sampleShape, y: d.y.slice(), ySampleShape: d.ySampleShape, n: d.n, batchSize: p.batchSize } });
+    },
     setPlane(centre, dirs, withAccuracy) {
       send({ type: 'plane', centre, dirs, withAccuracy });
     },
