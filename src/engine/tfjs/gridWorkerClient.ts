@@ -15,8 +15,14 @@ import { engineInfo } from '../runtime';
 import type { ThreadCpu } from '../threadCpu';
 import type { PreparedTfjsInputs } from './inputs';
 
-/** The worker script: beside the bundle (dist/gridWorker.js), or the TypeScript source under tsx. */
+/**
+ * The worker script: beside the bundle (dist/gridWorker.js), or the TypeScript source under tsx;
+ * LOSSCAPE_GRID_WORKER names a bundled one explicitly (the benchmark measures the bundle's
+ * start-up while running from source).
+ */
 function workerScript(): { file: string; execArgv: string[] } | null {
+  const given = process.env.LOSSCAPE_GRID_WORKER;
+  if (given && path.isAbsolute(given) && given.endsWith('.js') && existsSync(given)) return { file: given, execArgv: [] };
   const bundled = path.join(__dirname, 'gridWorker.js');
   if (path.extname(__filename) === '.js' && existsSync(bundled)) return { file: bundled, execArgv: [] };
   const source = path.join(__dirname, 'gridWorker.ts');
