@@ -369,10 +369,14 @@ def init_group(cfg, torch, on_fatal, watch_children=None):
     if watch_children is not None:
         watch_children(children)
     store.add("losscape/joined", 1)
-    t0 = time.monotonic()
+    t0 = told = time.monotonic()
     while store.add("losscape/joined", 0) < cfg.world:
-        if time.monotonic() - t0 > join.total_seconds():
+        now = time.monotonic()
+        if now - t0 > join.total_seconds():
             raise CommFailure(f"only {store.add('losscape/joined', 0)} of {cfg.world} ranks joined within {join.total_seconds():.0f} s")
+        if cfg.rank == 0 and now - told > 15:
+            told = now
+            print(f"losscape_torch: {store.add('losscape/joined', 0)} of {cfg.world} ranks have joined {host}:{port}; waiting (up to {join.total_seconds():.0f} s)", file=sys.stderr, flush=True)
         time.sleep(0.05)
     cuda = torch.cuda.is_available() and os.environ.get("LOSSCAPE_DIST_BACKEND", "") != "gloo"
     backend = "nccl" if cuda else "gloo"
