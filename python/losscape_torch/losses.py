@@ -183,6 +183,14 @@ class PaperLoss(UserLoss):
         self.from_logits = not batch_level
         self.params = dict(getattr(fn, "params", params or {}))
         self.description = getattr(fn, "definition", f"paper loss {name}")
+        self.batch_level = batch_level
+
+    def per_sample(self, out, y):
+        if not self.batch_level:
+            return super().per_sample(out, y)
+        # One value per batch (or episode): every sample is given it, so Σ = n_b·L_b as in the TF.js engine.
+        v = self._call(out, y)
+        return v.reshape(()).expand(out.shape[0]).to(out.dtype)
 
     def correct(self, out, y):
         if not self.classification:

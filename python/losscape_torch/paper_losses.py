@@ -306,8 +306,8 @@ class _ICNN(_EpisodeLoss):
         D = _pair_distances(x, x)
         with torch.no_grad():
             # Ascending, ties by index (a stable sort), own sample last.
-            key = D.detach().clone()
-            key.fill_diagonal_(math.inf)
+            eye = torch.eye(n, dtype=torch.bool, device=D.device)
+            key = torch.where(eye, torch.full_like(D, math.inf), D.detach())
             order = torch.sort(key, dim=1, stable=True).indices[:, :ipc]
         Dn = D.gather(1, order)
         same = cls[order] == cls.unsqueeze(1)

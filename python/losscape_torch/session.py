@@ -72,7 +72,10 @@ class Session:
         x, y = data_mod.subset(x, y, params.get("samples"))
         loss_spec = dict(params.get("loss") or {"kind": "builtin", "name": "categorical_crossentropy"})
         reading, warnings = None, []
-        if loss_spec.get("kind", "builtin") in ("builtin", "paper") and loss_spec.get("name") not in ("mse", "mae", "huber", "hinge"):
+        # Cross-entropies and the papers' logit losses read a final softmax's input; regression and
+        # embedding losses (multi_similarity, proto_triplet, icnn, cs_divergence) the outputs as they are.
+        reads_logits = loss_spec.get("name") in ("comp_sum", "gce", "zloss", "taylor_softmax") if loss_spec.get("kind") == "paper" else loss_spec.get("name") not in ("mse", "mae", "huber", "hinge")
+        if loss_spec.get("kind", "builtin") in ("builtin", "paper") and reads_logits:
             activation = "sigmoid" if loss_spec.get("name") == "binary_crossentropy" else "softmax"
             probe_x = x[: min(4, x.shape[0])].to(device=device, dtype=dtype) if x.is_floating_point() else x[:4].to(device)
             if switch_off_final_activation(torch, model, lambda xb: Objective.forward_of(model, xb), probe_x, activation):
@@ -86,7 +89,8 @@ class Session:
         # One forward pass on a few samples: a model that cannot take these inputs, or a loss that
         # raises or returns the wrong shape, is an input error now rather than mid-analysis.
         with torch.no_grad():
-            xb = obj.x[: min(4, obj.n)]
+            # A batch-level loss is probed on a whole first batch (an episode loss needs one episode).
+            xb = obj.x[: min(obj.batch_size if getattr(loss, "batch_level", False) else 4, obj.n)]
             try:
                 out = obj.forward(xb)
             except Exception as e:
@@ -97,6 +101,9 @@ class Session:
             check_loss(torch, loss, out, obj.y[: xb.shape[0]])
         comm = self.comm
         if comm is not None:
+            if getattr(loss, "batch_level", False) and comm.world > 1:
+                # The ranks' contiguous sample shards would cut the fixed batches (or episodes).
+                raise InputError("--workers", f"{loss.name} is a batch-level loss: its fixed batches would be split across ranks; run it with one worker")
             mode = (params.get("parallel") or {}).get("mode", "data")
             comm.mode = mode if mode in ("data", "points") else "data"
             comm.agree()
@@ -252,6 +259,13 @@ class Session:
         op = params.get("operator", "hessian")
         if op not in ("hessian", "ggn", "fisher"):
             raise InputError("--operator", f"unknown operator '{op}' (hessian, ggn, fisher)")
+        loss = self._need().loss
+        if getattr(loss, "batch_level", False) and op != "hessian":
+            # As the TF.js engine: no per-sample loss Hessian (GGN) or per-sample gradients (Fisher).
+            episode = getattr(getattr(loss, "fn", None), "episode", None)
+            if op == "ggn":
+                raise InputError("--operator", f"{loss.name} is a batch-level loss: its Hessian with respect to the outputs couples the samples of {'an episode' if episode else 'a batch'}, so there is no per-sample loss Hessian for the Gauss–Newton matrix. Use --operator hessian")
+            raise InputError("--operator", f"the empirical Fisher needs per-sample gradients; {loss.name} is a batch-level loss, which has none. Use --operator hessian")
         vs = [self._vec(f) for f in frames]
         out = params.get("resultDtype")
         obj = self._need()

@@ -7,7 +7,10 @@ import type { Inputs } from '../../shared/specs/common';
 import type { PreparedInputs } from '../inputs';
 import type { StopSignal } from '../linalg/operator';
 import { loadDataset, subsetSplit, type Dataset, type Split } from '../loaders/dataset';
-import { resolveLossName } from '../losses';
+import { BATCH_LEVEL_LOSSES, EPISODE_LOSSES, LOSS_PARAMS } from '../../shared/lossParams';
+import type { EngineLossName } from '../../shared/lossNames';
+import { lossOrder } from '../lossBatches';
+import { checkedParams, resolveLossName } from '../losses';
 import { seededSubset } from '../sampleSubset';
 import type { Frame } from './framing';
 import { TorchObjective, type TorchLoadReply } from './objective';
@@ -49,7 +52,7 @@ export function modelSpec(model: string, args: Record<string, unknown> | undefin
   return { kind: 'module', file, name, args: args ?? {} };
 }
 
-function lossSpec(spec: Pick<Inputs, 'loss' | 'lossModule' | 'lossExport' | 'fromLogits'>): { wire: Record<string, unknown>; info: Provenance['loss'] } {
+function lossSpec(spec: Pick<Inputs, 'loss' | 'lossModule' | 'lossExport' | 'fromLogits' | 'lossParams' | 'episode'>): { wire: Record<string, unknown>; info: Provenance['loss'] } {
   if (spec.lossModule) {
     const ref = spec.lossExport && !PY_NAME.test(spec.lossModule) ? `${spec.lossModule}:${spec.lossExport}` : spec.lossModule;
     if (!/\.py(:|$)/i.test(ref)) throw new InputError('--loss-module', `${spec.lossModule}: the torch engine runs Python losses (loss.py:NAME); JS/TS loss modules need --engine tfjs`);
@@ -60,9 +63,24 @@ function lossSpec(spec: Pick<Inputs, 'loss' | 'lossModule' | 'lossExport' | 'fro
     throw new InputError('--loss', 'a PyTorch model carries no loss; pass --loss (e.g. --loss categorical_crossentropy) or --loss-module loss.py:NAME');
   }
   const r = resolveLossName(spec.loss);
+  if (PAPER_LOSSES.has(r.name)) {
+    // The papers' losses (python/losscape_torch/paper_losses.py), checked here first for the same one-line errors.
+    const params = checkedParams(r.name, spec.lossParams ?? {});
+    const episode = EPISODE_LOSSES.has(r.name) && spec.episode ? { way: spec.episode.way, shot: spec.episode.shot, query: spec.episode.query } : undefined;
+    if (EPISODE_LOSSES.has(r.name) && !episode) throw new InputError('--episode', `${r.name} is an episode loss: pass --episode N,K,Q[,E]`);
+    if (spec.episode && !EPISODE_LOSSES.has(r.name)) throw new InputError('--episode', `applies to the episode losses proto_triplet and icnn, not ${r.name}`);
+    return {
+      wire: { kind: 'paper', name: r.name, params, ...(episode ? { episode } : {}) },
+      info: { name: r.name, origin: 'option', ...(Object.keys(params).length ? { params } : {}) },
+    };
+  }
+  if (spec.episode) throw new InputError('--episode', `applies to the episode losses proto_triplet and icnn, not ${r.name}`);
   const fromLogits = spec.fromLogits ?? r.fromLogits;
   return { wire: { kind: 'builtin', name: r.name, ...(fromLogits !== undefined ? { fromLogits } : {}) }, info: { name: r.name, fromLogits, origin: 'option' } };
 }
+
+/** The papers' losses: every loss with a parameter table, and the parameterless taylor_softmax. */
+const PAPER_LOSSES: ReadonlySet<EngineLossName> = new Set([...(Object.keys(LOSS_PARAMS) as EngineLossName[]), 'taylor_softmax']);
 
 function sha256Of(files: string[]): string {
   const h = createHash('sha256');
@@ -100,10 +118,19 @@ export interface TorchLoadArgs {
 }
 
 /** Starts (or reuses) a worker and loads model, weights, data and loss into it. */
-export async function loadTorchObjective(a: TorchLoadArgs): Promise<{ objective: TorchObjective; lossInfo: Provenance['loss'] }> {
+export async function loadTorchObjective(a: TorchLoadArgs): Promise<{ objective: TorchObjective; lossInfo: Provenance['loss']; order: Int32Array | null }> {
   const { spec } = a;
   const model = modelSpec(spec.model, spec.modelArgs);
   const loss = lossSpec(spec);
+  // A batch-level loss sees fixed seeded batches (or episodes), as on the TF.js engine: the samples are sent in that order.
+  const name = loss.wire.kind === 'paper' ? (loss.wire.name as EngineLossName) : null;
+  let batching: ReturnType<typeof lossOrder> = null;
+  if (name && BATCH_LEVEL_LOSSES.has(name)) {
+    if (!a.split) throw new InputError('--data-module', `${name} is a batch-level loss: its fixed batches are drawn from the samples of a --data file, which a data module does not give`);
+    const like = { name, batchLevel: true, ...(EPISODE_LOSSES.has(name) ? { episode: loss.wire.episode } : {}) };
+    batching = lossOrder(like, a.split.y, a.split.xShape[0], spec, a.source);
+    if (batching) a = { ...a, split: subsetSplit(a.split, batching.order) };
+  }
   const weights = a.weights === undefined ? spec.weights : a.weights;
   if (weights && !fs.existsSync(path.resolve(weights))) throw new InputError(weights, 'does not exist');
   const frames: Frame[] = [];
@@ -128,7 +155,7 @@ export async function loadTorchObjective(a: TorchLoadArgs): Promise<{ objective:
         dtype: spec.dtype ?? 'float32',
         device: spec.device ?? 'auto',
         trainMode: spec.trainMode ?? false,
-        batchSize: spec.batchSize,
+        batchSize: batching?.batchSize ?? spec.batchSize,
         ...(launch ? { parallel: { mode: a.parallel!.mode } } : {}),
       },
       frames,
@@ -144,9 +171,18 @@ export async function loadTorchObjective(a: TorchLoadArgs): Promise<{ objective:
       }
       if (min < 0 || max >= info.outputUnits) throw new InputError(a.source, `labels range over ${min}..${max} but the model has ${info.outputUnits} outputs`);
     }
-    const lossInfo: Provenance['loss'] = loss.info.origin === 'module' ? loss.info : { ...loss.info, fromLogits: info.loss.fromLogits ?? loss.info.fromLogits };
+    const lossInfo: Provenance['loss'] =
+      loss.info.origin === 'module'
+        ? loss.info
+        : {
+            ...loss.info,
+            fromLogits: info.loss.fromLogits ?? loss.info.fromLogits,
+            ...(name && info.loss.description ? { definition: info.loss.description } : {}),
+            ...(batching?.batches ? { batches: batching.batches } : {}),
+            ...(batching?.episodes ? { episodes: batching.episodes } : {}),
+          };
     const objective = new TorchObjective(worker, info, out[0], a.stop, () => releaseTorchWorker(worker));
-    return { objective, lossInfo };
+    return { objective, lossInfo, order: batching?.order ?? null };
   } catch (err) {
     releaseTorchWorker(worker);
     throw err;
@@ -171,8 +207,12 @@ export async function prepareTorchInputs(spec: Inputs, stop?: StopSignal): Promi
   }
   // The analysis's kind says how several ranks split the work (landscape grids deal points).
   const parallel = { launch: launchOf(spec), mode: parallelModeOf((spec as { kind?: string }).kind) };
-  const { objective, lossInfo } = await loadTorchObjective({ spec, split, source: path.basename(spec.data), labelsAreIndices: dataset.labelsAreIndices, dataModule, stop, parallel });
+  const { objective, lossInfo, order } = await loadTorchObjective({ spec, split, source: path.basename(spec.data), labelsAreIndices: dataset.labelsAreIndices, dataModule, stop, parallel });
   if (dataModule) dataset.train.xShape = [objective.sampleCount];
+  if (order) {
+    const before = indices;
+    indices = before ? order.map((k) => before[k]) : order;
+  }
   return {
     objective,
     model: identity,
