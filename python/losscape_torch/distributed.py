@@ -174,6 +174,14 @@ class Comm:
         r = self.rank if rank is None else rank
         return r * n // self.world, (r + 1) * n // self.world
 
+    def sample_shard(self, n, batch_size):
+        """This rank's samples [lo, hi): a contiguous run of whole batches, so every batch is the
+        one a single worker sees (a batch-level loss keeps its value) and only the order in
+        which batch sums are added differs."""
+        batches = -(-n // max(1, batch_size))
+        a, b = self.shard(batches)
+        return min(n, a * batch_size), min(n, b * batch_size)
+
     def parallel(self):
         return {"ranks": self.world, "mode": self.mode, "threadsPerRank": self.threads}
 
