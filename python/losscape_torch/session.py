@@ -277,6 +277,12 @@ class Session:
             return {"count": len(vs)}, [_np(total[k * obj.dim:(k + 1) * obj.dim] / obj.n, out) for k in range(len(vs))]
         return {"count": len(vs)}, [_np(r, out) for r in obj.matmat(op, vs)]
 
+    def targets(self, params, frames):
+        """The loaded samples' targets (a data module's labels, which the client never saw):
+        f64, and whether they are class indices (the losses' int64 labels)."""
+        y = self._need().y
+        return {"shape": list(y.shape), "indices": not y.is_floating_point()}, [_np(y.to(self.torch.float64))]
+
     def per_sample_losses(self, params, frames):
         return {}, [_np(self._need().per_sample_losses())]
 
@@ -347,4 +353,4 @@ def _labels(torch, y, out, dtype):
 ALL_RANKS = ("load", "load_checkpoint", "set_params", "store", "drop", "loss", "grad", "matmat", "dispose")
 
 METHODS = ("hello", "load", "read_weights", "load_checkpoint", "ntk", "set_params", "store", "drop", "loss", "grad", "matmat",
-           "per_sample_losses", "subset_grads", "outputs", "jvp", "vjp", "output_jacobian", "stats", "dispose")
+           "per_sample_losses", "targets", "subset_grads", "outputs", "jvp", "vjp", "output_jacobian", "stats", "dispose")

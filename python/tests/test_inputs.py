@@ -269,6 +269,12 @@ def test_data_modules_and_subsets():
     assert res["sampleCount"] == 4
     res, _ = s.load(dict(base, data={"kind": "module", "file": fixture("data_user.py"), "name": "Pairs"}, samples={"indices": [0, 8]}), [])
     assert res["sampleCount"] == 2
+    # The labels of a module's samples, which the client never saw (grokking's NTK probe needs them).
+    meta, (y,) = s.targets({}, [])
+    assert meta == {"shape": [2], "indices": True} and y.dtype == np.float64
+    s.load(dict(base, data={"kind": "module", "file": fixture("data_user.py"), "name": "Pairs"}), [])
+    _, (all_y,) = s.targets({}, [])
+    assert len(all_y) == 9 and y.tolist() == [all_y[0], all_y[8]] and all_y.tolist() == [float(int(v)) for v in all_y]
     with pytest.raises(InputError) as e:
         s.load(dict(base, data={"kind": "module", "file": fixture("data_user.py"), "name": "broken"}), [])
     assert e.value.message == fixture("data_user.py") + ": broken returned a str; expected (x, y) tensors or a map-style Dataset"

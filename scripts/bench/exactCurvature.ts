@@ -9,6 +9,7 @@ import type { Objective } from '../../src/engine/objective';
 import { setEngineInfo } from '../../src/engine/runtime';
 import { prepareTfjsInputs } from '../../src/engine/tfjs/inputs';
 import { TfjsObjective } from '../../src/engine/tfjs/objective';
+import { demoCnn } from '../reference/demoCnnReference';
 import { DEMO_DATA, DEMO_MODEL } from './landscape';
 import type { Row } from './types';
 
@@ -38,16 +39,7 @@ export function digitsCnn(n: number): { obj: TfjsObjective; model: tf.LayersMode
   const arrays = parseNpz(readFileSync(DEMO_DATA), DEMO_DATA);
   const x = Float32Array.from((arrays.x.data as ArrayLike<number>) as Float32Array).subarray(0, n * 784);
   const y = Float32Array.from(arrays.y.data as ArrayLike<number>).subarray(0, n);
-  const init = (seed: number) => tf.initializers.glorotUniform({ seed });
-  const model = tf.sequential({
-    layers: [
-      tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 8, kernelSize: 3, activation: 'relu', kernelInitializer: init(1) }),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.conv2d({ filters: 16, kernelSize: 3, activation: 'relu', kernelInitializer: init(2) }),
-      tf.layers.flatten(),
-      tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: init(3) }),
-    ],
-  });
+  const model = demoCnn();
   const obj = new TfjsObjective(model, makeLoss('categorical_crossentropy', false), { x, sampleShape: [28, 28, 1], y, ySampleShape: [], n }, 256);
   return { obj, model };
 }

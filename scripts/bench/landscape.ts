@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { quietContext } from '../../src/engine/analysisContext';
@@ -54,6 +54,31 @@ function efficiency(one: { grid: number; threads?: Threads }, two: { grid: numbe
  */
 export async function benchLandscape(samples: number): Promise<Row[]> {
   if (!existsSync(DEMO_MODEL)) throw new Error(`${DEMO_MODEL} is missing: run npx tsx examples/mnist/prepare.ts (npm run demo does)`);
+  // The product's worker is the bundle (dist/gridWorker.js); from the TypeScript source under
+  // tsx it starts ~2× slower. The bundle is used when it is newer than every source file.
+  const bundle = path.resolve('dist', 'gridWorker.js');
+  const worker = existsSync(bundle) && statSync(bundle).mtimeMs >= newestSource('src') ? 'bundle' : 'source';
+  const previous = process.env.LOSSCAPE_GRID_WORKER;
+  if (worker === 'bundle') process.env.LOSSCAPE_GRID_WORKER = bundle;
+  try {
+    return await landscapeRows(samples, worker === 'bundle' ? 'worker: dist/gridWorker.js' : 'worker: TS source under tsx (no fresh build: start-up inflated)');
+  } finally {
+    if (previous === undefined) delete process.env.LOSSCAPE_GRID_WORKER;
+    else process.env.LOSSCAPE_GRID_WORKER = previous;
+  }
+}
+
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestSource(p));
+    else if (e.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+async function landscapeRows(samples: number, workerNote: string): Promise<Row[]> {
   const rows: Row[] = [];
   const times: Record<string, number> = {};
   const runs: Record<string, { grid: number; threads?: Threads }> = {};
@@ -81,7 +106,7 @@ export async function benchLandscape(samples: number): Promise<Row[]> {
     name: 'landscape 41×41 [wasm]: 2-thread parallel efficiency (CPU time)',
     seconds: runs['wasm-2'].grid,
     ...(eff ? { ratio: eff.ratio } : {}),
-    note: eff ? `1-thread CPU per point ÷ 2-thread CPU per point; ${eff.note}` : 'per-thread CPU time is unavailable on this system (Linux /proc/thread-self/schedstat)',
+    note: eff ? `1-thread CPU per point ÷ 2-thread CPU per point; ${eff.note}; ${workerNote}` : 'per-thread CPU time is unavailable on this system (Linux /proc/thread-self/schedstat)',
   });
   rows.push({ name: 'landscape 41×41: cpu time ÷ wasm time', seconds: times['cpu-1'], ratio: times['cpu-1'] / times['wasm-1'], note: 'baseline: the 1-thread wasm row above' });
   return rows;

@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     ['./grokking', 'benchGrokking', 'grokking'],
     ['./webview', 'benchWebview', 'webview'],
     ['./activation', 'benchActivation', 'extension'],
-    ['./pytorchBaselines', 'benchPytorchBaselines', 'pytorch baselines'],
+    ['./torchEngine', 'benchTorchEngine', 'torch engine vs PyTorch baselines'],
     ['./distributed', 'benchDistributed', 'torch.distributed'],
     ['./scaling', 'benchScaling', 'scaling'],
   ]) {

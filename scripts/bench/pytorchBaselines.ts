@@ -1,10 +1,11 @@
 /**
- * Plain-PyTorch baselines (scripts/bench/pytorch_baselines.py) in the same run as the engines'
- * rows: PyHessian-style top-5 (power iteration with deflation) and Hutchinson (100 probes),
- * loss-landscape-style 41×41 filter-normalised plane, on the demo MLP and CNN, and the process
- * boundary's share of a Hessian-vector product at P = 25k, 1M, 11M. Needs a Python with torch
- * (LOSSCAPE_PYTHON, else .tools/torch-venv from scripts/setup-torch.sh); without one the
- * section is one row saying so.
+ * Plain-PyTorch baselines (scripts/bench/pytorch_baselines.py): PyHessian-style top-5 (power
+ * iteration with deflation) and Hutchinson (100 probes), loss-landscape-style 41×41
+ * filter-normalised plane, on the demo MLP and CNN, and the process boundary's share of a
+ * Hessian-vector product at P = 25k, 1M, 11M. Each is timed inside its own Python process
+ * after the model and data are loaded (what a user's script spends on the algorithm). Needs a
+ * Python with torch (LOSSCAPE_PYTHON, else .tools/torch-venv from scripts/setup-torch.sh).
+ * torchEngine.ts runs these beside the torch engine and reports the ratios.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -17,6 +18,16 @@ export interface PytorchBaselineRow extends Row {
   samples?: number;
   products?: number;
   share?: number;
+  eigenvalues?: number[];
+  trace?: number;
+  workerPeakRssBytes?: number;
+}
+
+export interface PytorchBaselineReport {
+  torch: string;
+  threads: number;
+  peakRssBytes: number;
+  rows: PytorchBaselineRow[];
 }
 
 export function pytorchPython(): string | null {
@@ -26,19 +37,26 @@ export function pytorchPython(): string | null {
   return null;
 }
 
-export async function benchPytorchBaselines(): Promise<Row[]> {
-  const py = pytorchPython();
-  if (!py) return [{ name: 'PyTorch baselines: skipped (no Python with torch; run scripts/setup-torch.sh)', seconds: 0 }];
-  const digits = 'examples/pytorch/generated/digits.npz';
-  if (!existsSync(digits)) {
-    const t = spawnSync(py, ['examples/pytorch/train.py'], { stdio: 'inherit' });
-    if (t.status !== 0) throw new Error('examples/pytorch/train.py failed');
-  }
-  const out = path.resolve('bench-results/pytorch-baselines.json');
-  const r = spawnSync(py, ['scripts/bench/pytorch_baselines.py', '--out', out], { stdio: ['ignore', 'inherit', 'inherit'] });
+/** The PyTorch demo's models and digits (examples/pytorch/train.py writes them once). */
+export function ensurePytorchDemo(py: string): void {
+  if (existsSync('examples/pytorch/generated/cnn.pt') && existsSync('examples/pytorch/generated/mlp.pt')) return;
+  const t = spawnSync(py, ['examples/pytorch/train.py'], { stdio: 'inherit' });
+  if (t.status !== 0) throw new Error('examples/pytorch/train.py failed');
+}
+
+export interface BaselineOptions {
+  samples: number;
+  planeSamples: number;
+  points: number;
+  batchSize: number;
+  only?: ('curvature' | 'plane' | 'boundary')[];
+}
+
+/** Runs scripts/bench/pytorch_baselines.py once (its own process) and reads its report. */
+export function runPytorchBaselines(py: string, o: BaselineOptions, out = path.resolve('bench-results/pytorch-baselines.json')): PytorchBaselineReport {
+  const args = ['scripts/bench/pytorch_baselines.py', '--out', out, '--samples', String(o.samples), '--plane-samples', String(o.planeSamples), '--points', String(o.points), '--batch-size', String(o.batchSize)];
+  for (const w of o.only ?? []) args.push('--only', w);
+  const r = spawnSync(py, args, { stdio: ['ignore', 'inherit', 'inherit'] });
   if (r.status !== 0) throw new Error(`scripts/bench/pytorch_baselines.py failed (exit ${r.status})`);
-  const report = JSON.parse(readFileSync(out, 'utf8')) as { torch: string; threads: number; peakRssBytes: number; rows: PytorchBaselineRow[] };
-  const rows: Row[] = report.rows.map((x) => ({ name: `${x.name} [torch ${report.torch}, ${report.threads} threads]`, seconds: x.seconds, note: x.note }));
-  rows.push({ name: 'PyTorch baselines: peak memory of the baselines process', seconds: 0, note: `${(report.peakRssBytes / 2 ** 20).toFixed(0)} MiB` });
-  return rows;
+  return JSON.parse(readFileSync(out, 'utf8')) as PytorchBaselineReport;
 }

@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { CancellationTokenSource } from 'vscode-jsonrpc/node';
 import { EngineClient, EngineError } from '../client/engineClient';
+import { engineOf } from '../engine/engineChoice';
 import { EngineErrorCode, InputError } from '../shared/errors';
+import type { Provenance } from '../shared/provenance';
 import type { AnalysisSpecInput, BackendPreference, RunOutcome } from '../shared/protocol';
 
 /**
@@ -40,9 +42,18 @@ export async function runInEngine(spec: AnalysisSpecInput, backend: BackendPrefe
   try {
     const info = await client.info();
     if (cts.token.isCancellationRequested) throw new EngineError('cancelled before the analysis started; nothing was written', EngineErrorCode.cancelled);
-    if (!quiet) process.stderr.write(`losscape: ${spec.kind} on ${info.backend} (${info.version})\n`);
+    // The TF.js backend is known now; a torch run's (torch version, device, threads) once its
+    // worker has loaded the model.
+    const torch = usesTorch(spec);
+    if (!quiet && !torch) process.stderr.write(`losscape: ${spec.kind} on ${info.backend} (${info.version})\n`);
+    let announced = false;
     return await client.run(spec, {
       token: cts.token,
+      onModelBackend: ({ backend }) => {
+        if (quiet || !torch || announced) return;
+        announced = true;
+        process.stderr.write(`${tty ? '\r' : ''}losscape: ${spec.kind} on ${describeBackend(backend)}\n`);
+      },
       onProgress: (p) => {
         if (quiet) return;
         const pct = (100 * p.fraction).toFixed(0).padStart(3);
@@ -58,6 +69,20 @@ export async function runInEngine(spec: AnalysisSpecInput, backend: BackendPrefe
     process.off('SIGTERM', onSignal);
     client.dispose();
   }
+}
+
+function usesTorch(spec: AnalysisSpecInput): boolean {
+  try {
+    return engineOf(spec as Parameters<typeof engineOf>[0]) === 'torch';
+  } catch {
+    return false; // a torch-only option on TF.js: the engine refuses it in one line
+  }
+}
+
+/** `torch 2.13.0+cpu, python 3.11.2 — cpu, 2 threads, float32` (what `backend` records). */
+export function describeBackend(b: Provenance['backend']): string {
+  const where = [b.device, b.threads !== undefined ? `${b.threads} thread${b.threads === 1 ? '' : 's'}` : undefined, b.dtype, b.trainMode ? 'train mode' : undefined].filter(Boolean);
+  return `${b.version}${where.length ? ` — ${where.join(', ')}` : ''}`;
 }
 
 /** One line for stderr, and the exit code: 2 for bad input, 130 for cancelled, 1 otherwise. */

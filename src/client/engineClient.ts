@@ -12,6 +12,7 @@ import {
 } from 'vscode-jsonrpc/node';
 import { EngineErrorCode } from '../shared/errors';
 import {
+  DidLoadModelNotification,
   DidProgressNotification,
   EngineInfoRequest,
   LogNotification,
@@ -21,6 +22,7 @@ import {
   type BackendPreference,
   type EngineInfo,
   type LogParams,
+  type ModelBackendParams,
   type ProgressParams,
   type RunOutcome,
   type TensorCount,
@@ -79,6 +81,7 @@ export class EngineClient {
   private live: Live | null = null;
   private runCounter = 0;
   private readonly progressHandlers = new Map<string, (p: ProgressParams) => void>();
+  private readonly modelHandlers = new Map<string, (p: ModelBackendParams) => void>();
   private disposed = false;
 
   constructor(private readonly opts: EngineClientOptions) {}
@@ -102,6 +105,7 @@ export class EngineClient {
     const connection = createMessageConnection(new IPCMessageReader(child), new IPCMessageWriter(child));
     connection.onNotification(LogNotification, (p) => this.opts.onLog?.(p));
     connection.onNotification(DidProgressNotification, (p) => this.progressHandlers.get(p.runId)?.(p));
+    connection.onNotification(DidLoadModelNotification, (p) => this.modelHandlers.get(p.runId)?.(p));
     child.stderr?.on('data', (b: Buffer) => this.opts.onLog?.({ level: 'warn', message: b.toString().trimEnd() }));
     child.stdout?.on('data', (b: Buffer) => this.opts.onLog?.({ level: 'info', message: b.toString().trimEnd() }));
     let markDead: (e: Error) => void = () => undefined;
@@ -147,13 +151,18 @@ export class EngineClient {
   }
 
   /**
-   * Runs an analysis. Progress (with partial results) goes to `onProgress`; cancelling the
+   * Runs an analysis. Progress (with partial results) goes to `onProgress`, the loaded model's
+   * backend where only loading tells it (torch: version, device, threads) to `onModelBackend`; cancelling the
    * token stops the engine between evaluations, and the promise rejects with an EngineError
    * whose `cancelled` is true — the partial result file is on disk by then.
    */
-  async run(spec: AnalysisSpecInput, options: { onProgress?: (p: ProgressParams) => void; token?: CancellationToken } = {}): Promise<RunOutcome> {
+  async run(
+    spec: AnalysisSpecInput,
+    options: { onProgress?: (p: ProgressParams) => void; onModelBackend?: (p: ModelBackendParams) => void; token?: CancellationToken } = {},
+  ): Promise<RunOutcome> {
     const runId = `run-${process.pid}-${++this.runCounter}`;
     if (options.onProgress) this.progressHandlers.set(runId, options.onProgress);
+    if (options.onModelBackend) this.modelHandlers.set(runId, options.onModelBackend);
     const enginePid = this.start().child.pid;
     try {
       return await this.request((c) => c.sendRequest(RunAnalysisRequest, { runId, spec }, options.token ?? new CancellationTokenSource().token));
@@ -166,6 +175,7 @@ export class EngineClient {
       throw err;
     } finally {
       this.progressHandlers.delete(runId);
+      this.modelHandlers.delete(runId);
     }
   }
 

@@ -5,6 +5,7 @@ import {
   AnalysisSpecSchema,
   type AnalysisSpec,
   BackendPreferenceSchema,
+  DidLoadModelNotification,
   DidProgressNotification,
   EngineInfoRequest,
   LogNotification,
@@ -16,7 +17,7 @@ import path from 'node:path';
 import { runAnalysis } from './analyses/registry';
 import { selectBackend } from './backend';
 import { NumericalError } from './linalg/errors';
-import { engineInfo, setEngineInfo } from './runtime';
+import { engineInfo, onModelBackend, setEngineInfo } from './runtime';
 import { beginInputs } from './loaders/inputFile';
 import { lockOutput } from './resultWriter';
 import { closeTorchWorkers } from './torch/worker';
@@ -81,6 +82,7 @@ connection.onRequest(RunAnalysisRequest, async (params, token) => {
   if (!parsed.success) throw toResponseError(parsed.error);
   const job = queue.then(async () => {
     let lastSent = 0;
+    onModelBackend((backend) => void connection.sendNotification(DidLoadModelNotification, { runId: params.runId, backend }));
     try {
       beginInputs();
       const result = await lockOutput(parsed.data.out, namedInputs(parsed.data), () => runAnalysis(params.spec, {
@@ -97,6 +99,8 @@ connection.onRequest(RunAnalysisRequest, async (params, token) => {
       return { out: path.resolve(parsed.data.out), result };
     } catch (err) {
       throw toResponseError(err);
+    } finally {
+      onModelBackend(null);
     }
   });
   queue = job.catch(() => undefined);

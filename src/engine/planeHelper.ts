@@ -1,5 +1,6 @@
 import type { Evaluation } from './objective';
 import type { ThreadCpu } from './threadCpu';
+import type { PreparedInputs } from './inputs';
 
 /**
  * A second evaluator of the same objective running on another core (a worker thread holding
@@ -10,6 +11,11 @@ import type { ThreadCpu } from './threadCpu';
 export interface PlaneHelper {
   /** Resolves true once the helper has loaded its inputs, false if it could not start. */
   readonly ready: Promise<boolean>;
+  /**
+   * Hands the helper this thread's prepared inputs (it may take their samples instead of
+   * loading the data again); called once, before setPlane.
+   */
+  attach?(prepared: PreparedInputs): void;
   /** The plane θ(c) = centre + Σᵢ cᵢ·dirs[i] of every later evaluation. */
   setPlane(centre: Float32Array, dirs: Float32Array[], withAccuracy: boolean): void;
   /** Evaluates the points with these plane coordinates (one grid row), in order. */

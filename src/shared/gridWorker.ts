@@ -1,6 +1,7 @@
 /**
  * Messages between the engine and its landscape-grid worker thread (src/engine/tfjs/gridWorker.ts):
- * the worker loads the same inputs, receives the plane once, then evaluates one row per request.
+ * the worker starts its engine and loads the model while the main thread loads the inputs,
+ * receives the prepared samples and the plane once, then evaluates one row per request.
  */
 import type { BackendName } from './protocol';
 import type { Inputs } from './specs/common';
@@ -11,7 +12,21 @@ export interface GridWorkerData {
   backend: BackendName;
 }
 
+/**
+ * The objective's samples exactly as the main thread prepared them (subset, order, shapes), so
+ * the worker does not read, check and subset the data file again; it loads only the model.
+ */
+export interface GridWorkerSamples {
+  x: Float32Array;
+  sampleShape: number[];
+  y: Float32Array;
+  ySampleShape: number[];
+  n: number;
+  batchSize: number;
+}
+
 export type ToGridWorker =
+  | { type: 'samples'; samples: GridWorkerSamples }
   | { type: 'plane'; centre: Float32Array; dirs: Float32Array[]; withAccuracy: boolean }
   | { type: 'row'; id: number; coords: number[][] }
   | { type: 'close' };

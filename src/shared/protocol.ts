@@ -1,5 +1,6 @@
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import { z } from 'zod';
+import type { Provenance } from './provenance';
 import type { LosscapeResult } from './result';
 import { LandscapeSpecSchema } from './specs/landscape';
 import { GrokkingSpecSchema } from './specs/grokking';
@@ -54,6 +55,12 @@ export interface ProgressParams {
   partial?: LosscapeResult;
 }
 
+/** What computes the run's model, once it is loaded (the torch engine's worker: torch, device, threads). */
+export interface ModelBackendParams {
+  runId: string;
+  backend: Provenance['backend'];
+}
+
 export interface LogParams {
   level: 'info' | 'warn' | 'error';
   message: string;
@@ -68,4 +75,5 @@ export const EngineInfoRequest = new RequestType0<EngineInfo, void>('losscape/en
 export const RunAnalysisRequest = new RequestType<RunParams, RunOutcome, void>('losscape/run');
 export const TensorCountRequest = new RequestType0<TensorCount, void>('losscape/tensorCount');
 export const DidProgressNotification = new NotificationType<ProgressParams>('losscape/progress');
+export const DidLoadModelNotification = new NotificationType<ModelBackendParams>('losscape/modelBackend');
 export const LogNotification = new NotificationType<LogParams>('losscape/log');

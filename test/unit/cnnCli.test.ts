@@ -10,7 +10,8 @@ import { parseResult } from '../../src/shared/result';
 
 /**
  * A small version of the demo-digits CNN (Conv2D 4 → MaxPool → Conv2D 8 → Dense 10 on 28×28
- * MNIST digits, 10,026 parameters), trained for a few steps with checkpoints, through the CLI on
+ * MNIST digits, 10,026 parameters; the full 20,618-parameter one against float64 references is
+ * test/reference/demoCnn.test.ts), trained for a few steps with checkpoints, through the CLI on
  * the default wasm backend: top-5 Hessian (exact products) and GGN eigenvalues with the trace,
  * SAM sharpness, and the grokking statistics of the checkpoint series with λ_max of the Hessian.
  * `--hv finite-difference` on this max-pooling model reports its own unreliability (the

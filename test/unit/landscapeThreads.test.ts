@@ -125,6 +125,8 @@ describe('landscape grid on two threads', function () {
       const helper = startGridWorker(spec);
       try {
         assert.ok(helper, 'no worker script found');
+        // The worker takes this thread's prepared samples rather than reading the data again.
+        helper.attach?.(prepared);
         assert.equal(await helper.ready, true);
         const theta = prepared.objective.theta0;
         const dirs = [Float32Array.from(theta, (_, i) => Math.sin(i)), Float32Array.from(theta, (_, i) => Math.cos(3 * i))];

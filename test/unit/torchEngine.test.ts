@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,6 +24,12 @@ import { makeTwinWorkspace, torchPython, type TwinKind, type TwinWorkspace } fro
  */
 const LOSS = 'sparse_categorical_crossentropy';
 
+/**
+ * Titles tagged @smoke also run on Debian's torch 1.13 (the oldest supported): scripts/test.mjs
+ * runs them with LOSSCAPE_TEST_PYTHON=/usr/bin/python3 and LOSSCAPE_TEST_TORCH=1.13.
+ */
+const SMOKE = ' @smoke';
+
 const rel = (a: number, b: number): number => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
 
 function close(a: number, b: number, tol: number, what: string): void {
@@ -40,6 +47,23 @@ describe('torch engine (PyTorch worker) against the TF.js engine', function () {
   });
   after(() => closeTorchWorkers());
 
+  it(`results record the interpreter's torch, its device and threads (LOSSCAPE_TEST_TORCH pins the version)${SMOKE}`, async () => {
+    const ws = await makeTwinWorkspace(root, 'mlp', [11]);
+    const p = await prepareInputs({ model: ws.torchModel, weights: ws.torch[0], data: ws.torchData, loss: LOSS, python, batchSize: 16, seed: 0, out: 'x' });
+    try {
+      const b = p.objective.backend;
+      const want = execFileSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' }).trim();
+      assert.equal(b.name, 'torch');
+      assert.ok(b.version.startsWith(`torch ${want}`), `${b.version} names torch ${want}`);
+      const pinned = process.env.LOSSCAPE_TEST_TORCH;
+      if (pinned) assert.ok(want.startsWith(pinned), `${python} has torch ${want}, this run wants ${pinned}`);
+      assert.match(b.device ?? '', /^(cpu|cuda|mps)/);
+      assert.ok(Number.isInteger(b.threads) && b.threads! >= 1, `threads ${b.threads}`);
+    } finally {
+      p.dispose();
+    }
+  });
+
   for (const kind of ['mlp', 'cnn'] as TwinKind[]) {
     describe(kind.toUpperCase(), () => {
       let ws: TwinWorkspace;
@@ -49,7 +73,7 @@ describe('torch engine (PyTorch worker) against the TF.js engine', function () {
         ws = await makeTwinWorkspace(root, kind);
       });
 
-      it('loss, accuracy and gradient agree (float32, 1e-5)', async () => {
+      it(`loss, accuracy and gradient agree (float32, 1e-5)${SMOKE}`, async () => {
         const a = await prepareInputs({ ...tfjsSpec(), out: 'x' });
         const b = await prepareInputs({ ...torchSpec(), out: 'x' });
         try {
@@ -76,7 +100,7 @@ describe('torch engine (PyTorch worker) against the TF.js engine', function () {
         }
       });
 
-      it('Hessian and GGN products agree (k vectors in one matmat, each in its engine’s layout; 1e-4)', async () => {
+      it(`Hessian and GGN products agree (k vectors in one matmat, each in its engine’s layout; 1e-4)${SMOKE}`, async () => {
         const a = await prepareInputs({ ...tfjsSpec(), out: 'x' });
         const b = await prepareInputs({ ...torchSpec(), out: 'x' });
         try {
@@ -113,7 +137,7 @@ describe('torch engine (PyTorch worker) against the TF.js engine', function () {
         }
       });
 
-      it('top-5 eigenvalues of the GGN and the Hessian (1e-4·λ₁) and the Hutchinson trace', async () => {
+      it(`top-5 eigenvalues of the GGN and the Hessian (1e-4·λ₁) and the Hutchinson trace${kind === 'mlp' ? SMOKE : ''}`, async () => {
         const out = (e: string, op: string) => path.join(ws.dir, `h-${e}-${op}.losscape.json`);
         for (const operator of ['ggn', 'hessian'] as const) {
           const common = { kind: 'hessian' as const, operator, top: 5, maxIter: 40, trace: true, probes: 20 };
@@ -143,7 +167,7 @@ describe('torch engine (PyTorch worker) against the TF.js engine', function () {
         });
       });
 
-      it('a landscape row (the line to a second model) agrees (1e-5)', async () => {
+      it(`a landscape row (the line to a second model) agrees (1e-5)${SMOKE}`, async () => {
         const common = { kind: 'landscape' as const, points: 9 };
         const ra = await runLandscape({ ...tfjsSpec(), ...common, to: ws.tfjs[1], out: path.join(ws.dir, 'l-tfjs.losscape.json') }, quietContext());
         const rb = await runLandscape({ ...torchSpec(), ...common, to: ws.torch[1], out: path.join(ws.dir, 'l-torch.losscape.json') }, quietContext());
@@ -152,7 +176,7 @@ describe('torch engine (PyTorch worker) against the TF.js engine', function () {
         assert.equal(rb.complete, true);
       });
 
-      it('grokking statistics over a checkpoint series agree (1e-4)', async () => {
+      it(`grokking statistics over a checkpoint series agree (1e-4)${kind === 'mlp' ? SMOKE : ''}`, async () => {
         const common = { kind: 'grokking' as const, probe: 6, testSamples: 6, lag: 1 };
         const { model: _m, ...tfjsSeries } = tfjsSpec();
         const ra = await runGrokking({ ...tfjsSeries, ...common, checkpoints: ws.tfjs.map((f) => path.dirname(f)).map((d) => path.join(d, 'model.json')), out: path.join(ws.dir, 'g-tfjs.losscape.json') }, quietContext());
@@ -169,6 +193,31 @@ describe('torch engine (PyTorch worker) against the TF.js engine', function () {
           });
         }
       });
+
+      if (kind === 'mlp') {
+        it(`grokking with --data-module: the NTK probe and sharpness subsets are drawn as for the data file (same statistics)`, async () => {
+          const module = path.join(ws.dir, 'twin_data.py');
+          writeFileSync(module, ['import numpy as np, torch', '', 'def twin_data():', `    d = np.load(${JSON.stringify(ws.torchData)})`, '    return torch.from_numpy(d["x"]), torch.from_numpy(d["y"].astype(np.int64))', ''].join('\n'));
+          const { weights: _w, ...spec } = torchSpec();
+          const common = { ...spec, kind: 'grokking' as const, probe: 6, sharpness: 'ggn' as const, sharpnessSamples: 8, lag: 1, checkpoints: ws.torch };
+          const fromFile = await runGrokking({ ...common, out: path.join(ws.dir, 'g-file.losscape.json') }, quietContext());
+          const fromModule = await runGrokking({ ...common, dataModule: `${module}:twin_data`, out: path.join(ws.dir, 'g-module.losscape.json') }, quietContext());
+          assert.equal(fromModule.complete, true);
+          assert.equal(fromModule.result.probe.size, 6);
+          assert.equal(fromModule.result.sharpness?.samples, 8);
+          assert.deepEqual(fromModule.result.steps, fromFile.result.steps);
+          // The module has no test split; everything computed on the train samples agrees.
+          assert.ok(fromModule.result.testLoss.every((v) => v === null));
+          for (const key of ['trainLoss', 'trainAccuracy', 'paramNorm', 'ntkAlignment', 'ntkTrace', 'ntkEffectiveRank', 'ntkMovement', 'outputChange'] as const) {
+            const a = fromFile.result[key] as (number | null)[];
+            (fromModule.result[key] as (number | null)[]).forEach((v, i) => {
+              if (a[i] === null) assert.equal(v, null, `${key}[${i}]`);
+              else assert.ok(v !== null && Math.abs(v - a[i]!) <= 1e-6 * Math.max(1, Math.abs(a[i]!)), `${key}[${i}]: module ${v} vs file ${a[i]}`);
+            });
+          }
+          fromModule.result.sharpness!.lambdaMax.forEach((v, i) => close(v!, fromFile.result.sharpness!.lambdaMax[i]!, 1e-4, `sharpness λ_max[${i}]`));
+        });
+      }
     });
   }
 
@@ -184,13 +233,13 @@ describe('torch engine (PyTorch worker) against the TF.js engine', function () {
       assert.match(e.message, re);
       return true;
     };
-    it('a model file without that name', async () => {
+    it(`a model file without that name${SMOKE}`, async () => {
       await assert.rejects(prepareInputs(spec({ model: `${ws.netsPy}:Nope` })), oneLine(/nets\.py: has no 'Nope'/));
     });
     it('a factory that raises', async () => {
       await assert.rejects(prepareInputs(spec({ model: `${ws.netsPy}:raising_factory`, weights: undefined })), oneLine(/nets\.py.*the factory is broken/));
     });
-    it('weights that do not match the architecture', async () => {
+    it(`weights that do not match the architecture${SMOKE}`, async () => {
       await assert.rejects(prepareInputs(spec({ model: `${ws.netsPy}:CNN` })), oneLine(/weights-5\.pt.*(missing|unexpected)/));
       await assert.rejects(prepareInputs(spec({ modelArgs: { width: 5 } })), oneLine(/weights-5\.pt.*shape/));
     });
@@ -214,7 +263,7 @@ describe('torch engine (PyTorch worker) against the TF.js engine', function () {
       await assert.rejects(prepareInputs(spec({ loss: undefined })), oneLine(/--loss: a PyTorch model carries no loss/));
     });
 
-    it('a worker killed mid-run: a clear error, the partial result kept, and the next request starts a new worker', async () => {
+    it(`a worker killed mid-run: a clear error, the partial result kept, and the next request starts a new worker${SMOKE}`, async () => {
       const out = path.join(ws.dir, 'killed.losscape.json');
       let killed = 0;
       const ctx: AnalysisContext = {

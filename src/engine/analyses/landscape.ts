@@ -68,6 +68,7 @@ async function computeLandscape(
   const range: [number, number] = spec.range ?? (line ? [-0.5, 1.5] : [-1, 1]);
   if (!(range[0] < range[1])) throw new InputError('--range', `must be increasing, got ${range[0]},${range[1]}`);
 
+  helper?.attach?.(prepared);
   return landscapeOnPlane(spec, prepared, watch, ctx, { dims, points, range, line, helper }, partial);
 }
 

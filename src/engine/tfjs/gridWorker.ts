@@ -1,6 +1,7 @@
 /**
  * The landscape-grid worker thread: its own TF.js (wasm or cpu backend, single-threaded like the
- * main engine's), model and data, built from the same inputs as the analysis, evaluating each
+ * main engine's) and model, built from the same inputs as the analysis, on the samples the main
+ * thread prepared (sent once, so the data file is not read twice), evaluating each
  * row through the same `evaluateAlong` as the main thread (same passes of points), so that every
  * point it evaluates is bit-identical to the main thread's. See tfjs/gridWorkerClient.ts.
  */
@@ -9,7 +10,8 @@ import type { FromGridWorker, GridWorkerData, ToGridWorker } from '../../shared/
 import { selectBackend } from '../backend';
 import { setEngineInfo } from '../runtime';
 import { threadCpu } from '../threadCpu';
-import { prepareTfjsInputs } from './inputs';
+import { tfjsObjectiveOnSamples } from './inputs';
+import type { TfjsObjective } from './objective';
 
 const port = parentPort!;
 const post = (m: FromGridWorker): void => port.postMessage(m);
@@ -18,21 +20,30 @@ const never = { isCancellationRequested: false };
 
 async function main(): Promise<void> {
   const { inputs, backend } = workerData as GridWorkerData;
-  setEngineInfo(await selectBackend(backend));
-  const prepared = await prepareTfjsInputs(inputs);
+  // Requests are handled one at a time, in order, from the start (the samples arrive while the
+  // engine starts here); the first is the main thread's prepared samples.
+  let chain: Promise<void> = (async () => setEngineInfo(await selectBackend(backend)))();
+  let prepared: { objective: TfjsObjective; dispose(): void } | null = null;
   let plane: Extract<ToGridWorker, { type: 'plane' }> | null = null;
-  // Requests are handled one at a time, in order.
-  let chain = Promise.resolve();
   port.on('message', (m: ToGridWorker) => {
     chain = chain.then(async () => {
-      if (m.type === 'plane') plane = m;
+      if (m.type === 'samples') {
+        const { batchSize, ...data } = m.samples;
+        try {
+          prepared = await tfjsObjectiveOnSamples(inputs, data, batchSize);
+        } catch (err) {
+          post({ type: 'error', id: null, message: (err as Error).message });
+          return;
+        }
+        post({ type: 'ready', cpu: threadCpu() });
+      } else if (m.type === 'plane') plane = m;
       else if (m.type === 'close') {
-        prepared.dispose();
+        prepared?.dispose();
         post({ type: 'closed' });
         port.close();
       } else if (m.type === 'row') {
         try {
-          if (!plane) throw new Error('no plane set');
+          if (!plane || !prepared) throw new Error('no plane set');
           const loss: number[] = new Array(m.coords.length);
           const accuracy: (number | null)[] = new Array(m.coords.length);
           await prepared.objective.evaluateAlong(plane.centre, plane.dirs, m.coords, plane.withAccuracy, never, (j, e) => {
@@ -46,7 +57,7 @@ async function main(): Promise<void> {
       }
     });
   });
-  post({ type: 'ready', cpu: threadCpu() });
+  await chain;
 }
 
 main().catch((err) => post({ type: 'error', id: null, message: (err as Error).message }));

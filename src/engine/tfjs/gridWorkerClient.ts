@@ -13,9 +13,16 @@ import type { Evaluation } from '../objective';
 import type { PlaneHelper } from '../planeHelper';
 import { engineInfo } from '../runtime';
 import type { ThreadCpu } from '../threadCpu';
+import type { PreparedTfjsInputs } from './inputs';
 
-/** The worker script: beside the bundle (dist/gridWorker.js), or the TypeScript source under tsx. */
+/**
+ * The worker script: beside the bundle (dist/gridWorker.js), or the TypeScript source under tsx;
+ * LOSSCAPE_GRID_WORKER names a bundled one explicitly (the benchmark measures the bundle's
+ * start-up while running from source).
+ */
 function workerScript(): { file: string; execArgv: string[] } | null {
+  const given = process.env.LOSSCAPE_GRID_WORKER;
+  if (given && path.isAbsolute(given) && given.endsWith('.js') && existsSync(given)) return { file: given, execArgv: [] };
   const bundled = path.join(__dirname, 'gridWorker.js');
   if (path.extname(__filename) === '.js' && existsSync(bundled)) return { file: bundled, execArgv: [] };
   const source = path.join(__dirname, 'gridWorker.ts');
@@ -81,6 +88,16 @@ export function startGridWorker(inputs: Inputs): PlaneHelper | null {
   const send = (m: ToGridWorker): void => worker.postMessage(m);
   return {
     ready,
+    attach(prepared) {
+      const p = prepared as Partial<PreparedTfjsInputs>;
+      if (!p.objectiveData || p.batchSize === undefined) {
+        fail(new Error('grid worker: these inputs were not prepared by the TF.js engine'));
+        return;
+      }
+      const d = p.objectiveData;
+      // Copies of exactly the samples (a view would carry its whole buffer, e.g. the full data file).
+      send({ type: 'samples', samples: { x: d.x.slice(), sampleShape: d.sampleShape, y: d.y.slice(), ySampleShape: d.ySampleShape, n: d.n, batchSize: p.batchSize } });
+    },
     setPlane(centre, dirs, withAccuracy) {
       send({ type: 'plane', centre, dirs, withAccuracy });
     },

@@ -23,6 +23,9 @@ export interface PreparedTfjsInputs extends PreparedInputs {
   objective: TfjsObjective;
   loaded: LoadedModel;
   loss: Loss;
+  /** The objective's samples as prepared (the grid worker takes them) and its batch size. */
+  objectiveData: ObjectiveData;
+  batchSize: number;
 }
 
 /** The activation of the model's output, which decides logits vs probabilities. */
@@ -145,9 +148,12 @@ export async function prepareTfjsInputs(spec: Inputs): Promise<PreparedTfjsInput
       if (batching.episodes) info.episodes = batching.episodes;
     }
     const data = objectiveData(loaded.model, loss, split, dataset.labelsAreIndices, path.basename(spec.data));
-    const objective = new TfjsObjective(loaded.model, loss, data, batching?.batchSize ?? spec.batchSize);
+    const batchSize = batching?.batchSize ?? spec.batchSize;
+    const objective = new TfjsObjective(loaded.model, loss, data, batchSize);
     return {
       objective,
+      objectiveData: data,
+      batchSize,
       loaded,
       model: { path: path.resolve(spec.model), sha256: loaded.sha256 },
       dataset,
@@ -156,6 +162,28 @@ export async function prepareTfjsInputs(spec: Inputs): Promise<PreparedTfjsInput
       indices,
       paramsOf: (file) => secondModelParams(file, spec.model, objective),
       startPlaneHelper: (threads) => startTfjsPlaneHelper(spec, threads),
+      dispose() {
+        objective.dispose();
+        loaded.model.dispose();
+      },
+    };
+  } catch (err) {
+    loaded.model.dispose();
+    throw err;
+  }
+}
+
+/**
+ * The objective of `spec` on samples another thread prepared from the same inputs (the grid
+ * worker): the model and loss are loaded and resolved as prepareTfjsInputs does, the data not.
+ */
+export async function tfjsObjectiveOnSamples(spec: Inputs, data: ObjectiveData, batchSize: number): Promise<{ objective: TfjsObjective; dispose(): void }> {
+  const loaded = await loadModel(path.resolve(spec.model));
+  try {
+    const { loss } = resolveLoss(spec, loaded);
+    const objective = new TfjsObjective(loaded.model, loss, data, batchSize);
+    return {
+      objective,
       dispose() {
         objective.dispose();
         loaded.model.dispose();

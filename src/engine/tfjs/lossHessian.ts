@@ -17,8 +17,8 @@ import type { Loss } from '../losses';
  * A cross-entropy on probabilities (a model ending in softmax or sigmoid) is split at the logits,
  * the usual GGN (the loss composed with the output activation is convex in z): while products
  * are computed the last layer's activation is replaced by the identity and restored after.
- * MAE and hinge have no useful second derivative (zero almost everywhere) and a user's loss
- * function has no closed form: the Gauss–Newton operator refuses them.
+ * MAE and hinge have no useful second derivative (zero almost everywhere): the Gauss–Newton
+ * operator refuses them. A user's loss function gets H_ℓ by automatic differentiation (below).
  */
 export interface LossCurvature {
   /** Whether H_ℓ is taken at the logits (the last activation switched off during products). */
@@ -77,6 +77,46 @@ function refuse(what: string): never {
   throw new InputError('--operator', `the Gauss–Newton operator needs a twice-differentiable loss with a closed-form Hessian; ${what}. Use --operator hessian or fisher`);
 }
 
+/**
+ * H_ℓ r for a loss without a closed form (a user's loss function), by automatic differentiation
+ * in the outputs: H_ℓ r = ∇_z ⟨∇_z Σ ℓ(z), r⟩ over the batch (block diagonal for a per-sample
+ * loss; a loss returning the batch mean gives n·mean, whose z-Hessian is the GGN's too), with the
+ * engine's second-order gradient patches (docs/numerics.md). Ops whose gradients are wrong under
+ * double backward (customGrad ones such as tf.logSoftmax) would give a wrong H_ℓ silently, so the
+ * first product is checked against a central difference of ∇_z along r (float32; relative 2e-2)
+ * and a disagreement refuses the operator in one line.
+ */
+function autodiffCurvature(loss: Loss): LossCurvature {
+  let checked = false;
+  const gradAt = (y: tf.Tensor) => tf.grad((z: tf.Tensor) => loss.perSample(y, z).sum());
+  return {
+    atLogits: false,
+    description: 'a loss function from a module: H_ℓ by automatic differentiation in the outputs (checked against finite differences on the first batch)',
+    withOutputs: <T>(f: () => T): T => f(),
+    apply(z, y, r) {
+      let hr: tf.Tensor2D;
+      try {
+        hr = tf.grad((u: tf.Tensor) => gradAt(y)(u).mul(r).sum())(z) as tf.Tensor2D;
+      } catch (err) {
+        if (err instanceof InputError) throw err;
+        const why = String((err as Error)?.message ?? err).split('\n')[0];
+        return refuse(`the loss function has no second derivative by automatic differentiation in TF.js (${why}): an op it uses loses its second-order gradient (e.g. tf.logSoftmax, tf.losses.*); write it from primitives`);
+      }
+      if (!checked) {
+        const h = (1e-2 * Math.max(1, tf.max(z.abs()).dataSync()[0])) / Math.max(1e-12, tf.max(r.abs()).dataSync()[0]);
+        const fd = gradAt(y)(z.add(r.mul(h))).sub(gradAt(y)(z.sub(r.mul(h)))).div(2 * h);
+        const scale = Math.max(tf.norm(fd).dataSync()[0], tf.norm(hr).dataSync()[0]);
+        const err = tf.norm(hr.sub(fd)).dataSync()[0];
+        if (scale > 0 && err > 2e-2 * scale) {
+          refuse(`the loss function's second derivatives by automatic differentiation disagree with finite differences (relative ${(err / scale).toPrecision(2)}): an op it uses has no exact second-order gradient in TF.js (e.g. tf.logSoftmax, tf.losses.*); write it from primitives`);
+        }
+        checked = true;
+      }
+      return hr;
+    },
+  };
+}
+
 /** The loss's curvature for `model`, or an InputError saying why there is none. */
 export function lossCurvature(loss: Loss, model: tf.LayersModel): LossCurvature {
   const act = lastActivation(model);
@@ -131,7 +171,7 @@ export function lossCurvature(loss: Loss, model: tf.LayersModel): LossCurvature 
     case 'hinge':
       return refuse('hinge has none (its second derivative is zero almost everywhere)');
     case 'custom':
-      return refuse('a loss function from a module has none Losscape can derive');
+      return autodiffCurvature(loss);
     case 'comp_sum':
     case 'gce':
     case 'zloss':

@@ -11,6 +11,7 @@ import { BATCH_LEVEL_LOSSES, EPISODE_LOSSES, LOSS_PARAMS } from '../../shared/lo
 import type { EngineLossName } from '../../shared/lossNames';
 import { lossOrder } from '../lossBatches';
 import { checkedParams, resolveLossName } from '../losses';
+import { announceModelBackend } from '../runtime';
 import { seededSubset } from '../sampleSubset';
 import type { Frame } from './framing';
 import { TorchObjective, type TorchLoadReply } from './objective';
@@ -112,6 +113,8 @@ export interface TorchLoadArgs {
   /** Data module `{file, name}` when the worker loads the data itself. */
   dataModule: { file: string; name: string } | null;
   weights?: string | null;
+  /** With a data module: these of its samples (a seeded probe subset), else `spec.samples` first ones. */
+  sampleIndices?: ArrayLike<number>;
   stop?: StopSignal;
   /** torch.distributed: the launch and how the analysis splits work (absent: one process). */
   parallel?: { launch: Launch | null; mode: 'points' | 'data' };
@@ -150,7 +153,7 @@ export async function loadTorchObjective(a: TorchLoadArgs): Promise<{ objective:
         model,
         weights: weights ? path.resolve(weights) : null,
         data,
-        samples: a.split ? null : spec.samples !== undefined ? { count: spec.samples } : null,
+        samples: a.split ? null : a.sampleIndices ? { indices: Array.from(a.sampleIndices) } : spec.samples !== undefined ? { count: spec.samples } : null,
         loss: loss.wire,
         dtype: spec.dtype ?? 'float32',
         device: spec.device ?? 'auto',
@@ -182,6 +185,7 @@ export async function loadTorchObjective(a: TorchLoadArgs): Promise<{ objective:
             ...(batching?.episodes ? { episodes: batching.episodes } : {}),
           };
     const objective = new TorchObjective(worker, info, out[0], a.stop, () => releaseTorchWorker(worker));
+    announceModelBackend(objective.backend);
     return { objective, lossInfo, order: batching?.order ?? null };
   } catch (err) {
     releaseTorchWorker(worker);

@@ -42,6 +42,13 @@ function outputKindOf(info: Provenance['loss']): OutputKind {
   return 'none';
 }
 
+/** A data module's targets as the worker holds them, and whether they are class indices. */
+async function moduleTargets(o: TorchObjective): Promise<{ split: Split; indices: boolean }> {
+  const { result, frames } = await o.request('targets');
+  const split: Split = { x: new Float32Array(0), xShape: [o.sampleCount], y: Float32Array.from(frames[0]), yShape: result.shape as number[] };
+  return { split, indices: result.indices === true };
+}
+
 export async function prepareTorchSeries(spec: SeriesInputs, opts: { testSamples?: number; stop?: StopSignal } = {}): Promise<PreparedSeries> {
   if (!spec.model) throw new InputError('--model', 'a PyTorch checkpoint series needs the model: --model net.py:NAME (the checkpoints hold only weights)');
   const model = spec.model;
@@ -77,14 +84,19 @@ export async function prepareTorchSeries(spec: SeriesInputs, opts: { testSamples
     // subsets are small and use one worker each (a cluster's rendezvous serves one group).
     const launch = launchOf(spec);
     const mode = parallelModeOf((spec as { kind?: string }).kind);
-    const load = async (split: Split | null, src: string) => {
+    const load = async (split: Split | null, src: string, sampleIndices?: ArrayLike<number>) => {
       const parallel = objectives.length === 0 ? { launch, mode } : undefined;
-      const r = await loadTorchObjective({ spec: fullSpec, split, source: src, labelsAreIndices: dataset.labelsAreIndices, dataModule: split ? null : dataModule, weights: loadedFile, stop: opts.stop, parallel });
+      const r = await loadTorchObjective({ spec: fullSpec, split, source: src, labelsAreIndices: dataset.labelsAreIndices, dataModule: split ? null : dataModule, weights: loadedFile, sampleIndices, stop: opts.stop, parallel });
       objectives.push(r.objective);
       return r;
     };
     const { objective: train, lossInfo } = await load(dataModule ? null : trainSplit, source);
-    if (dataModule) dataset.train.xShape = [train.sampleCount];
+    if (dataModule) {
+      // The module's samples never reach this process: their labels come from the worker.
+      const t = await moduleTargets(train);
+      trainSplit = dataset.train = t.split;
+      dataset.labelsAreIndices = t.indices;
+    }
     const test = testSplit ? (await load(testSplit, `${source} (test split)`)).objective : null;
 
     // Order by step: the checkpoint's own entry, else its name (read_weights answers both ways).
@@ -125,10 +137,14 @@ export async function prepareTorchSeries(spec: SeriesInputs, opts: { testSamples
         return theta!;
       },
       async subset(size, seed) {
-        if (dataModule) throw new InputError('--data-module', 'the NTK probe and sharpness subsets need a data file (.npz/.npy/.csv); with a data module pass --probe 0 and no --sharpness');
+        // The same seeded draw for a data file and a data module (whose samples the worker holds).
         const nUsed = trainSplit.xShape[0];
         const k = Math.min(size, nUsed);
         const indices = new Rng(seed ^ 0x9e0be).permutation(nUsed).slice(0, k).sort();
+        if (dataModule) {
+          const { objective } = await load(null, source, indices);
+          return { objective, indices, split: (await moduleTargets(objective)).split };
+        }
         const split = subsetSplit(trainSplit, indices);
         const { objective } = await load(split, source);
         return { objective, indices, split };

@@ -44,6 +44,11 @@ export function cliArgs(spec: AnalysisSpecInput): string[] {
     if (k === 'kind' || v === undefined) continue;
     if (k === 'checkpoints') a.push('--checkpoints', ...(Array.isArray(v) ? (v as string[]) : [String(v)]));
     else if (k === 'range') a.push('--range', (v as number[]).join(','));
+    else if (k === 'lossParams') for (const [pk, pv] of Object.entries(v as Record<string, number>)) a.push('--loss-param', `${pk}=${pv}`);
+    else if (k === 'episode') {
+      const e = v as { way: number; shot: number; query: number; count: number };
+      a.push('--episode', [e.way, e.shot, e.query, e.count].join(','));
+    }
     else if (k === 'trace') {
       if (v) a.push('--trace');
     } else if (flag[k]) a.push(flag[k], String(v));
@@ -411,6 +416,12 @@ export async function makeBadInputCorpus(ws: TinyWorkspace): Promise<BadCase[]> 
     m.dispose();
     land('--to another architecture', { dims: 1, to: path.join(other, 'model.json') }, path.join(other, 'model.json'), /is not the same architecture/);
   }
+  // The papers' episode and batch-level losses (issue 11).
+  land('episode loss without --episode', { loss: 'proto_triplet' }, '--episode', /proto_triplet is an episode loss: pass --episode N,K,Q/);
+  land('episodes the data cannot fill', { loss: 'icnn', episode: { way: 3, shot: 30, query: 2, count: 1 } }, '--episode', /need 3 classes with at least 32 samples each; data\.npz has 0 such classes/);
+  land('--episode with a per-sample loss', { episode: { way: 3, shot: 1, query: 1, count: 1 } }, '--episode', /applies to the episode losses proto_triplet and icnn/);
+  land('cs_divergence bandwidth 0', { loss: 'cs_divergence', lossParams: { sigma: 0 } }, '--loss-param', /cs_divergence needs sigma in \(0, ∞\), got 0/);
+  land('icnn k not an integer', { loss: 'icnn', lossParams: { k: 1.5 }, episode: { way: 3, shot: 1, query: 1, count: 1 } }, '--loss-param', /icnn needs k in \{1, 2, …\}, got 1\.5/);
   cases.push({ name: 'hessian --top over the dimension', spec: { kind: 'hessian', ...base, points: undefined, top: 500, out: out('hessian-top') } as AnalysisSpecInput, names: '--top', problem: /--top/ });
 
   // ---- checkpoint series (trajectory, grokking) ------------------------------------------
