@@ -116,28 +116,60 @@ export async function evaluateGrid(args: {
     const perSecond = evaluated / ((performance.now() - started) / 1000);
     publish(`row ${payload.rowsDone}/${rows} · ${perSecond.toFixed(1)} evaluations/s${payload.evaluators === 2 ? ' (2 threads)' : ''}`);
   };
+  /**
+   * The requests of row r: its units (a 2D row; 1D fives) with the computed points left out. A
+   * unit missing only some points (a stop between two passes of an engine that evaluates a
+   * request in passes) is asked for pass by pass, as objective.passSizes says it splits the
+   * whole unit, so every point sees the pass it would in an uninterrupted run.
+   */
+  const requestsOf = (r: number): number[][] => {
+    const missing = new Set(missingOf(r));
+    const unit = payload.dims === 2 ? xs.length : 5;
+    const out: number[][] = [];
+    for (let c0 = 0; c0 < xs.length; c0 += unit) {
+      const cols = xs.map((_, c) => c).slice(c0, c0 + unit);
+      const left = cols.filter((c) => missing.has(c));
+      if (left.length === 0) continue;
+      if (left.length === cols.length || !objective.passSizes) {
+        out.push(left);
+        continue;
+      }
+      let p0 = 0;
+      for (const size of objective.passSizes(cols.length)) {
+        const pass = cols.slice(p0, p0 + size).filter((c) => missing.has(c));
+        if (pass.length) out.push(pass);
+        p0 += size;
+      }
+    }
+    return out;
+  };
   const evaluateRowHere = async (r: number): Promise<void> => {
-    const missing = missingOf(r);
     // A 2D row per request (a remote engine evaluates it without crossing per point); 1D in
     // fives (aligned, whatever was computed before), the result rewritten after each five.
-    const chunk = payload.dims === 2 ? xs.length : 5;
-    for (let c0 = 0; c0 < xs.length; c0 += chunk) {
-      const cols = missing.filter((c) => c >= c0 && c < c0 + chunk);
-      if (cols.length === 0) continue;
+    let points = 0;
+    for (const cols of requestsOf(r)) {
       const part = coordsOf(r, cols);
       await objective.evaluateAlong(centre, dirs, part, withAccuracy, ctx.stop, (j, e) => record(r, cols[j], e, part[j]));
+      points += cols.length;
       if (payload.dims === 1) publish(`${done}/${total} points`);
     }
-    rowDone('main', missing.length);
+    rowDone('main', points);
   };
   try {
     if (helper && payload.dims === 2 && todo.length > 1) {
       await shareRows(todo, evaluateRowHere, helper, async (r) => {
-        const cols = missingOf(r);
-        const coords = coordsOf(r, cols);
-        const evs = await helper.evaluate(coords);
-        evs.forEach((e, j) => record(r, cols[j], e, coords[j]));
-        rowDone('worker', coords.length);
+        // All of the row's passes before any is recorded: a helper that fails hands the whole row back.
+        const results: { cols: number[]; coords: number[][]; evs: Evaluation[] }[] = [];
+        for (const cols of requestsOf(r)) {
+          const coords = coordsOf(r, cols);
+          results.push({ cols, coords, evs: await helper.evaluate(coords) });
+        }
+        let points = 0;
+        for (const { cols, coords, evs } of results) {
+          evs.forEach((e, j) => record(r, cols[j], e, coords[j]));
+          points += cols.length;
+        }
+        rowDone('worker', points);
       }, ctx, payload);
     } else {
       for (const r of todo) await evaluateRowHere(r);

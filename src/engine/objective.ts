@@ -157,6 +157,13 @@ export interface Objective {
     stop: StopSignal,
     onPoint: (j: number, e: Evaluation) => void,
   ): Promise<void>;
+  /**
+   * How evaluateAlong splits a request of `count` points into passes through the model (their
+   * sizes, in order), for an engine that evaluates several points per pass; absent: one pass per
+   * request, or points evaluated independently. A resumed grid asks for missing points pass by
+   * pass, so that each point is computed exactly as in an uninterrupted run.
+   */
+  passSizes?(count: number): number[];
   /** Mean loss and its gradient at θ, summed over batches in float64. */
   grad(theta?: Float32Array | Float64Array): Promise<{ loss: number; grad: Float64Array }>;
   /** Model outputs at θ for every sample, row-major [n, outputs]. */

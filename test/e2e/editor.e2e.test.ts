@@ -98,7 +98,8 @@ describe('Losscape editor experience (code-server + Chromium)', function () {
   it('draws a CodeLens run in a side column, in a light, a dark and a High Contrast Light theme', async () => {
     await runCommand(page, 'View: Close All Editors');
     await quickOpen(page, 'train.py');
-    const lens = page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Loss landscape' }).first();
+    // The last one: nn.CrossEntropyLoss() (the first, focal_loss, is a Python loss for PyTorch configurations).
+    const lens = page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Loss landscape' }).last();
     await lens.waitFor({ state: 'visible', timeout: 60_000 });
     await lens.click();
     await pickQuickItem(page, 'tiny 2D');

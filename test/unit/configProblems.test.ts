@@ -58,6 +58,16 @@ describe('losscape.json problems (Problems panel and refused runs)', () => {
     assert.deepEqual(configurationProblems('{ "version": 1, "configurations": [', folder, exists), []);
   });
 
+  it('a PyTorch configuration: net.py:NAME names the file net.py; weights and a Python loss module are checked too', () => {
+    const torchExists = (p: string): boolean => exists(p) || ['/ws/net.py', '/ws/w.pt', '/ws/loss.py'].includes(path.resolve(p));
+    const cfg = (extra: string) => `{ "version": 1, "configurations": [ { "name": "t", "analysis": "landscape", "model": "net.py:TinyNet", "data": "data/tiny.npz", "loss": "mse"${extra} } ] }`;
+    assert.deepEqual(configurationProblems(cfg(', "weights": "w.pt", "lossModule": "loss.py", "lossExport": "focal"'), folder, torchExists), []);
+    const bad = configurationProblems(cfg(', "weights": "gone.pt", "lossModule": "nope.py:focal"'), folder, torchExists).map((p) => p.message);
+    assert.deepEqual(new Set(bad), new Set(['the weights file gone.pt does not exist (paths are relative to the workspace folder)', 'the loss module nope.py does not exist (paths are relative to the workspace folder)']));
+    const noModel = configurationProblems(cfg(''), folder, exists).map((p) => p.message);
+    assert.deepEqual(noModel, ['the model net.py does not exist (paths are relative to the workspace folder)']);
+  });
+
   it('locates an entry and its field for "Open losscape.json"', () => {
     const at = locateConfiguration(text, 'gone', 'model');
     assert.ok(at);

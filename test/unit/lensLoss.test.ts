@@ -49,7 +49,9 @@ describe('CodeLens → loss to run', () => {
   });
 
   it('knows which lenses cannot run at all (one lens row saying why, not three)', () => {
-    assert.equal(lensRunnable(site('def focal_loss(p, y):\n  return p\n', 'python', 'focal_loss'), 'python'), false);
+    // A custom Python loss runs on the torch engine (a function, or an nn.Module class).
+    assert.equal(lensRunnable(site('def focal_loss(p, y):\n  return p\n', 'python', 'focal_loss'), 'python'), true);
+    assert.equal(lensRunnable(site('class MyLoss(nn.Module):\n  pass\n', 'python', 'MyLoss'), 'python'), true);
     assert.equal(lensRunnable(site('kl = nn.KLDivLoss()\n', 'python', 'KLDivLoss'), 'python'), false);
     assert.equal(lensRunnable(site('c = nn.CrossEntropyLoss()\n', 'python', 'CrossEntropyLoss'), 'python'), true);
     assert.equal(lensRunnable(site('export function focalLoss(y, p) { return p; }\n', 'typescript', 'focalLoss'), 'typescript'), true);

@@ -1,11 +1,12 @@
+import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseResult, type ResultOf } from '../../src/shared/result';
 import { computedPoints } from '../../src/shared/resume';
-import { makeTwinWorkspace, torchPython, writeTwinData, type TwinKind, type TwinWorkspace } from './helpers/torchTwins';
+import { makeTwinWorkspace, NETS_PY, torchPython, writeTwinData, type TwinKind, type TwinWorkspace } from './helpers/torchTwins';
 
 /**
  * `losscape landscape --resume` end to end: a run stopped by Ctrl-C (SIGINT to its process
@@ -82,6 +83,8 @@ describe('--resume: a landscape stopped by Ctrl-C, resumed, equals an uninterrup
   before(async () => {
     assert.ok(existsSync(path.join(root, 'dist', 'engine.js')), 'dist/engine.js is missing: run npm run build');
     python = torchPython();
+    // The twins' TF.js models are built in this process (mocha may have registered wasm first).
+    await tf.setBackend('cpu');
     dir = mkdtempSync(path.join(os.tmpdir(), 'losscape-resume-'));
     for (const kind of ['mlp', 'cnn'] as TwinKind[]) ws[kind] = await makeTwinWorkspace(dir, kind);
   });
@@ -134,6 +137,54 @@ describe('--resume: a landscape stopped by Ctrl-C, resumed, equals an uninterrup
       });
     }
   }
+
+  it('torch.distributed: a rank killed mid-landscape leaves a partial; --resume completes it, equal to an uninterrupted 2-rank run', async () => {
+    const w = ws.cnn!;
+    // The twins' CNN, slower per batch: rows long enough for a rank to be killed part way.
+    const slow = path.join(w.dir, 'slow_nets.py');
+    writeFileSync(slow, `${NETS_PY}\n\nimport time\n\n\nclass SlowCNN(CNN):\n    def forward(self, x):\n        time.sleep(0.02)\n        return super().forward(x)\n`);
+    const args = (out: string): string[] => ['landscape', '--model', `${slow}:SlowCNN`, '--weights', w.torch[0], '--data', w.torchData, '--python', python, '--dtype', 'float64', ...grid, '--workers', '2', '--dist-timeout', '20', '--out', out];
+    const refOut = path.join(dir, 'ranks-ref.losscape.json');
+    const r = cli(args(refOut));
+    assert.equal(r.status, 0, r.stderr);
+    const ref = read(refOut);
+    assert.deepEqual(ref.provenance.parallel && { ranks: ref.provenance.parallel.ranks, mode: ref.provenance.parallel.mode }, { ranks: 2, mode: 'points' });
+
+    const out = path.join(dir, 'ranks.losscape.json');
+    const child = spawn(process.execPath, [bin, ...args(out)], { env: { ...env, NODE_OPTIONS: `--require ${preload}`, LOSSCAPE_TEST_FAULT: 'pace-json' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const t0 = Date.now();
+    for (;;) {
+      const p = tryRead(out);
+      if (p && !p.complete && p.result.dims === 2 && p.result.rowsDone >= 2) break;
+      assert.ok(Date.now() - t0 < 180_000, `no rows after 180 s: ${stderr}`);
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    const rank1 = descendants(child.pid!).find((pid) => /losscape_torch.*--local-rank\u00001/.test(cmdline(pid)));
+    assert.ok(rank1, 'rank 1 is a descendant of the CLI');
+    process.kill(rank1, 'SIGKILL');
+    assert.equal(await closed, 1, stderr);
+    assert.match(stderr.trim().split('\n').at(-1)!, /rank 1 of 2 .*was killed by SIGKILL/);
+    const partial = read(out);
+    assert.equal(partial.complete, false);
+    const keptMask = computedPoints(partial.result);
+    const kept = keptMask.filter(Boolean).length;
+    assert.ok(kept >= 2 * POINTS && kept < POINTS * POINTS, `kept ${kept}`);
+
+    const doneOut = path.join(dir, 'ranks-done.losscape.json');
+    const resumed = cli(['landscape', '--resume', out, '--out', doneOut]);
+    assert.equal(resumed.status, 0, resumed.stderr);
+    const done = read(doneOut);
+    assert.equal(done.complete, true);
+    assert.deepEqual(done.result.resume, { from: out, pointsKept: kept, pointsEvaluated: POINTS * POINTS - kept });
+    assert.equal(done.provenance.parallel?.ranks, 2, 'the resumed run used the recorded --workers 2');
+    const flat = (l: Landscape) => (l.result.dims === 2 ? l.result.loss.flat() : []);
+    const partialFlat = flat(partial);
+    flat(done).forEach((v, i) => keptMask[i] && assert.equal(v, partialFlat[i], `kept point ${i}`));
+    assert.deepEqual(flat(done), flat(ref));
+  });
 
   describe('refusals: one line, exit 2', () => {
     /** A partial made from a complete result: its last `rows` rows taken out. */
@@ -220,3 +271,36 @@ describe('--resume: a landscape stopped by Ctrl-C, resumed, equals an uninterrup
     });
   });
 });
+
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** Every process below `root` (from /proc: each process's parent). */
+function descendants(root: number): number[] {
+  const parent = new Map<number, number>();
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      parent.set(Number(e), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number): void => {
+    for (const [c, pp] of parent) {
+      if (pp === p) {
+        out.push(c);
+        walk(c);
+      }
+    }
+  };
+  walk(root);
+  return out;
+}

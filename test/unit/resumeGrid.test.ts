@@ -171,4 +171,48 @@ describe('landscape grid: resuming a partial never evaluates a finished point', 
     assert.deepEqual(partial.nonFinite, ref.nonFinite);
     assert.equal(partial.pointsDone, 13);
   });
+  it('an engine evaluating several points per pass: a row stopped between passes is resumed pass by pass, as the uninterrupted run split it', async () => {
+    // As TF.js does (tfjs/objective.ts): passes of equal size ≤ K; here a point's value depends
+    // on its pass's size (as float32 rounding inside a wider kernel may), so only the same passes give the same grid.
+    const K = 4;
+    const passSizes = (n: number): number[] => {
+      const size = Math.ceil(n / Math.ceil(n / K));
+      return Array.from({ length: Math.ceil(n / size) }, (_, i) => Math.min(size, n - i * size));
+    };
+    const passes: number[][] = [];
+    const batched = (stopAfterPasses = Infinity) => {
+      const stop = { isCancellationRequested: false };
+      let n = 0;
+      const objective = {
+        passSizes,
+        async evaluateAlong(_c: Float32Array, _d: readonly Float32Array[], coords: readonly number[][], _a: boolean, s: { isCancellationRequested: boolean }, onPoint: (j: number, e: Evaluation) => void) {
+          let j0 = 0;
+          for (const size of passSizes(coords.length)) {
+            if (s.isCancellationRequested) throw new CancelledError();
+            passes.push(coords.slice(j0, j0 + size).map((c) => c[0]));
+            for (let j = j0; j < j0 + size; j++) onPoint(j, { loss: Math.abs(lossAt(coords[j])) + size * 1e-9, accuracy: null });
+            j0 += size;
+            if (++n >= stopAfterPasses) stop.isCancellationRequested = true;
+          }
+        },
+      } as unknown as Objective;
+      return { objective, stop };
+    };
+    const wide = (): Landscape2D => {
+      const x = Array.from({ length: 10 }, (_, i) => i / 10);
+      return { ...empty2D(), x, y: [0.25, 0.75], loss: [x.map(() => null), x.map(() => null)], accuracy: null };
+    };
+    const ref = wide();
+    const a = batched();
+    await run(ref, a.objective, a.stop);
+    const partial = wide();
+    const b = batched(4);
+    assert.equal(await run(partial, b.objective, b.stop), false);
+    assert.equal(computedPoints(partial).filter(Boolean).length, 14, 'row 0 and the first pass of row 1');
+    passes.length = 0;
+    const c = batched();
+    await run(partial, c.objective, c.stop);
+    assert.deepEqual(passes, [[0.4, 0.5, 0.6, 0.7], [0.8, 0.9]], 'the remaining passes of row 1, as the uninterrupted run made them');
+    assert.deepEqual(partial.loss, ref.loss);
+  });
 });

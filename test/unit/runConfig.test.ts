@@ -137,6 +137,19 @@ describe('run configurations (.vscode/losscape.json)', () => {
     assert.ok(toSpec(base, ctx('/o', false), { loss: 'mse' }).ok, 'built-in losses run in untrusted workspaces');
   });
 
+  it('passes torch.distributed options (workers, nnodes, nodeRank, rendezvous, distTimeout) as the CLI flags do, on torch models only', () => {
+    const torch: RunConfiguration = { ...base, model: 'net.py:Net', weights: 'w.pt', loss: 'mse', workers: 2, nnodes: 2, nodeRank: 1, rendezvous: '10.0.0.1:29500', distTimeout: 30 };
+    const r = toSpec(torch, ctx('/o'));
+    assert.ok(r.ok && r.spec.kind === 'landscape');
+    assert.deepEqual([r.spec.workers, r.spec.nnodes, r.spec.nodeRank, r.spec.rendezvous, r.spec.distTimeout], [2, 2, 1, '10.0.0.1:29500', 30]);
+    assert.equal(r.spec.model, '/w/net.py:Net');
+    assert.ok(AnalysisSpecSchema.safeParse(r.spec).success);
+    const tfjs = toSpec({ ...base, workers: 2 }, ctx('/o'));
+    assert.ok(!tfjs.ok && /torch\.distributed ranks of the torch engine/.test(tfjs.reason));
+    const bad = parseRunConfigurations(JSON.stringify({ version: 1, configurations: [{ ...torch, rendezvous: 'nohost' }] }), 'x');
+    assert.match(bad.problems[0], /rendezvous: HOST:PORT/);
+  });
+
   it('refuses a landscape line in 2D', () => {
     const bad = toSpec({ ...base, to: 'b.json', dims: 2 }, ctx('/o'));
     assert.ok(!bad.ok);

@@ -21,7 +21,7 @@ type LossComparisonResult = ResultOf<'loss-comparison'>;
 
 export const LOSS_COMPARISON_DEFINITIONS: Record<string, string> = {
   comparison: 'The same model, data, samples and seed under each loss; the same directions δ, η (made once from θ), the same Lanczos start and the same Hutchinson probes for every loss.',
-  loss: 'L(θ): the mean loss over the samples used (batch-level losses: the sample-weighted mean over fixed seeded batches).',
+  loss: 'L(θ): the mean loss over the samples used (batch-level losses: the sample-weighted mean over fixed seeded batches; episode losses: the mean over the fixed seeded episodes, provenance.loss.episodes).',
   gradNorm: '‖∇L(θ)‖₂.',
   eigenvalues: 'Top-k eigenvalues of the Hessian ∇²L(θ) by Lanczos with full reorthogonalisation, descending, with residuals ‖Hv − λv‖₂.',
   trace: 'Hutchinson estimate of tr ∇²L(θ) with Rademacher probes, ± its standard error (sample standard deviation / √probes).',

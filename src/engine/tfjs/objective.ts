@@ -191,13 +191,22 @@ export class TfjsObjective implements Objective {
       }
       return;
     }
-    const size = Math.ceil(coords.length / Math.ceil(coords.length / K));
+    const size = this.passSizes(coords.length)[0];
     for (let j0 = 0; j0 < coords.length; j0 += size) {
       await checkpoint(stop);
       const part = coords.slice(j0, j0 + size);
       const evs = await this.evaluatePoints(part.map((c) => pointOnPlane(centre, dirs, c)), withAccuracy);
       evs.forEach((e, j) => onPoint(j0 + j, e));
     }
+  }
+
+  /** The passes evaluateAlong makes of `count` points: equal sizes of at most pointsPerPass (the last may be smaller). */
+  passSizes(count: number): number[] {
+    const K = this.pointsPerPass();
+    const size = K === 1 ? 1 : Math.ceil(count / Math.ceil(count / K));
+    const out: number[] = [];
+    for (let j0 = 0; j0 < count; j0 += size) out.push(Math.min(size, count - j0));
+    return out;
   }
 
   private plan: PointBatchPlan | null | undefined;

@@ -3,9 +3,9 @@
  * with the library's stated input convention recorded (never forced: PyTorch CrossEntropyLoss
  * "takes logits", and on a softmax-final model that means the pre-softmax values, which is
  * what the engine's last-activation rule computes); an exported JS/TS loss function runs from
- * its module (the engine bundles it), in trusted workspaces only; a custom Python loss, or a
- * library loss the engine lacks, gets a message saying what is supported. Pure (unit-tested
- * without VS Code).
+ * its module (the engine bundles it), and a custom Python loss (function or nn.Module class) as
+ * loss.py:NAME on the torch engine, both in trusted workspaces only; a library loss the engine
+ * lacks gets a message saying what is supported. Pure (unit-tested without VS Code).
  */
 import { UNTRUSTED_MODULE_REASON, UNTRUSTED_TORCH_REASON, type RunOverrides } from '../config/runConfig';
 import { SUPPORTED_LOSSES } from '../../shared/lossNames';
@@ -33,14 +33,6 @@ function lossFrom(args: LensTarget): LossFrom {
   };
 }
 
-/** Why a custom Python loss cannot run (one message, shared by the lens title and its warning). */
-export function pythonLossReason(symbol: string): string {
-  return (
-    `${symbol} is a custom Python loss. Losscape computes in its own TensorFlow.js engine and cannot run Python code. ` +
-    `Use a built-in loss in .vscode/losscape.json (${SUPPORTED_LOSSES}), or write the loss as an exported JS/TS function (yTrue, yPred) → per-sample losses and point "lossModule" at it.`
-  );
-}
-
 /** The loss to run for a lens, or the message explaining why it cannot run. */
 export function lensLoss(args: LensTarget, trusted: boolean): LensLoss {
   const { site } = args;
@@ -61,9 +53,14 @@ export function lensLoss(args: LensTarget, trusted: boolean): LensLoss {
   return { overrides: { lossModule: { path: args.filePath, export: site.symbol }, lossFrom: lossFrom(args) } };
 }
 
-/** Whether a lens can run at all (the lens provider shows one "cannot run" lens instead of three). */
-export function lensRunnable(site: LossSite, languageId: string): boolean {
+/**
+ * Whether a lens can run at all (the lens provider shows one "cannot run" lens instead of three):
+ * a custom Python function or nn.Module class runs on the torch engine (loss.py:NAME on a
+ * configuration's PyTorch model), a custom JS/TS function on TF.js; a library loss the engine
+ * lacks never.
+ */
+export function lensRunnable(site: LossSite, _languageId: string): boolean {
   if (site.loss !== 'custom') return true;
-  if (site.library || languageId === 'python') return false;
-  return site.origin === 'function';
+  if (site.library) return false;
+  return site.origin === 'function' || site.origin === 'class';
 }

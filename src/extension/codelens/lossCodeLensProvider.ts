@@ -6,10 +6,11 @@
  */
 import * as vscode from 'vscode';
 import { LENS_COMMAND } from '../commands/commandIds';
+import type { RunConfiguration } from '../config/runConfig';
 import { lensRunnable } from './lensLoss';
 import { detectLosses, type LossSite } from './lossDetector';
 
-/** 'explain': the one lens of a loss that cannot run (a custom Python loss…): it says why. */
+/** 'explain': the one lens of a loss that cannot run (a library loss the engines lack…): it says why. */
 export type LensAction = 'landscape' | 'sharpness' | 'hessian' | 'compare' | 'explain';
 
 export interface LensCommandArgs {
@@ -17,8 +18,8 @@ export interface LensCommandArgs {
   uri: string;
   languageId: string;
   site: LossSite;
-  /** A run configuration to use instead of asking (programmatic callers, tests). */
-  configuration?: string;
+  /** A run configuration (its name, or one inline) to use instead of asking (programmatic callers, tests). */
+  configuration?: string | RunConfiguration;
   /** Compare losses: the losses to compare, instead of asking (programmatic callers, tests). */
   losses?: string;
 }
@@ -94,7 +95,7 @@ export class LossCodeLensProvider implements vscode.CodeLensProvider<LossLens>, 
     if (token.isCancellationRequested) return undefined;
     const explain = lens.args.action === 'explain';
     lens.command = {
-      title: explain ? `Losscape: ${lens.args.languageId === 'python' && !lens.args.site.library ? 'custom Python loss (not runnable here)' : `${lens.args.site.library ?? lens.args.site.symbol} is not an engine loss`}` : TITLES[lens.args.action],
+      title: explain ? `Losscape: ${lens.args.site.library ?? lens.args.site.symbol} is not an engine loss` : TITLES[lens.args.action],
       tooltip: explain ? `Losscape: why ${describe(lens.args.site)} cannot run, and what can` : `Losscape: ${TITLES[lens.args.action].toLowerCase()} of ${describe(lens.args.site)}`,
       command: LENS_COMMAND,
       arguments: [lens.args],

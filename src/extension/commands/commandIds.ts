@@ -17,6 +17,7 @@ export const COMMANDS = {
   selectBackend: { id: 'losscape.selectBackend', title: 'Select Backend' },
   addConfiguration: { id: 'losscape.addConfiguration', title: 'Add Configuration…' },
   fitScalingLaw: { id: 'losscape.fitScalingLaw', title: 'Fit Scaling Law' },
+  resumeLandscape: { id: 'losscape.resumeLandscape', title: 'Resume Landscape' },
 } as const;
 
 /** Run by CodeLens clicks; hidden from the palette. */

@@ -10,6 +10,7 @@ import { runLandscapeCommand } from './landscapeCommands';
 import { runCompareLossesCommand } from './compareLossesCommand';
 import { cancelAnalysis, openResult, selectBackend } from './otherCommands';
 import { fitScalingLaw } from '../scaling/fitScalingLaw';
+import { resumeLandscape } from './resumeLandscapeCommand';
 
 function isLensArgs(v: unknown): v is LensCommandArgs {
   return typeof v === 'object' && v !== null && 'action' in v && 'site' in v && 'uri' in v && 'languageId' in v;
@@ -38,6 +39,7 @@ export function registerCommands(s: Services): vscode.Disposable[] {
       return added?.config;
     }),
     reg(COMMANDS.fitScalingLaw.id, (a) => fitScalingLaw(s, a)),
+    reg(COMMANDS.resumeLandscape.id, (a) => resumeLandscape(s, a)),
     reg(LENS_COMMAND, (a) => (isLensArgs(a) ? runLensAction(s, a) : undefined)),
   ];
 }

@@ -45,13 +45,17 @@ export function entryIssues(entry: unknown, folder: string, exists: Exists): Ent
   if (parsed.success) for (const i of crossFieldIssues(parsed.data)) issues.push({ path: [i.path], message: i.message, severity: 'error' });
   const file = (path: Path, value: unknown, what: string): void => {
     if (typeof value !== 'string' || value === '' || isGlob(value)) return;
-    if (!exists(resolveConfigPath(value, folder))) issues.push({ path, message: `${what} ${value} does not exist (paths are relative to the workspace folder)`, severity: 'error' });
+    // A PyTorch reference `net.py:NAME` names a file and a symbol in it: the file must exist.
+    const onDisk = value.replace(/(\.py):[A-Za-z_]\w*$/i, '$1');
+    if (!exists(resolveConfigPath(onDisk, folder))) issues.push({ path, message: `${what} ${onDisk} does not exist (paths are relative to the workspace folder)`, severity: 'error' });
   };
   const series = typeof raw.analysis === 'string' && CHECKPOINT_ANALYSES.has(raw.analysis as RunConfiguration['analysis']);
   if (!series) file(['model'], raw.model, 'the model');
   if (raw.analysis === 'landscape') file(['to'], raw.to, 'the second model');
   file(['data'], raw.data, 'the data file');
   file(['lossModule'], raw.lossModule, 'the loss module');
+  file(['weights'], raw.weights, 'the weights file');
+  file(['dataModule'], raw.dataModule, 'the data module');
   if (series) {
     if (typeof raw.checkpoints === 'string') file(['checkpoints'], raw.checkpoints, 'the checkpoint folder');
     else if (Array.isArray(raw.checkpoints)) raw.checkpoints.forEach((c, j) => file(['checkpoints', j], c, 'the checkpoint'));

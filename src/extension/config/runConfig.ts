@@ -69,6 +69,16 @@ export const RunConfigurationObject = z
     /** torch: the Python interpreter; omitted: the Python extension's, else losscape.pythonPath, else python3. */
     python: z.string().min(1).optional(),
     trainMode: z.boolean().optional(),
+    /** torch: ranks of torch.distributed on this machine (docs/distributed.md). */
+    workers: z.number().int().positive().optional(),
+    /** torch, clusters: machines taking part; > 1 needs "rendezvous". */
+    nnodes: z.number().int().positive().optional(),
+    /** torch, clusters: this machine's index (0 writes the result). */
+    nodeRank: z.number().int().nonnegative().optional(),
+    /** torch, clusters: HOST:PORT of rank 0's rendezvous store. */
+    rendezvous: z.string().regex(/^\S+:\d{1,5}$/, 'HOST:PORT').optional(),
+    /** torch, several ranks: seconds after which a dead or stuck rank ends the run. */
+    distTimeout: z.number().positive().optional(),
     /** torch: data.py:NAME returning (x, y) or a Dataset (then "data" may name that file). */
     dataModule: z.string().min(1).optional(),
     /** grokking, trajectory: a folder of checkpoint folders, a glob, or a list of model.json paths. */
@@ -168,6 +178,7 @@ type Field = keyof z.infer<typeof RunConfigurationObject>;
 export const COMMON_FIELDS = [
   'name', 'analysis', 'data', 'loss', 'lossModule', 'lossExport', 'fromLogits', 'labelColumn', 'samples', 'batchSize', 'episode', 'seed', 'out',
   'engine', 'modelArgs', 'weights', 'dtype', 'device', 'python', 'trainMode', 'dataModule',
+  'workers', 'nnodes', 'nodeRank', 'rendezvous', 'distTimeout',
 ] as const satisfies readonly Field[];
 
 /** Whether a configuration runs on the torch engine (explicitly, or by its model's file type). */
@@ -360,6 +371,10 @@ export function toSpec(config: RunConfiguration, ctx: SpecContext, overrides: Ru
   if (lossModule && /\.py(:[A-Za-z_]\w*)?$/i.test(lossModule) && !usesTorch(config)) {
     return { ok: false, reason: `A Python loss runs on a PyTorch model (the torch engine); configuration "${config.name}" has a TF.js/Keras model. Pick or add a configuration with a PyTorch model ("model": "net.py:NAME", "weights": …).` };
   }
+  const distributed = [config.workers !== undefined && config.workers > 1, config.nnodes !== undefined, config.nodeRank !== undefined, config.rendezvous !== undefined].some(Boolean);
+  if (distributed && !usesTorch(config)) {
+    return { ok: false, reason: `"workers", "nnodes", "nodeRank" and "rendezvous" run torch.distributed ranks of the torch engine; configuration "${config.name}" has a TF.js/Keras model.` };
+  }
   const python = config.python ?? ctx.python;
   const inputs = {
     data: abs(config.data),
@@ -370,6 +385,12 @@ export function toSpec(config: RunConfiguration, ctx: SpecContext, overrides: Ru
     ...(config.device !== undefined ? { device: config.device } : {}),
     ...(usesTorch(config) && python !== undefined ? { python } : {}),
     ...(config.trainMode !== undefined ? { trainMode: config.trainMode } : {}),
+    // torch.distributed, passed as the CLI's --workers, --nnodes, --node-rank, --rendezvous, --dist-timeout are.
+    ...(config.workers !== undefined ? { workers: config.workers } : {}),
+    ...(config.nnodes !== undefined ? { nnodes: config.nnodes } : {}),
+    ...(config.nodeRank !== undefined ? { nodeRank: config.nodeRank } : {}),
+    ...(config.rendezvous !== undefined ? { rendezvous: config.rendezvous } : {}),
+    ...(config.distTimeout !== undefined ? { distTimeout: config.distTimeout } : {}),
     ...(config.dataModule !== undefined ? { dataModule: absRef(config.dataModule) } : {}),
     out,
     ...(loss !== undefined ? { loss } : {}),

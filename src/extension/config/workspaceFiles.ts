@@ -6,6 +6,10 @@ const EXCLUDE = '{**/node_modules/**,**/.losscape/**,**/.git/**}';
 /** The models Losscape reads: TF.js Layers model.json, Keras .keras and .h5. */
 export const MODEL_GLOB = '**/{model.json,*.keras,*.h5}';
 
+/** PyTorch modules (`net.py:NAME`), and the weight files of a PyTorch model. */
+export const TORCH_MODEL_GLOB = '**/*.py';
+export const TORCH_WEIGHTS_GLOB = '**/*.{pt,pth,safetensors,ckpt}';
+
 export interface WorkspaceFileItem extends vscode.QuickPickItem {
   /** Path relative to the folder, with forward slashes (as written in losscape.json). */
   relative: string;

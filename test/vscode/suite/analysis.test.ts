@@ -1,12 +1,13 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
 import * as vscode from 'vscode';
 import type { AnalysisReport } from '../../../src/extension/analysis/analysisRunner';
 import type { LensCommandArgs } from '../../../src/extension/codelens/lossCodeLensProvider';
 import { COMMANDS, LENS_COMMAND } from '../../../src/extension/commands/commandIds';
 import type { RunConfiguration } from '../../../src/extension/config/runConfig';
 import { modelProvenance } from '../../../src/shared/result';
-import { activated, closeAll, inWorkspace, readResult, rowsDone, waitFor } from './helpers';
+import { activated, closeAll, EXTENSION_ID, inWorkspace, readResult, rowsDone, waitFor } from './helpers';
 
 const run = (command: string, arg: unknown): Thenable<AnalysisReport | undefined> => vscode.commands.executeCommand<AnalysisReport | undefined>(command, arg);
 
@@ -140,8 +141,45 @@ describe('analyses end to end (real engine process)', () => {
     assert.match(moduleLoss?.name ?? '', /losses\.js#/);
     assert.equal(moduleLoss?.lens?.symbol, custom.site.symbol);
 
-    const python = (await lensesOf('train.py')).find((a) => a.action === 'explain' && a.site.symbol === 'focal_loss');
+    // A custom Python loss runs on a PyTorch model only: on this TF.js configuration it does not run.
+    const python = (await lensesOf('train.py')).find((a) => a.action === 'landscape' && a.site.symbol === 'focal_loss');
     assert.ok(python);
-    assert.equal(await run(LENS_COMMAND, { ...python, configuration: 'tiny 2D' }), undefined, 'a custom Python loss does not run');
+    assert.equal(await run(LENS_COMMAND, { ...python, configuration: 'tiny 2D' }), undefined, 'a Python loss on a TF.js model does not run');
+  });
+
+  it('runs the CodeLens above a Python loss on the torch engine (PyTorch model .py + state_dict, losscape.pythonPath): the panel shows it', async function () {
+    this.timeout(240_000);
+    const api = await activated();
+    // The torch venv of scripts/setup-torch.sh, beside the extension under test (it must be there: no skip).
+    const python = path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, '.tools', 'torch-venv', 'bin', 'python');
+    assert.ok(existsSync(python), `${python} is missing: run scripts/setup-torch.sh`);
+    const settings = vscode.workspace.getConfiguration('losscape');
+    await settings.update('pythonPath', python, vscode.ConfigurationTarget.Workspace);
+    try {
+      const uri = vscode.Uri.file(inWorkspace('train.py'));
+      await vscode.workspace.openTextDocument(uri);
+      const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 100)) ?? [];
+      const focal = lenses.map((l) => l.command).find((c) => c?.command === LENS_COMMAND && c.title === 'Loss landscape' && (c.arguments?.[0] as LensCommandArgs).site.symbol === 'focal_loss');
+      assert.ok(focal, 'a Loss landscape lens above def focal_loss');
+      // train.py's TinyNet with the fixture's trained weights (a state_dict in .safetensors).
+      const torchConfig: RunConfiguration = { name: 'torch 2D', analysis: 'landscape', model: 'train.py:TinyNet', weights: 'models/torch/tiny_net.safetensors', data: 'data/tiny.npz', loss: 'sparse_categorical_crossentropy', points: 5, seed: 1 };
+      const before = api.renders().length;
+      const report = await run(LENS_COMMAND, { ...(focal.arguments![0] as LensCommandArgs), configuration: torchConfig });
+      assert.equal(report?.complete, true, report?.error);
+      const result = readResult(report.out);
+      assert.ok(result?.kind === 'landscape' && result.complete && result.result.dims === 2);
+      assert.equal(result.backend, 'torch');
+      assert.equal(result.provenance.backend.name, 'torch');
+      const loss = result.provenance.loss;
+      assert.equal(loss.origin, 'lens');
+      assert.equal(loss.name, 'train.py#focal_loss');
+      assert.equal(loss.lens?.symbol, 'focal_loss');
+      assert.equal(loss.lens?.configured, 'sparse_categorical_crossentropy', 'the configuration\'s loss it replaced is recorded');
+      assert.ok(result.result.loss.flat().every((v) => typeof v === 'number' && Number.isFinite(v)));
+      const rendered = await waitFor('the panel to draw the torch landscape', () => api.renders().slice(before).find((r) => r.kind === 'landscape'), 60_000);
+      assert.ok(rendered.milliseconds >= 0);
+    } finally {
+      await settings.update('pythonPath', undefined, vscode.ConfigurationTarget.Workspace);
+    }
   });
 });

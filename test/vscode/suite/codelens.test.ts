@@ -18,9 +18,9 @@ describe('CodeLens on loss definitions', () => {
     const lines = [...new Set(found.map((l) => l.range.start.line))];
     // focal_loss (def) and nn.CrossEntropyLoss(); not loss_history, not `loss = criterion(…)`.
     assert.equal(lines.length, 2, JSON.stringify(found.map((l) => [l.range.start.line, l.command?.title])));
-    // One lens row per definition: the custom Python loss gets one lens saying why it cannot run, not four.
+    // One lens row per definition; the custom Python loss runs on the torch engine like a built-in one.
     const titles = (line: number): (string | undefined)[] => found.filter((l) => l.range.start.line === line).map((l) => l.command?.title);
-    assert.deepEqual(titles(lines[0]), ['Losscape: custom Python loss (not runnable here)']);
+    assert.deepEqual(titles(lines[0]), ['Loss landscape', 'Sharpness', 'Hessian', 'Compare losses']);
     assert.deepEqual(titles(lines[1]), ['Loss landscape', 'Sharpness', 'Hessian', 'Compare losses']);
   });
 
