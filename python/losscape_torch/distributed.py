@@ -174,6 +174,14 @@ class Comm:
         r = self.rank if rank is None else rank
         return r * n // self.world, (r + 1) * n // self.world
 
+    def sample_shard(self, n, batch_size):
+        """This rank's samples [lo, hi): a contiguous run of whole batches, so every batch is the
+        one a single worker sees (a batch-level loss keeps its value) and only the order in
+        which batch sums are added differs."""
+        batches = -(-n // max(1, batch_size))
+        a, b = self.shard(batches)
+        return min(n, a * batch_size), min(n, b * batch_size)
+
     def parallel(self):
         return {"ranks": self.world, "mode": self.mode, "threadsPerRank": self.threads}
 
@@ -369,10 +377,14 @@ def init_group(cfg, torch, on_fatal, watch_children=None):
     if watch_children is not None:
         watch_children(children)
     store.add("losscape/joined", 1)
-    t0 = time.monotonic()
+    t0 = told = time.monotonic()
     while store.add("losscape/joined", 0) < cfg.world:
-        if time.monotonic() - t0 > join.total_seconds():
+        now = time.monotonic()
+        if now - t0 > join.total_seconds():
             raise CommFailure(f"only {store.add('losscape/joined', 0)} of {cfg.world} ranks joined within {join.total_seconds():.0f} s")
+        if cfg.rank == 0 and now - told > 15:
+            told = now
+            print(f"losscape_torch: {store.add('losscape/joined', 0)} of {cfg.world} ranks have joined {host}:{port}; waiting (up to {join.total_seconds():.0f} s)", file=sys.stderr, flush=True)
         time.sleep(0.05)
     cuda = torch.cuda.is_available() and os.environ.get("LOSSCAPE_DIST_BACKEND", "") != "gloo"
     backend = "nccl" if cuda else "gloo"

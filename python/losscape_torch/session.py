@@ -101,9 +101,8 @@ class Session:
             check_loss(torch, loss, out, obj.y[: xb.shape[0]])
         comm = self.comm
         if comm is not None:
-            if getattr(loss, "batch_level", False) and comm.world > 1:
-                # The ranks' contiguous sample shards would cut the fixed batches (or episodes).
-                raise InputError("--workers", f"{loss.name} is a batch-level loss: its fixed batches would be split across ranks; run it with one worker")
+            # Batch-level losses (fixed batches, episodes) need no care here: a rank's shard is a
+            # run of whole batches (Comm.sample_shard), so every batch is a single worker's.
             mode = (params.get("parallel") or {}).get("mode", "data")
             comm.mode = mode if mode in ("data", "points") else "data"
             comm.agree()
@@ -230,7 +229,7 @@ class Session:
             if has_acc:
                 out.append(allb[:, 1].numpy().astype(np.float64))
             return {"count": count, "accuracy": has_acc}, out
-        lo, hi = comm.shard(obj.n)
+        lo, hi = comm.sample_shard(obj.n, obj.batch_size)
         lsum, csum, has_acc = obj.point_sums(rows, count, want_acc, lo, hi)
         flag = torch.tensor([1.0 if has_acc else 0.0], dtype=torch.float64, device=lsum.device)
         total = comm.sum_ranks(torch.cat([lsum, csum, flag]))
@@ -246,7 +245,7 @@ class Session:
     def grad(self, params, frames):
         obj = self._need()
         if self.comm is not None:
-            lo, hi = self.comm.shard(obj.n)
+            lo, hi = self.comm.sample_shard(obj.n, obj.batch_size)
             lsum, gsum = obj.grad_sums(lo, hi)
             total = self.comm.sum_ranks(self.torch.cat([lsum.reshape(1).to(gsum.dtype), gsum]))
             if total is None:
@@ -270,7 +269,7 @@ class Session:
         out = params.get("resultDtype")
         obj = self._need()
         if self.comm is not None:
-            lo, hi = self.comm.shard(obj.n)
+            lo, hi = self.comm.sample_shard(obj.n, obj.batch_size)
             sums = obj.matmat_sums(op, vs, lo, hi)
             total = self.comm.sum_ranks(self.torch.cat(sums) if sums else self.torch.zeros(0, dtype=self.torch.float64))
             if total is None:

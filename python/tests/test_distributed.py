@@ -90,14 +90,30 @@ def single(workspace):
         yield {(n, m): measurements(c, workspace, n, m) for n in ("MLP", "CNN") for m in ("data", "points")}
 
 
+@pytest.fixture(scope="module")
+def batch_level_single(workspace):
+    p, fr = load_params(workspace, "MLP", batch=5)
+    p["loss"] = {"kind": "paper", "name": "multi_similarity", "params": {}}
+    with Client(threads=1) as c:
+        c.call("load", p, fr)
+        return c.call("loss")[1][0], c.call("grad")[1][0]
+
+
 @pytest.mark.smoke
-def test_two_ranks_agree_with_one_in_both_modes(workspace, single):
+def test_two_ranks_agree_with_one_in_both_modes(workspace, single, batch_level_single):
     with Client(args=["--workers", "2", "--dist-timeout", "30"]) as c:
         for name, mode in single:
             m = measurements(c, workspace, name, mode)
             assert m["parallel"] == {"ranks": 2, "mode": mode, "threadsPerRank": m["parallel"]["threadsPerRank"]}
             assert single[(name, mode)]["parallel"]["ranks"] == 1 and single[(name, mode)]["parallel"]["mode"] == "single"
             assert_same(m, single[(name, mode)], f"{name} {mode}, 2 ranks")
+        # A batch-level loss (multi-similarity: cosine similarities within each batch) keeps its
+        # value: a rank's shard is a run of whole batches.
+        p, fr = load_params(workspace, "MLP", batch=5)
+        p["loss"] = {"kind": "paper", "name": "multi_similarity", "params": {}}
+        c.call("load", p, fr)
+        two = (c.call("loss")[1][0], c.call("grad")[1][0])
+        assert rel(two[0], batch_level_single[0]) <= TOL and rel(two[1], batch_level_single[1]) <= TOL
         # One error on every rank is one error, as a single worker gives it.
         p, fr = load_params(workspace, "MLP")
         p["weights"] = "/nonexistent/w.pt"

@@ -13,9 +13,10 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
  *   DepthwiseConv2dNativeBackpropInput   with the input backprop
  *   UnsortedSegmentSum                   a scatter-add (the gradient of Gather: embeddings)
  *
- * and four it registers but that are wrong or slow: Conv2DBackpropInput (direct loops at
+ * and five it registers but that are wrong or slow: Conv2DBackpropInput (direct loops at
  * ~0.2 GFLOP/s; here a forward Conv2D of the dilated dy with the rotated filter), GatherV2 (a
- * per-index closure check; wrong with batchDims > 0), and MaxPoolGrad and MaxPoolWithArgmax,
+ * per-index closure check; wrong with batchDims > 0), Identity (a copy; here shared data, as on
+ * the cpu backend), and MaxPoolGrad and MaxPoolWithArgmax,
  * which start each window's maximum at FLT_MIN (the smallest positive float) instead of −∞, so a
  * window whose values are all negative (after tanh, BatchNorm, or a convolution without ReLU)
  * gets no gradient at all (measured: 4 % relative error in a max-pooled model's gradient). Both
@@ -456,9 +457,22 @@ function gatherV2({ inputs, backend, attrs }: KernelArgs): Info {
   return out;
 }
 
+/**
+ * Identity shares its input's data (reference-counted), as the cpu backend's does; wasm's own
+ * copies it. The engine runs Identity for every tensor a gradient saves (`clone`), ~150 copies of
+ * activations per Hessian-vector product of the demo CNN, and a copy's new dataId hides the
+ * pooling input from the argmax cache above (tensors never change, so sharing is safe).
+ */
+function identity({ inputs, backend }: KernelArgs): Info {
+  const { x } = inputs as { x: Info };
+  (backend as BackendWasm).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
 /** Kernels wasm has but gets wrong or runs slowly: replaced. */
 const REPLACED: { name: string; kernelFunc: (args: KernelArgs) => Info | Info[] }[] = [
   { name: 'GatherV2', kernelFunc: gatherV2 },
+  { name: 'Identity', kernelFunc: identity },
   { name: 'Conv2DBackpropInput', kernelFunc: conv2dBackpropInput },
   { name: 'MaxPoolGrad', kernelFunc: maxPoolGrad },
   { name: 'MaxPoolWithArgmax', kernelFunc: maxPoolWithArgmax },

@@ -183,11 +183,13 @@ export class TorchWorker {
     }
   }
 
-  /** Ends the worker: `shutdown` when it is idle, else a kill. */
+  /** Ends the worker: `shutdown` when it is idle (or only disposing), else a kill. */
   close(): void {
     if (!this.alive) return;
     this.deadReason = 'the torch worker was closed';
-    if (this.pending.size === 0) {
+    // Idle, or only freeing its model (a released worker's `dispose`): it shuts down after
+    // answering, in order — a distributed worker then ends its other ranks cleanly too.
+    if ([...this.pending.values()].every((p) => p.method === 'dispose')) {
       for (const b of encodeMessage({ id: this.nextId++, method: 'shutdown', params: {} })) this.child.stdin!.write(b);
       this.child.stdin!.end();
       setTimeout(() => this.child.kill('SIGKILL'), 5000).unref();
