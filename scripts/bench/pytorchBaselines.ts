@@ -50,12 +50,15 @@ export interface BaselineOptions {
   points: number;
   batchSize: number;
   only?: ('curvature' | 'plane' | 'boundary')[];
+  /** Words picking demo models by tag (MLP, CNN); absent: both. */
+  models?: string[];
 }
 
 /** Runs scripts/bench/pytorch_baselines.py once (its own process) and reads its report. */
 export function runPytorchBaselines(py: string, o: BaselineOptions, out = path.resolve('bench-results/pytorch-baselines.json')): PytorchBaselineReport {
   const args = ['scripts/bench/pytorch_baselines.py', '--out', out, '--samples', String(o.samples), '--plane-samples', String(o.planeSamples), '--points', String(o.points), '--batch-size', String(o.batchSize)];
   for (const w of o.only ?? []) args.push('--only', w);
+  if (o.models?.length) args.push('--models', o.models.join(','));
   const r = spawnSync(py, args, { stdio: ['ignore', 'inherit', 'inherit'] });
   if (r.status !== 0) throw new Error(`scripts/bench/pytorch_baselines.py failed (exit ${r.status})`);
   return JSON.parse(readFileSync(out, 'utf8')) as PytorchBaselineReport;

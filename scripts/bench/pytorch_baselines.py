@@ -236,10 +236,14 @@ def main():
     ap.add_argument("--points", type=int, default=41)
     ap.add_argument("--batch-size", type=int, default=512)
     ap.add_argument("--only", choices=["curvature", "plane", "boundary"], action="append")
+    ap.add_argument("--models", default="", help="comma-separated words; only the demo models whose tag contains one (MLP, CNN)")
     args = ap.parse_args()
     only = set(args.only or ["curvature", "plane", "boundary"])
     rows = []
+    picked = [w for w in args.models.split(",") if w]
     for tag, model, x, y in demo_models():
+        if picked and not any(w in tag for w in picked):
+            continue
         params = [p for p in model.parameters() if p.requires_grad]
         P = sum(p.numel() for p in params)
         if "curvature" in only:

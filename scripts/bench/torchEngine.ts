@@ -81,8 +81,9 @@ export async function benchTorchEngine(): Promise<Row[]> {
   const data = `${G}/digits.npz`;
   const tmp = path.join(os.tmpdir(), `losscape-bench-torch-${process.pid}`);
 
+  const pick = process.env.LOSSCAPE_BENCH_TORCH_MODELS?.split(',').filter(Boolean);
   // Baselines: one Python process per repeat, the median per row.
-  const reports = Array.from({ length: repeats }, () => runPytorchBaselines(py, { samples, planeSamples, points, batchSize }));
+  const reports = Array.from({ length: repeats }, () => runPytorchBaselines(py, { samples, planeSamples, points, batchSize, models: pick }));
   const report = reports[0];
   const baseline = (name: string): PytorchBaselineRow => {
     const rows = reports.map((r) => r.rows.find((x) => x.name === name)!);
@@ -107,7 +108,6 @@ export async function benchTorchEngine(): Promise<Row[]> {
     const ratio = r.algorithmSeconds! / base.seconds;
     return { ...r, seconds: r.algorithmSeconds!, ratio, baselineSeconds: base.seconds, target, met: ratio <= target };
   };
-  const pick = process.env.LOSSCAPE_BENCH_TORCH_MODELS?.split(',');
   for (const m of MODELS.filter((x) => !pick || pick.some((w) => x.tag.includes(w)))) {
     // ---- top-5 + trace -----------------------------------------------------------------------
     const pyh = baseline(`PyHessian-style top-5 + trace, ${m.tag}, ${samples} samples`);
