@@ -1,7 +1,7 @@
 import { CancelledError } from '../shared/errors';
 import type { ResultOf } from '../shared/result';
 import type { Landscape1D, Landscape2D } from '../shared/results/landscape';
-import type { AnalysisContext } from './analysisContext';
+import { checkpoint, type AnalysisContext } from './analysisContext';
 import type { Evaluation, Objective } from './objective';
 import type { PlaneHelper } from './planeHelper';
 import type { Stopwatch } from './provenance';
@@ -148,6 +148,9 @@ export async function evaluateGrid(args: {
     // fives (aligned, whatever was computed before), the result rewritten after each five.
     let points = 0;
     for (const cols of requestsOf(r)) {
+      // Between requests, whatever the engine: a remote one (torch) answers a quick request
+      // whole, so a stop raised meanwhile would otherwise be seen only by the next poll.
+      await checkpoint(ctx.stop);
       const part = coordsOf(r, cols);
       await objective.evaluateAlong(centre, dirs, part, withAccuracy, ctx.stop, (j, e) => record(r, cols[j], e, part[j]));
       points += cols.length;
