@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseResult, type ResultOf } from '../../src/shared/result';
 import { computedPoints } from '../../src/shared/resume';
 import { makeTwinWorkspace, NETS_PY, torchPython, writeTwinData, type TwinKind, type TwinWorkspace } from './helpers/torchTwins';
+import { cmdline, descendants } from './helpers/processWatch';
 
 /**
  * `losscape landscape --resume` end to end: a run stopped by Ctrl-C (SIGINT to its process
@@ -271,36 +272,3 @@ describe('--resume: a landscape stopped by Ctrl-C, resumed, equals an uninterrup
     });
   });
 });
-
-function cmdline(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-/** Every process below `root` (from /proc: each process's parent). */
-function descendants(root: number): number[] {
-  const parent = new Map<number, number>();
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      parent.set(Number(e), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // gone
-    }
-  }
-  const out: number[] = [];
-  const walk = (p: number): void => {
-    for (const [c, pp] of parent) {
-      if (pp === p) {
-        out.push(c);
-        walk(c);
-      }
-    }
-  };
-  walk(root);
-  return out;
-}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +13,7 @@ import { setEngineInfo } from '../../src/engine/runtime';
 import { closeTorchWorkers } from '../../src/engine/torch/worker';
 import { parseResult, type LosscapeResult } from '../../src/shared/result';
 import { REPO, torchPython } from './helpers/torchTwins';
+import { cmdline, descendants } from './helpers/processWatch';
 
 /**
  * The torch engine on torch.distributed (docs/distributed.md), Gloo on this machine, float64:
@@ -228,34 +229,3 @@ describe('torch engine on torch.distributed (Gloo): 1 rank, 2 ranks, 2 nodes', f
     assert.deepEqual(saved.provenance.parallel, { ranks: 2, mode: 'points', threadsPerRank: saved.provenance.parallel!.threadsPerRank });
   });
 });
-
-function cmdline(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-/** Every process below `root` (Linux /proc). */
-function descendants(root: number): number[] {
-  const parent = new Map<number, number>();
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      parent.set(Number(e), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // gone
-    }
-  }
-  const out: number[] = [];
-  const walk = (p: number): void => {
-    for (const [c, pp] of parent) if (pp === p) {
-      out.push(c);
-      walk(c);
-    }
-  };
-  walk(root);
-  return out;
-}

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 /** Resident memory of a process (KiB) from /proc, 0 when it is gone. */
 function rssKiB(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
@@ -22,6 +22,43 @@ function tree(pid: number, into: number[] = []): number[] {
   }
   for (const c of children.split(/\s+/).filter(Boolean)) tree(Number(c), into);
   return into;
+}
+
+/** A process's command line (arguments joined by NUL), '' when it is gone. */
+export function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Every process below `root`, from each process's parent in /proc/<pid>/stat: unlike `tree`'s
+ * per-thread children lists, this also finds processes a non-main thread started.
+ */
+export function descendants(root: number): number[] {
+  const parent = new Map<number, number>();
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      parent.set(Number(e), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number): void => {
+    for (const [c, pp] of parent) {
+      if (pp === p) {
+        out.push(c);
+        walk(c);
+      }
+    }
+  };
+  walk(root);
+  return out;
 }
 
 export function highWaterKiB(pid: number): number {
