@@ -10,26 +10,11 @@ import { MFacInverse } from '../../src/engine/linalg/mfac';
 import { Rng } from '../../src/engine/linalg/rng';
 import { setEngineInfo } from '../../src/engine/runtime';
 import { DEMO_DATA, DEMO_MODEL } from './landscape';
+import { median as medianOf, once } from './timing';
 import type { Row } from './types';
 
-/** Median wall time of `reps` runs of f (after two warm-ups), seconds. */
-async function median(f: () => Promise<unknown>, reps = 7): Promise<number> {
-  await f();
-  await f();
-  const t: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await f();
-    t.push((performance.now() - t0) / 1000);
-  }
-  return t.sort((a, b) => a - b)[Math.floor(reps / 2)];
-}
-
-async function once<T>(f: () => Promise<T>): Promise<{ seconds: number; value: T }> {
-  const t0 = performance.now();
-  const value = await f();
-  return { seconds: (performance.now() - t0) / 1000, value };
-}
+// Two warm-ups, then the median of 7.
+const median = (f: () => Promise<unknown>): Promise<number> => medianOf(f, 7, 2);
 
 /**
  * Lanczos top-5 as shipped (block of 2, thick restarts, deflated second-start check) against

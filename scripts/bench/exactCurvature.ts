@@ -11,25 +11,12 @@ import { prepareTfjsInputs } from '../../src/engine/tfjs/inputs';
 import { TfjsObjective } from '../../src/engine/tfjs/objective';
 import { demoCnn } from '../reference/demoCnnReference';
 import { DEMO_DATA, DEMO_MODEL } from './landscape';
+import { median as medianOf, once } from './timing';
 import type { Row } from './types';
 
-/** Median wall time of `reps` runs of f (after one warm-up), seconds. */
-async function median(f: () => Promise<unknown>, reps = 5): Promise<number> {
-  await f();
-  const t: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await f();
-    t.push((performance.now() - t0) / 1000);
-  }
-  return t.sort((a, b) => a - b)[Math.floor(reps / 2)];
-}
-
-async function once(f: () => Promise<unknown>): Promise<number> {
-  const t0 = performance.now();
-  await f();
-  return (performance.now() - t0) / 1000;
-}
+// One warm-up, then the median of 5 (3 for the slower products).
+const median = (f: () => Promise<unknown>, reps = 5): Promise<number> => medianOf(f, reps, 1);
+const seconds = async (f: () => Promise<unknown>): Promise<number> => (await once(f)).seconds;
 
 /**
  * The demo-digits CNN of issue 9 (Conv2D 8 → MaxPool → Conv2D 16 → Dense 10, 20,618
@@ -64,8 +51,8 @@ async function productRows(obj: Objective, tag: string, hutchinson: boolean): Pr
   // One line per model with the four figures side by side (MLP and CNN rows line up).
   rows.push({ name: `products summary, ${tag}`, seconds: hv, ratio: hv / grad, note: `${(1 / evals).toFixed(1)} evaluations/s · ${grad.toFixed(3)} s per gradient · ${hv.toFixed(3)} s per exact Hv · Hv/gradient ${(hv / grad).toFixed(2)}×` });
   if (hutchinson) {
-    const tExact = await once(() => hutchinsonTrace(exact.op, { probes: 100, rng: new Rng(3) }));
-    const tFd = await once(() => hutchinsonTrace(fd.op, { probes: 100, rng: new Rng(3), block: 1 }));
+    const tExact = await seconds(() => hutchinsonTrace(exact.op, { probes: 100, rng: new Rng(3) }));
+    const tFd = await seconds(() => hutchinsonTrace(fd.op, { probes: 100, rng: new Rng(3), block: 1 }));
     rows.push({ name: `Hutchinson 100 probes, exact Hv in blocks of 10 (matmat), ${tag}`, seconds: tExact, ratio: tFd / tExact, note: 'speed-up over the finite-difference route below' });
     rows.push({ name: `Hutchinson 100 probes, finite-difference Hv one by one, ${tag}`, seconds: tFd, ratio: tFd / grad, note: '× one gradient (the route before exact products)' });
   }
