@@ -13,7 +13,7 @@
 import { axisBottom, axisLeft, contours, line, scaleLinear } from 'd3';
 import type { ScaleLinear } from 'd3';
 import { hoverTarget } from './plotFrame';
-import { completeRows, coordAt, nearestIndex, type Cells, type RowRange } from './grid';
+import { coordAt, nearestIndex, rowsToDraw, type Cells, type RowRange } from './grid';
 import type { Levels } from './levels';
 import type { Theme } from './theme';
 import type { Tooltip, TooltipRow } from './tooltip';
@@ -82,7 +82,7 @@ export function contourChart(g: SvgG, data: ContourData, opts: ContourOptions): 
   const plot = g.append('g').attr('class', 'lc-plot').attr('transform', `translate(${margin.left},${margin.top})`);
   plot.append('rect').attr('class', 'lc-pending').attr('width', iw).attr('height', ih);
 
-  const found = data.rowsDone !== undefined ? (data.rowsDone > 0 ? { start: 0, end: Math.min(data.rowsDone, ny) } : null) : completeRows(data.loss);
+  const found = rowsToDraw(data.loss, data.rowsDone);
   const rows = found && found.end - found.start >= 2 ? found : null;
   const levels = opts.levels;
   let levelsDrawn = 0;

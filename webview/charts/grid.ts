@@ -35,6 +35,15 @@ export function completeRows(cells: Cells): RowRange | null {
   return best;
 }
 
+/**
+ * The rows a chart draws: the first `rowsDone` when the engine says how many are finished (a
+ * null inside them is a non-finite loss, drawn as a gap), else the longest run of complete rows.
+ */
+export function rowsToDraw(cells: Cells, rowsDone: number | undefined): RowRange | null {
+  if (rowsDone === undefined) return completeRows(cells);
+  return rowsDone > 0 ? { start: 0, end: Math.min(rowsDone, cells.length) } : null;
+}
+
 /** Smallest and largest finite value, or null when there is none. */
 export function finiteExtent(cells: Cells): [number, number] | null {
   let lo = Infinity;

@@ -10,7 +10,7 @@
  * ~60 quads a side the facets are smaller than a pixel and only cost time.
  */
 import { format, rgb } from 'd3';
-import { completeRows, coordAt, strided, type Cells, type RowRange } from './grid';
+import { coordAt, rowsToDraw, strided, type Cells, type RowRange } from './grid';
 import type { Levels } from './levels';
 import type { Theme } from './theme';
 import type { SvgG } from './types';
@@ -91,7 +91,7 @@ export function surfaceChart(g: SvgG, data: SurfaceData, opts: SurfaceOptions): 
     .attr('stroke-dasharray', '3 3');
   drawEdgeLabels(g, project, data, opts);
 
-  const found = data.rowsDone !== undefined ? (data.rowsDone > 0 ? { start: 0, end: Math.min(data.rowsDone, ny) } : null) : completeRows(data.loss);
+  const found = rowsToDraw(data.loss, data.rowsDone);
   const rows = found && found.end - found.start >= 2 ? found : null;
   if (!rows) return { quads: 0, rows: null };
   const ri = strided(rows.end - rows.start, opts.maxCells ?? 60).map((r) => r + rows.start);
@@ -135,7 +135,7 @@ export function surfaceChart(g: SvgG, data: SurfaceData, opts: SurfaceOptions): 
       .selectAll<SVGPathElement, (typeof quads)[number]>('path')
       .on('mousemove', (event: MouseEvent, q) => {
         const v = data.loss[q.r][q.c];
-        if (v !== null && v !== undefined && Number.isFinite(v)) hover(event, { x: data.x[q.c], y: data.y[q.r], loss: v });
+        if (finite(q.r, q.c)) hover(event, { x: data.x[q.c], y: data.y[q.r], loss: v as number });
       })
       .on('mouseleave', (event: MouseEvent) => hover(event, null));
   }
