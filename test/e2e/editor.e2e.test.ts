@@ -87,7 +87,7 @@ describe('Losscape editor experience (code-server + Chromium)', function () {
     await runCommand(page, 'Losscape: Plot Loss Landscape (2D)');
     await pickQuickItem(page, 'tiny 2D fine');
     const toast = page.locator('.notification-toast', { hasText: 'tiny 2D fine' });
-    await toast.filter({ hasText: /\d+ % · row \d+\/151/ }).waitFor({ state: 'visible', timeout: 90_000 });
+    await toast.filter({ hasText: /\d+ % · row \d+\/301/ }).waitFor({ state: 'visible', timeout: 90_000 });
     await cancelOffered(true);
     await runCommand(page, 'Losscape: Cancel Analysis');
     await page.locator('.notification-toast', { hasText: 'was cancelled' }).waitFor({ state: 'visible', timeout: 30_000 });

@@ -98,7 +98,7 @@ describe('Losscape in VS Code (code-server + Chromium)', function () {
     await runCommand(page, 'Losscape: Plot Loss Landscape (2D)');
     await pickQuickItem(page, 'tiny 2D fine');
     const toast = page.locator('.notification-toast', { hasText: 'tiny 2D fine' });
-    await toast.filter({ hasText: /\d+ % · row \d+\/151 .* left/ }).waitFor({ state: 'visible', timeout: 90_000 });
+    await toast.filter({ hasText: /\d+ % · row \d+\/301 .* left/ }).waitFor({ state: 'visible', timeout: 90_000 });
     await lastWebview(page).locator('svg path.lc-contour').first().waitFor({ state: 'attached', timeout: 30_000 });
     await shot('e2e-progress.png');
     await toast.getByRole('button', { name: 'Cancel' }).click();
@@ -108,7 +108,7 @@ describe('Losscape in VS Code (code-server + Chromium)', function () {
     assert.ok(partial);
     const r = JSON.parse(readFileSync(path.join(dir, partial), 'utf8')) as { complete: boolean; result: { rowsDone: number } };
     assert.equal(r.complete, false);
-    assert.ok(r.result.rowsDone > 0 && r.result.rowsDone < 151, `rows done: ${r.result.rowsDone}`);
+    assert.ok(r.result.rowsDone > 0 && r.result.rowsDone < 301, `rows done: ${r.result.rowsDone}`);
     await shot('e2e-cancelled.png');
   });
 
