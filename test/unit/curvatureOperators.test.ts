@@ -278,6 +278,32 @@ describe('curvature operators on the wasm backend', () => {
   before(async () => setEngineInfo(await selectBackend('wasm')));
   after(async () => setEngineInfo(await selectBackend('cpu')));
 
+  it('exact Hessian products from one recording per batch (tapeReplay.ts) equal one double backprop per vector, bit for bit', async () => {
+    // The ReLU MLP's first Dense kernel is a plain MatMul on the data (tfjs-layers fuses the
+    // tanh one), so its part is taken as ⟨dz, x·v⟩.
+    const f = tanhMlp(32, 'relu');
+    try {
+      const vs = [0, 1, 2].map((i) => {
+        const v = new Float64Array(f.obj.dim);
+        new Rng(40 + i).fillNormal(v);
+        return v;
+      });
+      const replayed = new ExactHessianOperator(f.obj);
+      const plain = new ExactHessianOperator(f.obj, f.obj.theta0, { replay: false });
+      const before = tf.memory().numTensors;
+      const block = await replayed.matmat(vs);
+      const one = await replayed.matvec(vs[1]);
+      assert.equal(tf.memory().numTensors, before, 'tensors leaked');
+      for (let i = 0; i < 3; i++) assert.deepEqual(block[i], await plain.matvec(vs[i]));
+      assert.deepEqual(one, block[1]);
+      // …and they are the float64 Hessian's products (the comparison has teeth).
+      const H = R.hessian(f.net, f.loss, f.theta, f.data);
+      assert.ok(R.relErr(block[0], R.matvec(H, vs[0])) < 1e-5);
+    } finally {
+      f.dispose();
+    }
+  });
+
   it('GGN, Fisher and FD-Hessian products of the tanh MLP match float64 (1e-5, 1e-5, 1e-3)', async () => {
     const f = tanhMlp();
     try {

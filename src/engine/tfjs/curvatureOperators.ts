@@ -7,7 +7,7 @@ import type { LinearOperator } from '../linalg/operator';
 import { asBlockOperator, type BlockOperator, type CurvatureKind, type CurvatureOperator, type CurvatureOptions, type FiniteDifferenceOptions, type FiniteDifferenceStats } from '../objective';
 import type { TfjsObjective as Objective } from './objective';
 import { lossCurvature, type LossCurvature } from './lossHessian';
-import { replayAvailable, vjpsOfOneRecording } from './tapeReplay';
+import { gradientOnTape, replayAvailable, vjpsOfOneRecording, type TapeGradient } from './tapeReplay';
 
 export type { CurvatureKind, CurvatureOperator, FiniteDifferenceOptions, FiniteDifferenceStats } from '../objective';
 
@@ -123,7 +123,15 @@ abstract class DeviceSummedOperator implements BlockOperator {
  * in PyTorch computes it: no activation pattern needs freezing. About two gradients' cost.
  */
 export class ExactHessianOperator extends DeviceSummedOperator {
-  constructor(obj: Objective, theta: Float32Array = obj.theta0) {
+  /**
+   * `replay: false`: one plain double backprop (nested tf.grad) per vector and batch, the
+   * reference the replayed products are tested against bit for bit.
+   */
+  constructor(
+    obj: Objective,
+    theta: Float32Array = obj.theta0,
+    private readonly options: { replay?: boolean } = {},
+  ) {
     super(obj, theta);
     const patches = exactHessianAvailable();
     if (!patches.available) throw new Error(`exact Hessian products are unavailable: ${patches.reason}`);
@@ -136,18 +144,34 @@ export class ExactHessianOperator extends DeviceSummedOperator {
   }
 
   /**
-   * H vⱼ for a block: the batch's gradient ∇L_b (forward and first backward pass) is recorded
-   * once and differentiated along every vⱼ from that one recording (tapeReplay.ts), instead of
-   * one full double backprop per vector. The same ops on the same values as batchProduct
-   * (∂⟨∇L_b, vⱼ⟩/∂∇L_b = vⱼ enters the second backward pass either way).
+   * H vⱼ for a block (or one vector): the batch's gradient ∇L_b (forward and first backward
+   * pass) is recorded once and differentiated along every vⱼ from that one recording
+   * (tapeReplay.ts), instead of one full double backprop per vector; a Dense kernel on the
+   * data enters as ⟨dz, x·vⱼ⟩ rather than ⟨xᵀ·dz, vⱼ⟩ (gradientOnTape), so xᵀ·dz is never
+   * formed. The same ops on the same values as batchProduct reach the second backward pass
+   * (test/unit/curvatureOperators.test.ts compares both to the bit).
    */
   protected override batchProducts(b: BatchOf, vts: tf.Tensor[][]): tf.Tensor1D[] {
-    if (vts.length < 2 || !replayAvailable()) return super.batchProducts(b, vts);
+    if (this.options.replay === false || !replayAvailable()) return super.batchProducts(b, vts);
     const { obj } = this;
     const n = obj.sampleCount;
-    const gradient = () => tf.concat(batchGrads(obj, () => tf.sum(batchLosses(obj, b)).div(n) as tf.Scalar).map((g) => g.reshape([-1])));
-    const us = vts.map((vt) => tf.concat(vt.map((t) => t.reshape([-1]))));
-    return vjpsOfOneRecording(gradient, obj.variables, us).map((gs) => tf.concat(gs.map((g) => g.reshape([-1]))) as tf.Tensor1D);
+    let parts: TapeGradient | null = null;
+    const gradient = (): tf.Tensor => {
+      const g = gradientOnTape(() => tf.sum(batchLosses(obj, b)).div(n) as tf.Scalar, obj.variables);
+      parts = g;
+      return tf.concat([...g.grads.filter((t): t is tf.Tensor => t !== null), ...g.leaves.map((l) => l.dz)].map((t) => t.reshape([-1])));
+    };
+    // ⟨y, uⱼ⟩ = ⟨∇L_b, vⱼ⟩ for y the gradient's parts above (after the recording: not on the tape).
+    const cotangents = (): tf.Tensor[] => {
+      const g = parts!;
+      return vts.map((vt) =>
+        tf.concat([
+          ...g.grads.flatMap((t, i) => (t ? [vt[i].reshape([-1])] : [])),
+          ...g.leaves.map((l) => tf.matMul(l.a, vt[l.variable].reshape(l.shape), l.transposeA, l.transposeB).reshape([-1])),
+        ]),
+      );
+    };
+    return vjpsOfOneRecording(gradient, obj.variables, cotangents).map((gs) => tf.concat(gs.map((g) => g.reshape([-1]))) as tf.Tensor1D);
   }
 }
 
