@@ -41,6 +41,12 @@ class Objective:
         self.vmap_points = (hasattr(torch, "func") and not isinstance(model, torch.jit.ScriptModule)
                             and not self.train_mode)
         self.point_chunk = max(1, min(16, int(2 ** 26 // max(1, self.dim))))
+        # Which way grid points go, "vmap" or "loop" (one pass per point, θ written in place):
+        # vmap wins on small dense models, but a vmapped conv is a grouped conv, several times
+        # slower on CPU than one conv per point. Decided once per model, by timing both on the
+        # first request of enough points (point_sums); the two agree to float rounding.
+        self.point_path = None if self.vmap_points else "loop"
+        self.point_timings = None
 
     # ---- parameters -------------------------------------------------------------------------
     def get_flat(self):
@@ -150,28 +156,83 @@ class Objective:
 
     def point_sums(self, rows, count, accuracy=True, lo=0, hi=None):
         """([count] Σ loss, [count] Σ correct, has accuracy) over samples lo..hi−1 at each of
-        `count` parameter vectors (float64). The current θ is kept."""
-        if self.vmap_points:
+        `count` parameter vectors (float64). The current θ is kept. `self.point_path` says how
+        they were evaluated ("vmap" or "loop")."""
+        if self.point_path is None and count >= 2:
+            return self._point_sums_choosing(rows, count, accuracy, lo, hi)
+        if self.point_path == "vmap" or (self.point_path is None and self.vmap_points):
             try:
                 return self._point_sums_vmap(rows, count, accuracy, lo, hi)
             except Cancelled:
                 raise
             except Exception:
                 self.vmap_points = False
+                self.point_path = "loop"
+        return self._point_sums_loop(rows, count, accuracy, lo, hi)
+
+    def _point_sums_choosing(self, rows, count, accuracy, lo, hi):
+        """The first request of ≥ 2 points: its first k points one pass each, the next k by vmap,
+        each timed (CPU time of this process, less distorted by other processes than wall time);
+        the faster way takes the rest of this request and every later one."""
+        import time
+
         torch = self.torch
-        saved = self.get_flat().clone()
+        k = min(self.point_chunk, count // 2)
+        t0 = time.process_time()
+        first = self._point_sums_loop(rows, k, accuracy, lo, hi)
+        t_loop = time.process_time() - t0
+        try:
+            t0 = time.process_time()
+            second = self._point_sums_vmap(lambda i, j: rows(k + i, k + j), k, accuracy, lo, hi)
+            t_vmap = time.process_time() - t0
+        except Cancelled:
+            raise
+        except Exception:
+            self.vmap_points = False
+            self.point_path = "loop"
+            second = self._point_sums_loop(lambda i, j: rows(k + i, k + j), k, accuracy, lo, hi)
+            t_vmap = None
+        if t_vmap is not None:
+            self.point_path = "vmap" if t_vmap < t_loop else "loop"
+        self.point_timings = {"points": k, "loop": t_loop, "vmap": t_vmap}
+        parts = [first, second]
+        if count > 2 * k:
+            parts.append(self.point_sums(lambda i, j: rows(2 * k + i, 2 * k + j), count - 2 * k, accuracy, lo, hi))
+        has_acc = all(p[2] for p in parts)
+        return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts]), bool(accuracy and has_acc)
+
+    def _point_sums_loop(self, rows, count, accuracy, lo, hi):
+        """One pass per point: θ written into the parameters in place, sums kept on the device
+        (no read-back per batch or point)."""
+        torch = self.torch
+        saved = [p.detach().clone() for p in self.params]
         lsum = torch.zeros(count, dtype=torch.float64, device=self.device)
         csum = torch.zeros_like(lsum)
         has_acc = count > 0
         try:
-            for i in range(count):
-                self.set_flat(rows(i, i + 1)[0])
-                l, c, a = self.loss_sums(accuracy, lo, hi)
-                lsum[i] = l
-                csum[i] = c
-                has_acc = has_acc and a
+            with torch.no_grad():
+                for start in range(0, count, self.point_chunk):
+                    th = rows(start, min(count, start + self.point_chunk)).to(device=self.device, dtype=self.dtype)
+                    for r in range(th.shape[0]):
+                        i = start + r
+                        off = 0
+                        for p, s in zip(self.params, self.sizes):
+                            p.copy_(th[r, off:off + s].view_as(p))
+                            off += s
+                        a = False
+                        for xb, yb, _ in self.batches(lo=lo, hi=hi):
+                            out = self.forward(xb)
+                            lsum[i] += self.loss.batch_sum(out, yb).to(torch.float64)
+                            if accuracy:
+                                c = self.loss.correct(out, yb)
+                                if c is not None:
+                                    a = True
+                                    csum[i] += c.sum().to(torch.float64)
+                        has_acc = has_acc and a
         finally:
-            self.set_flat(saved)
+            with torch.no_grad():
+                for p, v in zip(self.params, saved):
+                    p.copy_(v)
         return lsum, csum, bool(accuracy and has_acc)
 
     def _point_sums_vmap(self, rows, count, accuracy, lo, hi):
