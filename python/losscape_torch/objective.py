@@ -45,7 +45,8 @@ class Objective:
         # vmap wins on small dense models, but a vmapped conv is a grouped conv, several times
         # slower on CPU than one conv per point. Decided once per model, by timing both on the
         # first request of enough points (point_sums); the two agree to float rounding.
-        self.point_path = None if self.vmap_points else "loop"
+        self.threads_ok = True
+        self.point_path = None
         self.point_timings = None
 
     # ---- parameters -------------------------------------------------------------------------
@@ -157,47 +158,94 @@ class Objective:
     def point_sums(self, rows, count, accuracy=True, lo=0, hi=None):
         """([count] Σ loss, [count] Σ correct, has accuracy) over samples lo..hi−1 at each of
         `count` parameter vectors (float64). The current θ is kept. `self.point_path` says how
-        they were evaluated ("vmap" or "loop")."""
-        if self.point_path is None and count >= 2:
-            return self._point_sums_choosing(rows, count, accuracy, lo, hi)
-        if self.point_path == "vmap" or (self.point_path is None and self.vmap_points):
+        they were evaluated: "vmap", "loop" (one pass per point) or "threads" (the loop, the
+        points split over CPU threads, each with its own copy of the model)."""
+        candidates = self._point_candidates()
+        if self.point_path is None and len(candidates) > 1 and count >= 1 + 2 * len(candidates):
+            return self._point_sums_choosing(candidates, rows, count, accuracy, lo, hi)
+        path = self.point_path or candidates[0]
+        if path != "loop":
             try:
-                return self._point_sums_vmap(rows, count, accuracy, lo, hi)
+                return self._point_sums_by(path, rows, count, accuracy, lo, hi)
             except Cancelled:
                 raise
             except Exception:
-                self.vmap_points = False
-                self.point_path = "loop"
+                self._drop_path(path)
         return self._point_sums_loop(rows, count, accuracy, lo, hi)
 
-    def _point_sums_choosing(self, rows, count, accuracy, lo, hi):
-        """The first request of ≥ 2 points: its first k points one pass each, the next k by vmap,
-        each timed (CPU time of this process, less distorted by other processes than wall time);
-        the faster way takes the rest of this request and every later one."""
+    def _point_candidates(self):
+        out = ["loop"]
+        if self.point_threads() > 1:
+            out.append("threads")
+        if self.vmap_points:
+            out.append("vmap")
+        return out
+
+    def point_threads(self):
+        """Threads for the "threads" path: torch's intra-op threads on a CPU device (in eval
+        mode, where a point's value does not depend on the model's state), else 1."""
+        if self.device.type != "cpu" or self.train_mode or not self.threads_ok:
+            return 1
+        # The copies of the parameters stay within 2^25 entries (128 MiB of float32).
+        return max(1, min(int(self.torch.get_num_threads()), 1 + (1 << 25) // max(1, self.dim)))
+
+    def _drop_path(self, path):
+        if path == "vmap":
+            self.vmap_points = False
+        elif path == "threads":
+            self.threads_ok = False
+        if self.point_path == path:
+            self.point_path = None if len(self._point_candidates()) > 1 else "loop"
+
+    def _point_sums_by(self, path, rows, count, accuracy, lo, hi):
+        if path == "vmap":
+            return self._point_sums_vmap(rows, count, accuracy, lo, hi)
+        if path == "threads":
+            return self._point_sums_threads(rows, count, accuracy, lo, hi)
+        return self._point_sums_loop(rows, count, accuracy, lo, hi)
+
+    def _point_sums_choosing(self, candidates, rows, count, accuracy, lo, hi):
+        """The first request of enough points: one point by each way that needs warming up
+        (vmap's first call, the threads' model copies), then k points by each way, each timed in
+        CPU time of this process (less distorted by other processes than wall time, and it
+        counts idle spinning of a thread pool); the fastest way takes the rest of this request
+        and every later one. A way that fails is dropped."""
         import time
 
         torch = self.torch
-        k = min(self.point_chunk, count // 2)
-        t0 = time.process_time()
-        first = self._point_sums_loop(rows, k, accuracy, lo, hi)
-        t_loop = time.process_time() - t0
-        try:
+        parts, at = [], 0
+
+        def take(path, k):
+            nonlocal at
+            a = at
             t0 = time.process_time()
-            second = self._point_sums_vmap(lambda i, j: rows(k + i, k + j), k, accuracy, lo, hi)
-            t_vmap = time.process_time() - t0
-        except Cancelled:
-            raise
-        except Exception:
-            self.vmap_points = False
-            self.point_path = "loop"
-            second = self._point_sums_loop(lambda i, j: rows(k + i, k + j), k, accuracy, lo, hi)
-            t_vmap = None
-        if t_vmap is not None:
-            self.point_path = "vmap" if t_vmap < t_loop else "loop"
-        self.point_timings = {"points": k, "loop": t_loop, "vmap": t_vmap}
-        parts = [first, second]
-        if count > 2 * k:
-            parts.append(self.point_sums(lambda i, j: rows(2 * k + i, 2 * k + j), count - 2 * k, accuracy, lo, hi))
+            try:
+                part = self._point_sums_by(path, lambda i, j: rows(a + i, a + j), k, accuracy, lo, hi)
+            except Cancelled:
+                raise
+            except Exception:
+                self._drop_path(path)
+                part = self._point_sums_loop(lambda i, j: rows(a + i, a + j), k, accuracy, lo, hi)
+                t0 = None
+            parts.append(part)
+            at += k
+            return None if t0 is None else time.process_time() - t0
+
+        for path in candidates:
+            if path != "loop":
+                take(path, 1)  # warm-up
+        live = [c for c in candidates if c in self._point_candidates()]
+        k = min(self.point_chunk, (count - at) // len(live))
+        times = {}
+        for path in live:
+            t = take(path, k)
+            if t is not None:
+                times[path] = t
+        self.point_path = min(times, key=times.get) if times else "loop"
+        self.point_timings = dict(points=k, **times)
+        if count > at:
+            a = at
+            parts.append(self.point_sums(lambda i, j: rows(a + i, a + j), count - a, accuracy, lo, hi))
         has_acc = all(p[2] for p in parts)
         return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts]), bool(accuracy and has_acc)
 
@@ -205,35 +253,91 @@ class Objective:
         """One pass per point: θ written into the parameters in place, sums kept on the device
         (no read-back per batch or point)."""
         torch = self.torch
-        saved = [p.detach().clone() for p in self.params]
         lsum = torch.zeros(count, dtype=torch.float64, device=self.device)
         csum = torch.zeros_like(lsum)
-        has_acc = count > 0
+        has_acc = self._loop_points(self.model, self.params, rows, 0, count, accuracy, lo, hi, lsum, csum)
+        return lsum, csum, bool(accuracy and has_acc and count > 0)
+
+    def _loop_points(self, model, params, rows, a, b, accuracy, lo, hi, lsum, csum):
+        """Points a..b−1 through `model` (whose parameters `params` are restored afterwards),
+        sums into lsum[i], csum[i]; whether every point had an accuracy."""
+        torch = self.torch
+        saved = [p.detach().clone() for p in params]
+        has_acc = True
         try:
             with torch.no_grad():
-                for start in range(0, count, self.point_chunk):
-                    th = rows(start, min(count, start + self.point_chunk)).to(device=self.device, dtype=self.dtype)
+                for start in range(a, b, self.point_chunk):
+                    th = rows(start, min(b, start + self.point_chunk)).to(device=self.device, dtype=self.dtype)
                     for r in range(th.shape[0]):
                         i = start + r
                         off = 0
-                        for p, s in zip(self.params, self.sizes):
+                        for p, s in zip(params, self.sizes):
                             p.copy_(th[r, off:off + s].view_as(p))
                             off += s
-                        a = False
+                        seen = False
                         for xb, yb, _ in self.batches(lo=lo, hi=hi):
-                            out = self.forward(xb)
+                            out = Objective.forward_of(model, xb)
                             lsum[i] += self.loss.batch_sum(out, yb).to(torch.float64)
                             if accuracy:
                                 c = self.loss.correct(out, yb)
                                 if c is not None:
-                                    a = True
+                                    seen = True
                                     csum[i] += c.sum().to(torch.float64)
-                        has_acc = has_acc and a
+                        has_acc = has_acc and seen
         finally:
             with torch.no_grad():
-                for p, v in zip(self.params, saved):
+                for p, v in zip(params, saved):
                     p.copy_(v)
-        return lsum, csum, bool(accuracy and has_acc)
+        return has_acc
+
+    def _point_sums_threads(self, rows, count, accuracy, lo, hi):
+        """The loop with the points split into contiguous blocks over T threads, each thread with
+        its own copy of the model and one intra-op thread (torch releases the GIL inside its
+        ops): on small models T independent passes beat one pass spread over T threads, whose
+        pool synchronises at every op (and spins when other processes hold the cores)."""
+        import copy
+        import threading
+
+        torch = self.torch
+        T = min(self.point_threads(), max(1, count))
+        copies = getattr(self, "_copies", None) or []
+        while len(copies) < T - 1:
+            m = copy.deepcopy(self.model)
+            named = dict(m.named_parameters())
+            copies.append((m, [named[n] for n in self.names]))
+        self._copies = copies
+        workers = [(self.model, self.params)] + copies[:T - 1]
+        with torch.no_grad():
+            for m, _ in workers[1:]:
+                # Buffers (BatchNorm statistics) as the model has them now (a checkpoint may have changed them).
+                for (n, b), (_, b0) in zip(m.named_buffers(), self.model.named_buffers()):
+                    b.copy_(b0)
+        lsum = torch.zeros(count, dtype=torch.float64, device=self.device)
+        csum = torch.zeros_like(lsum)
+        bounds = [count * t // T for t in range(T + 1)]
+        flags, errors = [True] * T, []
+
+        def work(t):
+            try:
+                m, ps = workers[t]
+                flags[t] = self._loop_points(m, ps, rows, bounds[t], bounds[t + 1], accuracy, lo, hi, lsum, csum)
+            except BaseException as e:  # re-raised on the calling thread
+                errors.append(e)
+
+        prev = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            threads = [threading.Thread(target=work, args=(t,), daemon=True) for t in range(1, T)]
+            for th in threads:
+                th.start()
+            work(0)
+            for th in threads:
+                th.join()
+        finally:
+            torch.set_num_threads(prev)
+        if errors:
+            raise next((e for e in errors if isinstance(e, Cancelled)), errors[0])
+        return lsum, csum, bool(accuracy and all(flags) and count > 0)
 
     def _point_sums_vmap(self, rows, count, accuracy, lo, hi):
         torch = self.torch
