@@ -436,8 +436,54 @@ class Objective:
         vts = [self.split(v) for v in vs]
         acc = [self.zeros() for _ in vs]
         step = {"hessian": self._hessian_batch, "ggn": self._ggn_batch, "fisher": self._fisher_batch}[operator]
+        # Extra accumulators of the threads beyond the first stay within 2^27 entries (1 GiB).
+        T = min(self.point_threads(), 1 + (1 << 27) // max(1, len(vs) * self.dim))
+        if T > 1 and vs:
+            blist = list(self.batches(lo=lo, hi=hi))
+            if len(blist) >= 2:
+                return self._matmat_threads(step, blist, vts, acc, min(T, len(blist)))
         for xb, yb, _ in self.batches(lo=lo, hi=hi):
             step(xb, yb, vts, acc)
+        return acc
+
+    def _matmat_threads(self, step, blist, vts, acc, T):
+        """The batches in T contiguous groups, one thread each with one intra-op thread (torch
+        releases the GIL inside its ops; autograd runs a CPU backward on the calling thread, and
+        the graphs are independent), each group summed in order, then the groups in order. As
+        for grid points, T independent passes beat one pass spread over T pool threads on small
+        models; the sums differ from one thread's only by rounding."""
+        import threading
+
+        torch = self.torch
+        bounds = [len(blist) * t // T for t in range(T + 1)]
+        sums = [acc] + [[self.zeros() for _ in vts] for _ in range(T - 1)]
+        errors = []
+
+        def work(t):
+            try:
+                for xb, yb, _ in blist[bounds[t]:bounds[t + 1]]:
+                    if self.cancelled():
+                        raise Cancelled()
+                    step(xb, yb, vts, sums[t])
+            except BaseException as e:  # re-raised on the calling thread
+                errors.append(e)
+
+        prev = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            threads = [threading.Thread(target=work, args=(t,), daemon=True) for t in range(1, T)]
+            for th in threads:
+                th.start()
+            work(0)
+            for th in threads:
+                th.join()
+        finally:
+            torch.set_num_threads(prev)
+        if errors:
+            raise next((e for e in errors if isinstance(e, Cancelled)), errors[0])
+        for part in sums[1:]:
+            for a, b in zip(acc, part):
+                a += b
         return acc
 
     def _hessian_batch(self, xb, yb, vts, acc):
