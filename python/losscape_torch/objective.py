@@ -290,6 +290,28 @@ class Objective:
                     p.copy_(v)
         return has_acc
 
+    def _model_copies(self, k, with_params):
+        """k copies of the model as (module, parameters in self.names order), kept between
+        requests, with the model's buffers now (a checkpoint may have changed BatchNorm
+        statistics) and, `with_params`, its θ."""
+        import copy
+
+        torch = self.torch
+        copies = getattr(self, "_copies", None) or []
+        while len(copies) < k:
+            m = copy.deepcopy(self.model)
+            named = dict(m.named_parameters())
+            copies.append((m, [named[n] for n in self.names]))
+        self._copies = copies
+        with torch.no_grad():
+            for m, ps in copies[:k]:
+                for (_, b), (_, b0) in zip(m.named_buffers(), self.model.named_buffers()):
+                    b.copy_(b0)
+                if with_params:
+                    for p, p0 in zip(ps, self.params):
+                        p.copy_(p0)
+        return copies[:k]
+
     def _point_sums_threads(self, rows, count, accuracy, lo, hi):
         """The loop with the points split into contiguous blocks over T threads, each thread with
         its own copy of the model and one intra-op thread (torch releases the GIL inside its
@@ -300,18 +322,7 @@ class Objective:
 
         torch = self.torch
         T = min(self.point_threads(), max(1, count))
-        copies = getattr(self, "_copies", None) or []
-        while len(copies) < T - 1:
-            m = copy.deepcopy(self.model)
-            named = dict(m.named_parameters())
-            copies.append((m, [named[n] for n in self.names]))
-        self._copies = copies
-        workers = [(self.model, self.params)] + copies[:T - 1]
-        with torch.no_grad():
-            for m, _ in workers[1:]:
-                # Buffers (BatchNorm statistics) as the model has them now (a checkpoint may have changed them).
-                for (n, b), (_, b0) in zip(m.named_buffers(), self.model.named_buffers()):
-                    b.copy_(b0)
+        workers = [(self.model, self.params)] + self._model_copies(T - 1, with_params=False)
         lsum = torch.zeros(count, dtype=torch.float64, device=self.device)
         csum = torch.zeros_like(lsum)
         bounds = [count * t // T for t in range(T + 1)]
@@ -454,17 +465,28 @@ class Objective:
         models; the sums differ from one thread's only by rounding."""
         import threading
 
+        import copy
+
         torch = self.torch
         bounds = [len(blist) * t // T for t in range(T + 1)]
         sums = [acc] + [[self.zeros() for _ in vts] for _ in range(T - 1)]
+        # Thread t > 0 differentiates its own copy of the model (a forward that keeps state on
+        # its modules is not shared between threads): this Objective with that model swapped in.
+        views = [self]
+        for m, ps in self._model_copies(T - 1, with_params=True):
+            v = copy.copy(self)
+            v.model, v.params = m, ps
+            views.append(v)
         errors = []
 
         def work(t):
             try:
+                o = views[t]
+                bound = getattr(o, step.__name__)
                 for xb, yb, _ in blist[bounds[t]:bounds[t + 1]]:
                     if self.cancelled():
                         raise Cancelled()
-                    step(xb, yb, vts, sums[t])
+                    bound(xb, yb, vts, sums[t])
             except BaseException as e:  # re-raised on the calling thread
                 errors.append(e)
 
