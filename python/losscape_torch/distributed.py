@@ -31,6 +31,54 @@ from .errors import WorkerError
 from .framing import read_message, write_message
 
 HEARTBEAT_S = 1.0
+
+
+class Profile:
+    """LOSSCAPE_DIST_PROFILE=1 (or =FILE): per-phase wall and this-thread CPU seconds on each
+    rank, printed to stderr (or appended to FILE) when the rank closes (where a distributed run's time goes; off by default)."""
+
+    def __init__(self, rank):
+        self.rank = rank
+        self.on = bool(os.environ.get("LOSSCAPE_DIST_PROFILE"))
+        self.acc = {}
+
+    def phase(self, name):
+        return _Phase(self, name) if self.on else _NOPHASE
+
+    def report(self):
+        if not self.on:
+            return
+        parts = [f"{k} {w:.3f}s wall/{c:.3f}s cpu ×{n}" for k, (w, c, n) in sorted(self.acc.items())]
+        line = f"[rank {self.rank}] profile: " + "; ".join(parts)
+        dest = os.environ.get("LOSSCAPE_DIST_PROFILE", "")
+        if dest not in ("", "1"):
+            with open(dest, "a") as f:  # a file: the engine may not show a worker's stderr
+                print(line, file=f)
+        else:
+            print(line, file=sys.stderr, flush=True)
+
+
+class _Phase:
+    def __init__(self, prof, name):
+        self.prof, self.name = prof, name
+
+    def __enter__(self):
+        self.w, self.c = time.perf_counter(), time.thread_time()
+
+    def __exit__(self, *exc):
+        w, c, n = self.prof.acc.get(self.name, (0.0, 0.0, 0))
+        self.prof.acc[self.name] = (w + time.perf_counter() - self.w, c + time.thread_time() - self.c, n + 1)
+
+
+class _NoPhase:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return None
+
+
+_NOPHASE = _NoPhase()
 # The longest the ranks wait for each other at start (a cluster's nodes start at different times).
 JOIN_S = 300.0
 
@@ -167,21 +215,49 @@ class Comm:
         self.cancel_flag = None
         self.root_seen = time.monotonic()
         self.status_since = None
+        self.prof = Profile(self.rank)
 
     # ---- layout --------------------------------------------------------------------------------
-    def shard(self, n, rank=None):
-        """Contiguous shard [lo, hi) of n items for a rank (the same split for samples and points)."""
+    def shard(self, n, rank=None, world=None):
+        """Contiguous shard [lo, hi) of n items for a rank of `world` (all ranks by default)."""
         r = self.rank if rank is None else rank
-        return r * n // self.world, (r + 1) * n // self.world
+        w = self.world if world is None else world
+        return r * n // w, (r + 1) * n // w
 
-    def sample_shard(self, n, batch_size):
-        """This rank's samples [lo, hi): a contiguous run of whole batches, so every batch is the
-        one a single worker sees (a batch-level loss keeps its value) and only the order in
-        which batch sums are added differs."""
+    def sample_shard(self, n, batch_size, whole_batches=True, part=None, parts=None):
+        """Samples [lo, hi) of part `part` of `parts` (this rank of all ranks by default). With
+        whole_batches, a contiguous run of whole batches, so every batch is the one a single
+        worker sees (a batch-level loss, or train mode's batch statistics, keep their values)
+        and only the order in which batch sums are added differs. Otherwise n/parts samples
+        each: a per-sample loss in eval mode gives every sample the same value in any batch,
+        and fewer batches than ranks (256 samples in one 256-batch) would leave ranks idle."""
+        if not whole_batches:
+            return self.shard(n, part, parts)
         batches = -(-n // max(1, batch_size))
-        a, b = self.shard(batches)
+        a, b = self.shard(batches, part, parts)
         return min(n, a * batch_size), min(n, b * batch_size)
 
+    def samples_of(self, obj, part=None, parts=None):
+        """An Objective's samples for this rank (or part `part` of `parts`): sample_shard, split
+        within batches where the loss and mode allow it."""
+        whole = bool(getattr(obj.loss, "batch_level", False) or obj.train_mode)
+        return self.sample_shard(obj.n, obj.batch_size, whole, part, parts)
+
+    def point_deal(self, count, rank=None):
+        """A row's `count` points on W ranks, (a, b, j, part, parts): rank r evaluates the
+        q = count // W whole points [a, b) = [r·q, (r+1)·q) on all samples, and, when
+        m = count mod W points are left over, part `part` of `parts` of the samples at left-over
+        point j = W·q + i, the ranks being split into m consecutive groups of ⌊W/m⌋ or ⌈W/m⌉,
+        group i sharing point i. The slowest rank does q + 1/⌊W/m⌋ points' work, where dealing
+        whole points leaves W − m ranks waiting a point per row (41 points on 2 ranks: 20.5
+        each instead of 21 and 20); with W/m < 2 it is the same q + 1. j is None when m = 0."""
+        r = self.rank if rank is None else rank
+        q, m = divmod(count, self.world)
+        if m == 0:
+            return r * q, (r + 1) * q, None, 0, 1
+        i = next(i for i in range(m) if r < (i + 1) * self.world // m)
+        start, stop = i * self.world // m, (i + 1) * self.world // m
+        return r * q, (r + 1) * q, self.world * q + i, r - start, stop - start
     def parallel(self):
         return {"ranks": self.world, "mode": self.mode, "threadsPerRank": self.threads}
 
@@ -193,6 +269,10 @@ class Comm:
     def agree(self, error=None):
         """Every rank reaches this point (or fails before it): each posts its status; if any rank
         failed, all raise the same RankFailed (rank 0's own error first) and skip what follows."""
+        with self.prof.phase("agree"):
+            return self._agree(error)
+
+    def _agree(self, error):
         k = self.k
         self.k += 1
         _trace(self, f"agree {self.seq}.{k} {error}")
@@ -251,6 +331,10 @@ class Comm:
         """Σ_r t_r on rank 0, added in rank order in float64 (None on other ranks). Gathered in
         chunks so rank 0 holds at most about 2^27 numbers at once."""
         self.agree()
+        with self.prof.phase("sum_ranks"):
+            return self._sum_ranks(t)
+
+    def _sum_ranks(self, t):
         torch = self.torch
         t = t.reshape(-1).to(device=self.device, dtype=torch.float64).contiguous()
         n = t.numel()
@@ -267,24 +351,24 @@ class Comm:
                 out[a:a + chunk] = acc.cpu()
         return out
 
-    def gather_blocks(self, t, counts):
-        """Rank r's t (counts[r] rows of equal width) concatenated in rank order on rank 0."""
+    def gather_equal(self, t):
+        """Every rank's t (the same number of float64 values on each) on rank 0, as a [W, m]
+        tensor in rank order (None on other ranks): one agreement and one collective."""
         self.agree()
-        torch = self.torch
-        width = t.shape[1] if t.ndim == 2 else 1
-        most = max(counts)
-        pad = torch.zeros((most, width), dtype=torch.float64, device=self.device)
-        if t.numel():
-            pad[: t.shape[0]] = t.reshape(t.shape[0], width).to(device=self.device, dtype=torch.float64)
-        bufs = [torch.empty_like(pad) for _ in range(self.world)] if self.is_root else None
-        self._collective(self.dist.gather, pad, bufs, 0)
-        if not self.is_root:
-            return None
-        return torch.cat([b[:c].cpu() for b, c in zip(bufs, counts)])
+        with self.prof.phase("gather_equal"):
+            torch = self.torch
+            t = t.reshape(-1).to(device=self.device, dtype=torch.float64).contiguous()
+            bufs = [torch.empty_like(t) for _ in range(self.world)] if self.is_root else None
+            self._collective(self.dist.gather, t, bufs, 0)
+            return torch.stack([b.cpu() for b in bufs]) if self.is_root else None
 
     # ---- frames of a request -------------------------------------------------------------------
     def broadcast_frames(self, descs, frames=None):
         """Rank 0's frames on every rank (numpy arrays)."""
+        with self.prof.phase("frames"):
+            return self._broadcast_frames(descs, frames)
+
+    def _broadcast_frames(self, descs, frames):
         import numpy as np
 
         torch = self.torch
@@ -316,6 +400,7 @@ class Comm:
                 pass
 
     def close(self):
+        self.prof.report()
         for c in list(self.peers.values()):
             try:
                 c.send({"t": "bye"})
@@ -524,7 +609,8 @@ def _follower_control(comm, store):
 def follow(comm, session):
     """A follower's loop: rank 0's requests, in order, until it says bye or goes away."""
     while True:
-        msg = comm.requests.get()
+        with comm.prof.phase("idle"):
+            msg = comm.requests.get()
         if msg is None:
             break
         seq = msg["seq"]
@@ -538,6 +624,7 @@ def follow(comm, session):
         except WorkerError:
             pass  # rank 0 reports it
         comm.current = None
+    comm.prof.report()
     for p in comm.children.values():
         try:
             p.wait(timeout=10)
@@ -559,6 +646,11 @@ def execute(comm, session, seq, method, params, frames):
     and an error anywhere makes all of them raise it at the next one."""
     comm.begin(seq)
     _trace(comm, f"{seq} {method}")
+    with comm.prof.phase(f"request {method}"):
+        return _execute(comm, session, seq, method, params, frames)
+
+
+def _execute(comm, session, seq, method, params, frames):
     try:
         result = getattr(session, method)(params, frames)
     except (RankFailed, CommFailure):

@@ -101,8 +101,8 @@ class Session:
             check_loss(torch, loss, out, obj.y[: xb.shape[0]])
         comm = self.comm
         if comm is not None:
-            # Batch-level losses (fixed batches, episodes) need no care here: a rank's shard is a
-            # run of whole batches (Comm.sample_shard), so every batch is a single worker's.
+            # Batch-level losses (fixed batches, episodes) and train mode need no care here: their
+            # shards are runs of whole batches (Comm.samples_of), so every batch is a single worker's.
             mode = (params.get("parallel") or {}).get("mode", "data")
             comm.mode = mode if mode in ("data", "points") else "data"
             comm.agree()
@@ -215,22 +215,40 @@ class Session:
 
     def _loss_ranks(self, rows, count, want_acc):
         """Losses over several ranks: in "points" mode (count ≥ 2) each rank evaluates its block
-        of points on all samples; otherwise each rank sums every point over its shard."""
+        of whole points on all samples and its part of the samples at a left-over point
+        (Comm.point_deal); otherwise each rank sums every point over its shard."""
         obj, comm, torch = self.obj, self.comm, self.torch
         if comm.mode == "points" and count > 1:
-            a, b = comm.shard(count)
-            losses, accs = obj.evaluate_points(lambda i, j: rows(a + i, a + j), b - a, want_acc) if b > a else ([], None)
-            block = torch.tensor([[l, (accs[i] if accs is not None else float("nan")), float(accs is not None)]
-                                  for i, l in enumerate(losses)], dtype=torch.float64).reshape(-1, 3)
-            allb = comm.gather_blocks(block, [comm.shard(count, r)[1] - comm.shard(count, r)[0] for r in range(comm.world)])
-            if allb is None:
+            a, b, j, part, parts = comm.point_deal(count)
+            q = b - a
+            none = torch.zeros(0, dtype=torch.float64, device=obj.device)
+            wl, wc, wacc = obj.point_sums(lambda i, k: rows(a + i, a + k), q, want_acc) if q else (none, none, False)
+            sl, sc, sacc = none, none, False
+            if j is not None:
+                lo, hi = comm.samples_of(obj, part, parts)
+                sl, sc, sacc = obj.point_sums(lambda i, k: rows(j, j + 1), 1, want_acc, lo, hi) if hi > lo else (none, none, False)
+            zero = torch.zeros(1 if j is not None and not sl.numel() else 0, dtype=torch.float64, device=obj.device)
+            flags = torch.tensor([float(wacc), float(sacc)], dtype=torch.float64, device=obj.device)
+            g = comm.gather_equal(torch.cat([wl, wc, sl, zero, sc, zero, flags]))
+            if g is None:
                 return {}, []
-            has_acc = bool(count and bool((allb[:, 2] == 1).all()))
-            out = [allb[:, 0].numpy().astype(np.float64)]
+            # Whole points in rank order, then each left-over point's part sums added in rank order.
+            lsum = [g[:, :q].reshape(-1)]
+            csum = [g[:, q:2 * q].reshape(-1)]
+            deals = [comm.point_deal(count, k) for k in range(comm.world)]
+            for jj in range(comm.world * q, count):
+                ranks = [k for k, d in enumerate(deals) if d[2] == jj]
+                lsum.append(sum((g[k, 2 * q:2 * q + 1] for k in ranks[1:]), g[ranks[0], 2 * q:2 * q + 1].clone()))
+                csum.append(sum((g[k, 2 * q + 1:2 * q + 2] for k in ranks[1:]), g[ranks[0], 2 * q + 1:2 * q + 2].clone()))
+            lsum, csum = torch.cat(lsum), torch.cat(csum)
+            # Accuracy: every rank's whole points had it, and the left-over points' parts had it
+            # (ranks with samples all have it, or none does).
+            has_acc = want_acc and (q == 0 or bool((g[:, -2] == 1).all())) and (count == comm.world * q or bool((g[:, -1] == 1).any()))
+            out = [(lsum / obj.n).numpy()]
             if has_acc:
-                out.append(allb[:, 1].numpy().astype(np.float64))
+                out.append((csum / obj.n).numpy())
             return {"count": count, "accuracy": has_acc}, out
-        lo, hi = comm.sample_shard(obj.n, obj.batch_size)
+        lo, hi = comm.samples_of(obj)
         lsum, csum, has_acc = obj.point_sums(rows, count, want_acc, lo, hi)
         flag = torch.tensor([1.0 if has_acc else 0.0], dtype=torch.float64, device=lsum.device)
         total = comm.sum_ranks(torch.cat([lsum, csum, flag]))
@@ -246,7 +264,7 @@ class Session:
     def grad(self, params, frames):
         obj = self._need()
         if self.comm is not None:
-            lo, hi = self.comm.sample_shard(obj.n, obj.batch_size)
+            lo, hi = self.comm.samples_of(obj)
             lsum, gsum = obj.grad_sums(lo, hi)
             total = self.comm.sum_ranks(self.torch.cat([lsum.reshape(1).to(gsum.dtype), gsum]))
             if total is None:
@@ -270,7 +288,7 @@ class Session:
         out = params.get("resultDtype")
         obj = self._need()
         if self.comm is not None:
-            lo, hi = self.comm.sample_shard(obj.n, obj.batch_size)
+            lo, hi = self.comm.samples_of(obj)
             sums = obj.matmat_sums(op, vs, lo, hi)
             total = self.comm.sum_ranks(self.torch.cat(sums) if sums else self.torch.zeros(0, dtype=self.torch.float64))
             if total is None:

@@ -53,9 +53,9 @@ def load_params(workspace, name, mode="data", batch=4):
     return p, [f64(x), f32(y)]
 
 
-def measurements(c, workspace, name, mode):
+def measurements(c, workspace, name, mode, batch=4):
     """Loss, gradient, the three curvature products of 3 vectors and a 1D row of 9 points."""
-    p, fr = load_params(workspace, name, mode)
+    p, fr = load_params(workspace, name, mode, batch)
     res, _ = c.call("load", p, fr)
     dim = res["dim"]
     vs = np.random.default_rng(7).normal(size=(3, dim))
@@ -87,7 +87,11 @@ def assert_same(a, b, what):
 @pytest.fixture(scope="module")
 def single(workspace):
     with Client(threads=1) as c:
-        yield {(n, m): measurements(c, workspace, n, m) for n in ("MLP", "CNN") for m in ("data", "points")}
+        # batch 4: 6 batches of the 23 samples; batch 64: one batch, split within it on 2 ranks.
+        yield {(n, m, b): measurements(c, workspace, n, m, b) for n, m, b in CASES}
+
+
+CASES = [(n, m, 4) for n in ("MLP", "CNN") for m in ("data", "points")] + [("CNN", "points", 64)]
 
 
 @pytest.fixture(scope="module")
@@ -102,11 +106,11 @@ def batch_level_single(workspace):
 @pytest.mark.smoke
 def test_two_ranks_agree_with_one_in_both_modes(workspace, single, batch_level_single):
     with Client(args=["--workers", "2", "--dist-timeout", "30"]) as c:
-        for name, mode in single:
-            m = measurements(c, workspace, name, mode)
+        for name, mode, batch in single:
+            m = measurements(c, workspace, name, mode, batch)
             assert m["parallel"] == {"ranks": 2, "mode": mode, "threadsPerRank": m["parallel"]["threadsPerRank"]}
-            assert single[(name, mode)]["parallel"]["ranks"] == 1 and single[(name, mode)]["parallel"]["mode"] == "single"
-            assert_same(m, single[(name, mode)], f"{name} {mode}, 2 ranks")
+            assert single[(name, mode, batch)]["parallel"]["ranks"] == 1 and single[(name, mode, batch)]["parallel"]["mode"] == "single"
+            assert_same(m, single[(name, mode, batch)], f"{name} {mode} batch {batch}, 2 ranks")
         # A batch-level loss (multi-similarity: cosine similarities within each batch) keeps its
         # value: a rank's shard is a run of whole batches.
         p, fr = load_params(workspace, "MLP", batch=5)
@@ -124,6 +128,16 @@ def test_two_ranks_agree_with_one_in_both_modes(workspace, single, batch_level_s
         assert measurements(c, workspace, "MLP", "data")["parallel"]["ranks"] == 2
 
 
+def test_four_ranks_share_left_over_points(workspace, single):
+    """4 ranks: the 9-point row leaves one point shared by all four ranks (by samples), the pair
+    two points shared by two ranks each (Comm.point_deal)."""
+    with Client(args=["--workers", "4", "--dist-timeout", "60"]) as c:
+        for batch in (4, 64):
+            m = measurements(c, workspace, "CNN", "points", batch)
+            assert m["parallel"]["ranks"] == 4
+            assert_same(m, single[("CNN", "points", batch)], f"CNN points batch {batch}, 4 ranks")
+
+
 def test_two_nodes_agree_with_one(workspace, single):
     port = free_port()
     common = ["--workers", "1", "--nnodes", "2", "--rendezvous", f"127.0.0.1:{port}", "--dist-timeout", "30", "--threads", "1"]
@@ -134,12 +148,48 @@ def test_two_nodes_agree_with_one(workspace, single):
         with Client(args=[*common, "--node-rank", "0"]) as c:
             m = measurements(c, workspace, "CNN", "data")
             assert m["parallel"]["ranks"] == 2
-            assert_same(m, single[("CNN", "data")], "CNN on 2 nodes")
+            assert_same(m, single[("CNN", "data", 4)], "CNN on 2 nodes")
         # Node 1 ends when node 0 does.
         assert node1.wait(timeout=30) == 0, node1.stdout.read().decode()
     finally:
         if node1.poll() is None:
             node1.kill()
+
+
+def layout(rank, world):
+    from losscape_torch.distributed import Comm
+
+    comm = Comm.__new__(Comm)  # the layout only: no group
+    comm.rank, comm.world = rank, world
+    return comm
+
+
+@pytest.mark.parametrize("world", [2, 3, 4, 64])
+def test_points_and_samples_are_dealt_evenly(world):
+    for count in (2, 3, 9, 41, 128):
+        deals = [layout(r, world).point_deal(count) for r in range(world)]
+        q, m = divmod(count, world)
+        # Whole points: consecutive blocks of q; every left-over point shared by a group of
+        # consecutive ranks whose parts are 0..size−1; each rank in exactly one group.
+        assert [d[:2] for d in deals] == [(r * q, (r + 1) * q) for r in range(world)]
+        left = {}
+        for d in deals:
+            assert (d[2] is None) == (m == 0)
+            if d[2] is not None:
+                left.setdefault(d[2], []).append((d[3], d[4]))
+        assert sorted(left) == list(range(world * q, count))
+        for parts in left.values():
+            assert [p for p, _ in parts] == list(range(len(parts))) and all(n == len(parts) for _, n in parts)
+        # The slowest rank's work, in points: never more than dealing whole points (q + 1).
+        work = max(q + (1 / d[4] if d[2] is not None else 0) for d in deals)
+        assert work <= q + (1 if m else 0) and (world < 2 * m or m == 0 or work <= q + 0.5)
+    # One batch of 256 samples (per-sample loss, eval mode): every rank gets 256 / W of them,
+    # where whole batches would leave all but one rank idle.
+    shards = [layout(r, world).sample_shard(256, 256, whole_batches=False) for r in range(world)]
+    assert shards[0][0] == 0 and shards[-1][1] == 256 and all(a[1] == b[0] for a, b in zip(shards, shards[1:]))
+    assert max(b - a for a, b in shards) - min(b - a for a, b in shards) <= 1
+    whole = [layout(r, world).sample_shard(256, 256) for r in range(world)]
+    assert sorted(b - a for a, b in whole) == [0] * (world - 1) + [256]
 
 
 def local_ranks(pid):

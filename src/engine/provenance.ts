@@ -56,6 +56,7 @@ export function provenanceOf(src: ProvenanceSources, watch: Stopwatch, finished:
       phases: { ...watch.phases },
     },
     losscapeVersion: LOSSCAPE_VERSION,
+    cwd: process.cwd(),
   };
 }
 

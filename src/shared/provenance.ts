@@ -73,6 +73,8 @@ export const ProvenanceSchema = z.object({
     phases: z.record(z.string(), z.number()),
   }),
   losscapeVersion: z.string(),
+  /** The directory the run started in: relative file options are relative to it (absent in older files). */
+  cwd: z.string().optional(),
 });
 export type Provenance = z.infer<typeof ProvenanceSchema>;
 

@@ -7,6 +7,7 @@ import type { LinearOperator } from '../linalg/operator';
 import { asBlockOperator, type BlockOperator, type CurvatureKind, type CurvatureOperator, type CurvatureOptions, type FiniteDifferenceOptions, type FiniteDifferenceStats } from '../objective';
 import type { TfjsObjective as Objective } from './objective';
 import { lossCurvature, type LossCurvature } from './lossHessian';
+import { replayAvailable, vjpsOfOneRecording } from './tapeReplay';
 
 export type { CurvatureKind, CurvatureOperator, FiniteDifferenceOptions, FiniteDifferenceStats } from '../objective';
 
@@ -65,6 +66,15 @@ abstract class DeviceSummedOperator implements BlockOperator {
   /** One batch's contribution to the product with `vt` (one tensor per variable). Called inside tf.tidy. */
   protected abstract batchProduct(b: BatchOf, vt: tf.Tensor[]): tf.Tensor[];
 
+  /**
+   * One batch's contributions to the products with every `vts[j]`, flat [dim] each. Called
+   * inside tf.tidy. By default one batchProduct per vector; an operator whose products share
+   * work between vectors (the exact Hessian) does them together.
+   */
+  protected batchProducts(b: BatchOf, vts: tf.Tensor[][]): tf.Tensor1D[] {
+    return vts.map((vt) => tf.concat(this.batchProduct(b, vt).map((g) => g.reshape([-1]))) as tf.Tensor1D);
+  }
+
   /** Wraps each batch's computation (the GGN switches the last activation off there). */
   protected around<T>(f: () => T): T {
     return f();
@@ -85,8 +95,9 @@ abstract class DeviceSummedOperator implements BlockOperator {
       const acc: (tf.Tensor1D | null)[] = chunk.map(() => null);
       try {
         for (const b of obj.batches) {
+          const flats = this.around(() => tf.tidy(() => this.batchProducts(b, vts)));
           for (let j = 0; j < chunk.length; j++) {
-            const flat = this.around(() => tf.tidy(() => tf.concat(this.batchProduct(b, vts[j]).map((g) => g.reshape([-1]))) as tf.Tensor1D));
+            const flat = flats[j];
             const prev = acc[j];
             acc[j] = prev ? (tf.tidy(() => tf.add(prev, flat)) as tf.Tensor1D) : flat;
             if (prev) tf.dispose([prev, flat]);
@@ -122,6 +133,21 @@ export class ExactHessianOperator extends DeviceSummedOperator {
     const { obj } = this;
     const n = obj.sampleCount;
     return batchGrads(obj, () => innerWithParams(batchGrads(obj, () => tf.sum(batchLosses(obj, b)).div(n) as tf.Scalar), vt));
+  }
+
+  /**
+   * H vⱼ for a block: the batch's gradient ∇L_b (forward and first backward pass) is recorded
+   * once and differentiated along every vⱼ from that one recording (tapeReplay.ts), instead of
+   * one full double backprop per vector. The same ops on the same values as batchProduct
+   * (∂⟨∇L_b, vⱼ⟩/∂∇L_b = vⱼ enters the second backward pass either way).
+   */
+  protected override batchProducts(b: BatchOf, vts: tf.Tensor[][]): tf.Tensor1D[] {
+    if (vts.length < 2 || !replayAvailable()) return super.batchProducts(b, vts);
+    const { obj } = this;
+    const n = obj.sampleCount;
+    const gradient = () => tf.concat(batchGrads(obj, () => tf.sum(batchLosses(obj, b)).div(n) as tf.Scalar).map((g) => g.reshape([-1])));
+    const us = vts.map((vt) => tf.concat(vt.map((t) => t.reshape([-1]))));
+    return vjpsOfOneRecording(gradient, obj.variables, us).map((gs) => tf.concat(gs.map((g) => g.reshape([-1]))) as tf.Tensor1D);
   }
 }
 

@@ -174,18 +174,23 @@ export async function prepareTfjsInputs(spec: Inputs): Promise<PreparedTfjsInput
 }
 
 /**
- * The objective of `spec` on samples another thread prepared from the same inputs (the grid
- * worker): the model and loss are loaded and resolved as prepareTfjsInputs does, the data not.
+ * The model and loss of `spec`, loaded and resolved as prepareTfjsInputs does, without the data:
+ * the grid worker loads them while the main thread loads the data, then builds its objective
+ * on the main thread's samples with `objectiveOn` (so the data file is not read twice).
  */
-export async function tfjsObjectiveOnSamples(spec: Inputs, data: ObjectiveData, batchSize: number): Promise<{ objective: TfjsObjective; dispose(): void }> {
+export async function loadTfjsModelAndLoss(spec: Inputs): Promise<{ objectiveOn(data: ObjectiveData, batchSize: number): TfjsObjective; dispose(): void }> {
   const loaded = await loadModel(path.resolve(spec.model));
   try {
     const { loss } = resolveLoss(spec, loaded);
-    const objective = new TfjsObjective(loaded.model, loss, data, batchSize);
+    let objective: TfjsObjective | null = null;
     return {
-      objective,
+      objectiveOn(data, batchSize) {
+        objective?.dispose();
+        objective = new TfjsObjective(loaded.model, loss, data, batchSize);
+        return objective;
+      },
       dispose() {
-        objective.dispose();
+        objective?.dispose();
         loaded.model.dispose();
       },
     };

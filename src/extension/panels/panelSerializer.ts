@@ -12,7 +12,7 @@ import { readResultFile } from '../results/readResult';
 import type { Services } from '../services';
 import { errorMessage } from '../util/disposables';
 import { LosscapePanel, PANEL_VIEW_TYPE } from './losscapePanel';
-import { specFromResult } from './resultEditorProvider';
+import { recordedSpecOf } from '../results/recordedSpec';
 
 export function registerPanelSerializer(s: Services): vscode.Disposable {
   return vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
@@ -27,12 +27,12 @@ export function registerPanelSerializer(s: Services): vscode.Disposable {
       const title = parsed.data.title ?? path.basename(file);
       let current: LosscapeResult | undefined;
       const recompute = (): void => {
-        const spec = current && specFromResult(current, file);
-        if (!spec) {
-          void vscode.window.showErrorMessage(`Losscape: ${path.basename(file)} does not record enough of its inputs to be recomputed.`);
+        const recorded = current ? recordedSpecOf(current, file) : { ok: false as const, missing: 'not loaded' };
+        if (!recorded.ok) {
+          void vscode.window.showErrorMessage(`Losscape: ${path.basename(file)} does not record enough of its inputs to be recomputed (${recorded.missing}).`);
           return;
         }
-        void s.runner.run({ spec, title, recompute: true, key });
+        void s.runner.run({ spec: recorded.spec, title, recompute: true, key });
       };
       const panel = new LosscapePanel(webviewPanel, s.extensionUri, s.panels.events({ onRecompute: recompute, exportFolder: s.panels.exportFolder(file) }));
       webviewPanel.title = title;

@@ -6,10 +6,10 @@
  */
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { AnalysisSpecSchema, type AnalysisSpecInput } from '../../shared/protocol';
 import type { LosscapeResult } from '../../shared/result';
 import { RESULT_VIEW_TYPE } from '../commands/commandIds';
 import { readResultFile } from '../results/readResult';
+import { recordedSpecOf } from '../results/recordedSpec';
 import type { Services } from '../services';
 import { DisposableStore, errorMessage } from '../util/disposables';
 import { LosscapePanel } from './losscapePanel';
@@ -17,29 +17,6 @@ import { LosscapePanel } from './losscapePanel';
 class ResultDocument implements vscode.CustomDocument {
   constructor(readonly uri: vscode.Uri) {}
   dispose(): void {}
-}
-
-/** The spec that produced a result (its recorded options), writing to the same file; undefined if unknown. */
-export function specFromResult(result: LosscapeResult, file: string): AnalysisSpecInput | undefined {
-  const base = path.dirname(file);
-  const options = { ...result.options };
-  if (result.kind === 'scaling') {
-    // A fit records its (absolute) input tables in its options.
-    const spec = { ...options, kind: 'scaling', out: file };
-    return AnalysisSpecSchema.safeParse(spec).success ? (spec as AnalysisSpecInput) : undefined;
-  }
-  const abs = (v: unknown): unknown => (typeof v === 'string' ? path.resolve(base, v) : v);
-  const candidate = {
-    ...options,
-    kind: result.kind,
-    model: abs(options.model ?? result.provenance.model.path),
-    data: abs(options.data ?? result.provenance.data.path),
-    ...(options.to !== undefined ? { to: abs(options.to) } : {}),
-    ...(options.lossModule !== undefined ? { lossModule: abs(options.lossModule) } : {}),
-    out: file,
-  };
-  const parsed = AnalysisSpecSchema.safeParse(candidate);
-  return parsed.success ? (candidate as AnalysisSpecInput) : undefined;
 }
 
 export class ResultEditorProvider implements vscode.CustomReadonlyEditorProvider<ResultDocument> {
@@ -60,12 +37,12 @@ export class ResultEditorProvider implements vscode.CustomReadonlyEditorProvider
     const title = path.basename(file);
     let current: LosscapeResult | undefined;
     const recompute = (): void => {
-      const spec = current && specFromResult(current, file);
-      if (!spec) {
-        void vscode.window.showErrorMessage(`Losscape: ${title} does not record enough of its inputs to be recomputed.`);
+      const recorded = current ? recordedSpecOf(current, file) : { ok: false as const, missing: 'not loaded' };
+      if (!recorded.ok) {
+        void vscode.window.showErrorMessage(`Losscape: ${title} does not record enough of its inputs to be recomputed (${recorded.missing}).`);
         return;
       }
-      void this.s.runner.run({ spec, title, recompute: true });
+      void this.s.runner.run({ spec: recorded.spec, title, recompute: true });
     };
     const panel = new LosscapePanel(webviewPanel, this.s.extensionUri, this.s.panels.events({ onRecompute: recompute, exportFolder: this.s.panels.exportFolder(file) }));
     const store = new DisposableStore();
