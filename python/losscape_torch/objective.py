@@ -41,6 +41,13 @@ class Objective:
         self.vmap_points = (hasattr(torch, "func") and not isinstance(model, torch.jit.ScriptModule)
                             and not self.train_mode)
         self.point_chunk = max(1, min(16, int(2 ** 26 // max(1, self.dim))))
+        # Which way grid points go, "vmap" or "loop" (one pass per point, θ written in place):
+        # vmap wins on small dense models, but a vmapped conv is a grouped conv, several times
+        # slower on CPU than one conv per point. Decided once per model, by timing both on the
+        # first request of enough points (point_sums); the two agree to float rounding.
+        self.threads_ok = True
+        self.point_path = None
+        self.point_timings = None
 
     # ---- parameters -------------------------------------------------------------------------
     def get_flat(self):
@@ -150,29 +157,198 @@ class Objective:
 
     def point_sums(self, rows, count, accuracy=True, lo=0, hi=None):
         """([count] Σ loss, [count] Σ correct, has accuracy) over samples lo..hi−1 at each of
-        `count` parameter vectors (float64). The current θ is kept."""
-        if self.vmap_points:
+        `count` parameter vectors (float64). The current θ is kept. `self.point_path` says how
+        they were evaluated: "vmap", "loop" (one pass per point) or "threads" (the loop, the
+        points split over CPU threads, each with its own copy of the model)."""
+        candidates = self._point_candidates()
+        if self.point_path is None and len(candidates) > 1 and count >= 1 + 2 * len(candidates):
+            return self._point_sums_choosing(candidates, rows, count, accuracy, lo, hi)
+        path = self.point_path or candidates[0]
+        if path != "loop":
             try:
-                return self._point_sums_vmap(rows, count, accuracy, lo, hi)
+                return self._point_sums_by(path, rows, count, accuracy, lo, hi)
             except Cancelled:
                 raise
             except Exception:
-                self.vmap_points = False
+                self._drop_path(path)
+        return self._point_sums_loop(rows, count, accuracy, lo, hi)
+
+    def _point_candidates(self):
+        out = ["loop"]
+        if self.point_threads() > 1:
+            out.append("threads")
+        if self.vmap_points:
+            out.append("vmap")
+        return out
+
+    def point_threads(self):
+        """Threads for the "threads" path: torch's intra-op threads on a CPU device (in eval
+        mode, where a point's value does not depend on the model's state), else 1."""
+        if self.device.type != "cpu" or self.train_mode or not self.threads_ok:
+            return 1
+        # The copies of the parameters stay within 2^25 entries (128 MiB of float32).
+        return max(1, min(int(self.torch.get_num_threads()), 1 + (1 << 25) // max(1, self.dim)))
+
+    def _drop_path(self, path):
+        if path == "vmap":
+            self.vmap_points = False
+        elif path == "threads":
+            self.threads_ok = False
+        if self.point_path == path:
+            self.point_path = None if len(self._point_candidates()) > 1 else "loop"
+
+    def _point_sums_by(self, path, rows, count, accuracy, lo, hi):
+        if path == "vmap":
+            return self._point_sums_vmap(rows, count, accuracy, lo, hi)
+        if path == "threads":
+            return self._point_sums_threads(rows, count, accuracy, lo, hi)
+        return self._point_sums_loop(rows, count, accuracy, lo, hi)
+
+    def _point_sums_choosing(self, candidates, rows, count, accuracy, lo, hi):
+        """The first request of enough points: one point by each way that needs warming up
+        (vmap's first call, the threads' model copies), then k points by each way, each timed in
+        CPU time of this process (less distorted by other processes than wall time, and it
+        counts idle spinning of a thread pool); the fastest way takes the rest of this request
+        and every later one. A way that fails is dropped."""
+        import time
+
         torch = self.torch
-        saved = self.get_flat().clone()
+        parts, at = [], 0
+
+        def take(path, k):
+            nonlocal at
+            a = at
+            t0 = time.process_time()
+            try:
+                part = self._point_sums_by(path, lambda i, j: rows(a + i, a + j), k, accuracy, lo, hi)
+            except Cancelled:
+                raise
+            except Exception:
+                self._drop_path(path)
+                part = self._point_sums_loop(lambda i, j: rows(a + i, a + j), k, accuracy, lo, hi)
+                t0 = None
+            parts.append(part)
+            at += k
+            return None if t0 is None else time.process_time() - t0
+
+        for path in candidates:
+            if path != "loop":
+                take(path, 1)  # warm-up
+        live = [c for c in candidates if c in self._point_candidates()]
+        k = min(self.point_chunk, (count - at) // len(live))
+        times = {}
+        for path in live:
+            t = take(path, k)
+            if t is not None:
+                times[path] = t
+        self.point_path = min(times, key=times.get) if times else "loop"
+        self.point_timings = dict(points=k, **times)
+        if count > at:
+            a = at
+            parts.append(self.point_sums(lambda i, j: rows(a + i, a + j), count - a, accuracy, lo, hi))
+        has_acc = all(p[2] for p in parts)
+        return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts]), bool(accuracy and has_acc)
+
+    def _point_sums_loop(self, rows, count, accuracy, lo, hi):
+        """One pass per point: θ written into the parameters in place, sums kept on the device
+        (no read-back per batch or point)."""
+        torch = self.torch
         lsum = torch.zeros(count, dtype=torch.float64, device=self.device)
         csum = torch.zeros_like(lsum)
-        has_acc = count > 0
+        has_acc = self._loop_points(self.model, self.params, rows, 0, count, accuracy, lo, hi, lsum, csum)
+        return lsum, csum, bool(accuracy and has_acc and count > 0)
+
+    def _loop_points(self, model, params, rows, a, b, accuracy, lo, hi, lsum, csum):
+        """Points a..b−1 through `model` (whose parameters `params` are restored afterwards),
+        sums into lsum[i], csum[i]; whether every point had an accuracy."""
+        torch = self.torch
+        saved = [p.detach().clone() for p in params]
+        has_acc = True
         try:
-            for i in range(count):
-                self.set_flat(rows(i, i + 1)[0])
-                l, c, a = self.loss_sums(accuracy, lo, hi)
-                lsum[i] = l
-                csum[i] = c
-                has_acc = has_acc and a
+            with torch.no_grad():
+                for start in range(a, b, self.point_chunk):
+                    th = rows(start, min(b, start + self.point_chunk)).to(device=self.device, dtype=self.dtype)
+                    for r in range(th.shape[0]):
+                        i = start + r
+                        off = 0
+                        for p, s in zip(params, self.sizes):
+                            p.copy_(th[r, off:off + s].view_as(p))
+                            off += s
+                        seen = False
+                        for xb, yb, _ in self.batches(lo=lo, hi=hi):
+                            out = Objective.forward_of(model, xb)
+                            lsum[i] += self.loss.batch_sum(out, yb).to(torch.float64)
+                            if accuracy:
+                                c = self.loss.correct(out, yb)
+                                if c is not None:
+                                    seen = True
+                                    csum[i] += c.sum().to(torch.float64)
+                        has_acc = has_acc and seen
         finally:
-            self.set_flat(saved)
-        return lsum, csum, bool(accuracy and has_acc)
+            with torch.no_grad():
+                for p, v in zip(params, saved):
+                    p.copy_(v)
+        return has_acc
+
+    def _model_copies(self, k, with_params):
+        """k copies of the model as (module, parameters in self.names order), kept between
+        requests, with the model's buffers now (a checkpoint may have changed BatchNorm
+        statistics) and, `with_params`, its θ."""
+        import copy
+
+        torch = self.torch
+        copies = getattr(self, "_copies", None) or []
+        while len(copies) < k:
+            m = copy.deepcopy(self.model)
+            named = dict(m.named_parameters())
+            copies.append((m, [named[n] for n in self.names]))
+        self._copies = copies
+        with torch.no_grad():
+            for m, ps in copies[:k]:
+                for (_, b), (_, b0) in zip(m.named_buffers(), self.model.named_buffers()):
+                    b.copy_(b0)
+                if with_params:
+                    for p, p0 in zip(ps, self.params):
+                        p.copy_(p0)
+        return copies[:k]
+
+    def _point_sums_threads(self, rows, count, accuracy, lo, hi):
+        """The loop with the points split into contiguous blocks over T threads, each thread with
+        its own copy of the model and one intra-op thread (torch releases the GIL inside its
+        ops): on small models T independent passes beat one pass spread over T threads, whose
+        pool synchronises at every op (and spins when other processes hold the cores)."""
+        import copy
+        import threading
+
+        torch = self.torch
+        T = min(self.point_threads(), max(1, count))
+        workers = [(self.model, self.params)] + self._model_copies(T - 1, with_params=False)
+        lsum = torch.zeros(count, dtype=torch.float64, device=self.device)
+        csum = torch.zeros_like(lsum)
+        bounds = [count * t // T for t in range(T + 1)]
+        flags, errors = [True] * T, []
+
+        def work(t):
+            try:
+                m, ps = workers[t]
+                flags[t] = self._loop_points(m, ps, rows, bounds[t], bounds[t + 1], accuracy, lo, hi, lsum, csum)
+            except BaseException as e:  # re-raised on the calling thread
+                errors.append(e)
+
+        prev = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            threads = [threading.Thread(target=work, args=(t,), daemon=True) for t in range(1, T)]
+            for th in threads:
+                th.start()
+            work(0)
+            for th in threads:
+                th.join()
+        finally:
+            torch.set_num_threads(prev)
+        if errors:
+            raise next((e for e in errors if isinstance(e, Cancelled)), errors[0])
+        return lsum, csum, bool(accuracy and all(flags) and count > 0)
 
     def _point_sums_vmap(self, rows, count, accuracy, lo, hi):
         torch = self.torch
@@ -271,8 +447,65 @@ class Objective:
         vts = [self.split(v) for v in vs]
         acc = [self.zeros() for _ in vs]
         step = {"hessian": self._hessian_batch, "ggn": self._ggn_batch, "fisher": self._fisher_batch}[operator]
+        # Extra accumulators of the threads beyond the first stay within 2^27 entries (1 GiB).
+        T = min(self.point_threads(), 1 + (1 << 27) // max(1, len(vs) * self.dim))
+        if T > 1 and vs:
+            blist = list(self.batches(lo=lo, hi=hi))
+            if len(blist) >= 2:
+                return self._matmat_threads(step, blist, vts, acc, min(T, len(blist)))
         for xb, yb, _ in self.batches(lo=lo, hi=hi):
             step(xb, yb, vts, acc)
+        return acc
+
+    def _matmat_threads(self, step, blist, vts, acc, T):
+        """The batches in T contiguous groups, one thread each with one intra-op thread (torch
+        releases the GIL inside its ops; autograd runs a CPU backward on the calling thread, and
+        the graphs are independent), each group summed in order, then the groups in order. As
+        for grid points, T independent passes beat one pass spread over T pool threads on small
+        models; the sums differ from one thread's only by rounding."""
+        import threading
+
+        import copy
+
+        torch = self.torch
+        bounds = [len(blist) * t // T for t in range(T + 1)]
+        sums = [acc] + [[self.zeros() for _ in vts] for _ in range(T - 1)]
+        # Thread t > 0 differentiates its own copy of the model (a forward that keeps state on
+        # its modules is not shared between threads): this Objective with that model swapped in.
+        views = [self]
+        for m, ps in self._model_copies(T - 1, with_params=True):
+            v = copy.copy(self)
+            v.model, v.params = m, ps
+            views.append(v)
+        errors = []
+
+        def work(t):
+            try:
+                o = views[t]
+                bound = getattr(o, step.__name__)
+                for xb, yb, _ in blist[bounds[t]:bounds[t + 1]]:
+                    if self.cancelled():
+                        raise Cancelled()
+                    bound(xb, yb, vts, sums[t])
+            except BaseException as e:  # re-raised on the calling thread
+                errors.append(e)
+
+        prev = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            threads = [threading.Thread(target=work, args=(t,), daemon=True) for t in range(1, T)]
+            for th in threads:
+                th.start()
+            work(0)
+            for th in threads:
+                th.join()
+        finally:
+            torch.set_num_threads(prev)
+        if errors:
+            raise next((e for e in errors if isinstance(e, Cancelled)), errors[0])
+        for part in sums[1:]:
+            for a, b in zip(acc, part):
+                a += b
         return acc
 
     def _hessian_batch(self, xb, yb, vts, acc):

@@ -12,7 +12,7 @@ import time
 import traceback
 
 from .errors import Cancelled, EnvironmentProblem, WorkerError
-from .framing import ProtocolError, read_message, write_message
+from .framing import ProtocolError, read_message, widen_pipe, write_message
 from .session import ALL_RANKS, METHODS, Session
 
 
@@ -205,6 +205,8 @@ def main(argv=None):
     # The protocol keeps fd 1; everything else that writes to "stdout" goes to stderr.
     proto_fd = os.dup(1)
     os.dup2(2, 1)
+    for fd in (0, proto_fd):
+        widen_pipe(fd)
     out = os.fdopen(proto_fd, "wb")
     sys.stdout = sys.stderr
     inp = os.fdopen(os.dup(0), "rb", buffering=0)

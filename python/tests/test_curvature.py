@@ -158,3 +158,33 @@ def test_subset_gradients_are_per_sample_gradients():
     per = s.subset_grads({"groups": [[i] for i in range(6)]}, [])[1][0].reshape(6, -1)
     v = np.random.default_rng(5).normal(size=res["dim"])
     assert rel(s.matmat({"operator": "fisher"}, [v])[1][0], per.T @ (per @ v) / 6) < 1e-10
+
+
+@pytest.mark.parametrize("model_name", ["MLP", "CNN"])
+@pytest.mark.parametrize("dtype,tol", [("float64", 1e-12), ("float32", 1e-5)])
+def test_products_with_batches_over_threads_equal_one_thread(model_name, dtype, tol):
+    """Objective.matmat_sums with several batches and ≥ 2 CPU threads gives groups of batches to
+    threads (_matmat_threads); the products equal the one-thread sum over the batches in order
+    (float64: to rounding; float32: to float32 rounding), for every operator."""
+    x, y = data(n=12, shape=CASES[model_name]["shape"])
+    torch.manual_seed(0)
+    s, res, _ = load(model_name, x, y, dtype=dtype, batch=4)  # 3 batches
+    rng = np.random.default_rng(3)
+    vs = [rng.normal(size=res["dim"]) for _ in range(3)]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(max(2, threads))
+    ran = []
+    inner = s.obj._matmat_threads
+    s.obj._matmat_threads = lambda *a: ran.append(a[-1]) or inner(*a)
+    try:
+        for op in ("hessian", "ggn", "fisher"):
+            assert s.obj.point_threads() >= 2
+            threaded = s.matmat({"operator": op}, vs)[1]
+            assert ran and ran[-1] >= 2, "the products did not go over threads"
+            s.obj.threads_ok = False
+            single = s.matmat({"operator": op}, vs)[1]
+            s.obj.threads_ok = True
+            for a, b in zip(threaded, single):
+                assert rel(a, b) < tol, (op, rel(a, b))
+    finally:
+        torch.set_num_threads(threads)

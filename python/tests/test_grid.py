@@ -43,3 +43,60 @@ def test_points_at_once_equal_one_pass_per_point(model, shape, loss):
     # Frames of θs give the same numbers.
     thetas = [np.asarray(theta0) + a * d1 + b * d2 for a, b in coeffs]
     assert np.allclose(s.loss({}, thetas)[1][0], serial_l, rtol=1e-12)
+
+
+@pytest.mark.parametrize("model,shape", [("MLP", (6,)), ("CNN", (1, 6, 6))])
+def test_loop_threads_and_vmap_paths_agree_in_float32(model, shape):
+    """The ways a grid's points go (Objective.point_path: one pass per point with θ written in
+    place, the same split over threads with a model copy each, or vmap over chunks) give the
+    same losses and accuracies as a float64 reference to float32 rounding; the first request of
+    several points picks one of them and θ is kept."""
+    if not hasattr(torch, "func"):
+        pytest.skip("torch.func.vmap needs torch ≥ 2 (the loop is the only path there)")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(max(2, threads))  # the threads path needs ≥ 2
+    try:
+        _paths_agree(model, shape)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _paths_agree(model, shape):
+    x, y = data(n=11, shape=shape)
+    s, res, theta0 = load(model, x, y, dtype="float32", batch=4)
+    rng = np.random.default_rng(1)
+    s.store({"name": "d1"}, [(rng.normal(size=res["dim"]) * 0.3).astype(np.float32)])
+    s.store({"name": "d2"}, [(rng.normal(size=res["dim"]) * 0.3).astype(np.float32)])
+    coeffs = [[a, b] for a in np.linspace(-1, 1, 5) for b in np.linspace(-1, 1, 5)]
+    combos = {"combos": {"base": "theta0", "dirs": ["d1", "d2"], "coeffs": coeffs}}
+    s.obj.point_chunk = 4
+    assert s.obj.point_path is None
+    chosen = s.loss(combos, [])[1]
+    assert s.obj.point_path in ("loop", "threads", "vmap") and s.obj.point_timings["points"] == 4
+    assert set(s.obj.point_timings) == {"points", "loop", "threads", "vmap"}
+    assert np.array_equal(s.obj.get_flat().numpy(), theta0)
+    out = {}
+    for path in ("loop", "threads", "vmap"):
+        s.obj.point_path = path
+        out[path] = s.loss(combos, [])[1]
+        assert s.obj.point_path == path, f"the {path} path failed and fell back"
+    # A float64 reference: the same points one at a time in double precision.
+    ref_l = []
+    m = s.obj.model
+    d = [s.stored[n].double() for n in ("d1", "d2")]
+    base = s.stored["theta0"].double()
+    m.double()
+    xs = s.obj.x.double()
+    with torch.no_grad():
+        for a, b in coeffs:
+            th = base + a * d[0] + b * d[1]
+            off = 0
+            for p, sz in zip(s.obj.params, s.obj.sizes):
+                p.copy_(th[off:off + sz].view_as(p))
+                off += sz
+            ref_l.append(float(s.obj.loss.batch_sum(s.obj.forward(xs), s.obj.y)) / s.obj.n)
+    for got in (out["loop"], out["threads"], out["vmap"], chosen):
+        assert np.allclose(got[0], ref_l, rtol=1e-5, atol=1e-6)
+        assert np.array_equal(got[1], out["loop"][1])
+    assert np.allclose(out["loop"][0], out["vmap"][0], rtol=1e-6, atol=1e-7)
+    assert np.allclose(out["loop"][0], out["threads"][0], rtol=1e-6, atol=1e-7)

@@ -100,11 +100,17 @@ export async function hutchinsonTrace(op: LinearOperator, options: HutchinsonOpt
   const { rng, stop, onProgress } = options;
   const block = blockOf(options);
   const samples: number[] = [];
+  const draw = (i: number): Float64Array[] => Array.from({ length: Math.min(block, probes - i) }, () => rademacher(rng, n));
+  let zs = draw(0);
   for (let i = 0; i < probes; i += block) {
-    const zs = Array.from({ length: Math.min(block, probes - i) }, () => rademacher(rng, n));
-    const Azs = await checkedMatmat(op, zs, 'Hutchinson product A·z', i + 1, stop);
+    const pending = checkedMatmat(op, zs, 'Hutchinson product A·z', i + 1, stop);
+    // The next block's probes are drawn while a remote operator (the torch worker) computes this
+    // one: the same draws in the same order, off the critical path.
+    const next = i + block < probes ? draw(i + block) : [];
+    const Azs = await pending;
     zs.forEach((z, j) => samples.push(dot(z, Azs[j])));
     onProgress?.(samples.length, probes);
+    zs = next;
   }
   const { mean, stderr } = meanStderr(samples);
   return { estimate: mean, stderr, samples, probes };

@@ -67,9 +67,8 @@ export class MessageReader {
       }
       if (this.buffered < this.pending.need) break;
       const frames = this.pending.sizes.map(({ dtype, bytes }) => {
-        const raw = this.take(bytes);
         const copy = new ArrayBuffer(bytes);
-        new Uint8Array(copy).set(raw);
+        this.takeInto(new Uint8Array(copy));
         return dtype === 'f64' ? new Float64Array(copy) : new Float32Array(copy);
       });
       out.push({ header: this.pending.header, frames });
@@ -83,6 +82,20 @@ export class MessageReader {
     const all = Buffer.concat(this.chunks);
     this.chunks = [all];
     return all.subarray(0, n);
+  }
+
+  /** The next dst.length bytes copied straight into dst (a frame spans many pipe chunks: one copy, no concat). */
+  private takeInto(dst: Uint8Array): void {
+    let at = 0;
+    while (at < dst.length) {
+      const first = this.chunks[0];
+      const k = Math.min(first.length, dst.length - at);
+      dst.set(k === first.length ? first : first.subarray(0, k), at);
+      at += k;
+      if (k === first.length) this.chunks.shift();
+      else this.chunks[0] = first.subarray(k);
+    }
+    this.buffered -= dst.length;
   }
 
   private take(n: number): Buffer {
