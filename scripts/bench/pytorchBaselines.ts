@@ -24,6 +24,8 @@ export interface PytorchBaselineRow extends Row {
 }
 
 export interface PytorchBaselineReport {
+  /** The demo digits' first `samples` / `planeSamples` samples as .npz files: the samples the baselines use. */
+  dataFiles: { curvature: string; plane: string };
   torch: string;
   threads: number;
   peakRssBytes: number;

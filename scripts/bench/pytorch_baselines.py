@@ -59,6 +59,15 @@ def demo_models():
     return out
 
 
+def first_samples_file(n, folder):
+    """The demo digits' first n samples as their own .npz, so the torch engine (given the whole
+    file, no --samples subset) computes on exactly the samples the baselines use."""
+    d = np.load(os.path.join(EXAMPLE, "generated", "digits.npz"))
+    path = os.path.join(folder, f"digits-first-{n}.npz")
+    np.savez(path, x=d["x"][:n], y=d["y"][:n])
+    return path
+
+
 def batches(x, y, size):
     for i in range(0, x.shape[0], size):
         yield x[i:i + size], y[i:i + size]
@@ -274,7 +283,10 @@ def main():
     if "boundary" in only:
         rows += boundary()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    folder = os.path.dirname(os.path.abspath(args.out))
+    os.makedirs(folder, exist_ok=True)
     report = {
+        "dataFiles": {"curvature": first_samples_file(args.samples, folder), "plane": first_samples_file(args.plane_samples, folder)},
         "torch": torch.__version__, "threads": torch.get_num_threads(), "device": "cpu",
         "python": sys.version.split()[0], "peakRssBytes": peak, "rows": rows,
     }

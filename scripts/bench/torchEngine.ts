@@ -16,7 +16,8 @@
  * the model and data into a warm worker, the start-up loss and gradient, writing the result).
  * The worker is started before timing (an editor keeps one warm). Same samples count, batch
  * size 512, threads as printed. Sizes: LOSSCAPE_BENCH_CURVATURE_SAMPLES (1000),
- * LOSSCAPE_BENCH_SAMPLES (256), LOSSCAPE_BENCH_POINTS (41), LOSSCAPE_BENCH_TORCH_REPEATS (1; the
+ * LOSSCAPE_BENCH_SAMPLES (256), the first ones of the demo digits on both sides (the baselines
+ * write them as .npz files the engine reads whole, so λ₁ and the trace can be compared too), LOSSCAPE_BENCH_POINTS (41), LOSSCAPE_BENCH_TORCH_REPEATS (1; the
  * median is reported), LOSSCAPE_BENCH_TORCH_WASM=0 leaves out the wasm rows,
  * LOSSCAPE_BENCH_TORCH_MODELS=MLP (or CNN) runs one model.
  */
@@ -93,7 +94,7 @@ export async function benchTorchEngine(): Promise<Row[]> {
 
   setEngineInfo(await selectBackend('wasm'));
   const common = { loss: 'CrossEntropyLoss', batchSize, seed: 0 };
-  const torchSpec = (m: (typeof MODELS)[number]) => ({ ...common, engine: 'torch' as const, model: m.model, weights: m.weights, data, python: py });
+  const torchSpec = (m: (typeof MODELS)[number], file = data) => ({ ...common, engine: 'torch' as const, model: m.model, weights: m.weights, data: file, python: py });
   // Start the worker (importing torch takes seconds) before anything is timed.
   (await prepareInputs({ ...torchSpec(MODELS[0]), samples: 8, out: path.join(tmp, 'warm') })).dispose();
 
@@ -113,10 +114,10 @@ export async function benchTorchEngine(): Promise<Row[]> {
     const pyh = baseline(`PyHessian-style top-5 + trace, ${m.tag}, ${samples} samples`);
     const pyEig = baseline(`PyHessian-style top-5 (power iteration, deflation), ${m.tag}, ${samples} samples`);
     rows.push({ ...pyh, name: `${m.tag}: top-5 + trace, PyHessian-style [${tag}]`, engine: 'pytorch', task: 'top-5 + trace', note: `${pyh.products} products (${pyEig.products} in power iteration); λ₁ = ${pyEig.eigenvalues?.[0]?.toPrecision(5)}` });
-    const hessianSpec = { kind: 'hessian' as const, samples, top: 5, trace: true, probes: 100 };
+    const hessianSpec = { kind: 'hessian' as const, top: 5, trace: true, probes: 100 };
     const torchRuns: { whole: number; r: HessianResult }[] = [];
     for (let i = 0; i < repeats; i++) {
-      const t = await timed(() => runHessian({ ...torchSpec(m), ...hessianSpec, out: path.join(tmp, `h-torch-${i}.losscape.json`) }, quietContext()));
+      const t = await timed(() => runHessian({ ...torchSpec(m, report.dataFiles.curvature), ...hessianSpec, out: path.join(tmp, `h-torch-${i}.losscape.json`) }, quietContext()));
       torchRuns.push({ whole: t.seconds, r: t.value });
     }
     const h = torchRuns[0].r;
@@ -142,7 +143,7 @@ export async function benchTorchEngine(): Promise<Row[]> {
     const last = rows[rows.length - 1];
     last.note = `× PyHessian-style (target ≤ 0.8×: ${last.met ? 'met' : 'NOT met'}); ${eigenProducts} Lanczos products + 100 probes in blocks; λ₁ = ${h.result.eigenvalues[0].toPrecision(5)}; whole analysis ${last.wholeSeconds!.toFixed(2)} s (${(last.wholeSeconds! / pyh.seconds).toFixed(2)}×)`;
     if (withWasm && m.tfjs) {
-      const w = await timed(() => runHessian({ ...common, model: m.tfjs!, data: m.tfjsData!, loss: 'sparse_categorical_crossentropy', ...hessianSpec, out: path.join(tmp, 'h-wasm.losscape.json') }, quietContext()));
+      const w = await timed(() => runHessian({ ...common, model: m.tfjs!, data: m.tfjsData!, loss: 'sparse_categorical_crossentropy', ...hessianSpec, samples, out: path.join(tmp, 'h-wasm.losscape.json') }, quietContext()));
       const alg = phase(w.value, ['eigen', 'trace']);
       rows.push({ name: `${m.tag}: top-5 + trace, wasm engine (model.json, same weights)`, seconds: alg, ratio: alg / pyh.seconds, model: m.tag, engine: 'wasm', task: 'top-5 + trace', algorithmSeconds: alg, wholeSeconds: w.seconds, baselineSeconds: pyh.seconds, note: `× PyHessian-style; ${w.value.result.eigen?.matvecs ?? 0} Lanczos products + 100 probes; λ₁ = ${w.value.result.eigenvalues[0].toPrecision(5)}` });
     }
@@ -150,10 +151,10 @@ export async function benchTorchEngine(): Promise<Row[]> {
     // ---- the plane ---------------------------------------------------------------------------
     const ll = baseline(`loss-landscape-style ${points}×${points} filter-normalised plane, ${m.tag}, ${planeSamples} samples`);
     rows.push({ ...ll, name: `${m.tag}: ${points}×${points} plane, loss-landscape-style [${tag}]`, engine: 'pytorch', task: 'plane', note: `${(points ** 2 / ll.seconds).toFixed(1)} points/s` });
-    const landscapeSpec = { kind: 'landscape' as const, samples: planeSamples, points };
+    const landscapeSpec = { kind: 'landscape' as const, points };
     const planes: { whole: number; r: LandscapeResult }[] = [];
     for (let i = 0; i < repeats; i++) {
-      const t = await timed(() => runLandscape({ ...torchSpec(m), ...landscapeSpec, out: path.join(tmp, `l-torch-${i}.losscape.json`) }, quietContext()));
+      const t = await timed(() => runLandscape({ ...torchSpec(m, report.dataFiles.plane), ...landscapeSpec, out: path.join(tmp, `l-torch-${i}.losscape.json`) }, quietContext()));
       planes.push({ whole: t.seconds, r: t.value });
     }
     const pr = ratioRow(
@@ -164,7 +165,7 @@ export async function benchTorchEngine(): Promise<Row[]> {
     pr.note = `× loss-landscape-style (target ≤ 1.0×: ${pr.met ? 'met' : 'NOT met'}); ${(points ** 2 / pr.algorithmSeconds!).toFixed(1)} points/s; whole analysis ${pr.wholeSeconds!.toFixed(2)} s`;
     rows.push(pr);
     if (withWasm && m.tfjs) {
-      const w = await timed(() => runLandscape({ ...common, model: m.tfjs!, data: m.tfjsData!, loss: 'sparse_categorical_crossentropy', ...landscapeSpec, threads: 1, out: path.join(tmp, 'l-wasm.losscape.json') }, quietContext()));
+      const w = await timed(() => runLandscape({ ...common, model: m.tfjs!, data: m.tfjsData!, loss: 'sparse_categorical_crossentropy', ...landscapeSpec, samples: planeSamples, threads: 1, out: path.join(tmp, 'l-wasm.losscape.json') }, quietContext()));
       const alg = phase(w.value, ['grid']);
       rows.push({ name: `${m.tag}: ${points}×${points} plane, wasm engine (model.json, 1 thread)`, seconds: alg, ratio: alg / ll.seconds, model: m.tag, engine: 'wasm', task: 'plane', algorithmSeconds: alg, wholeSeconds: w.seconds, baselineSeconds: ll.seconds, note: '× loss-landscape-style' });
     }
