@@ -11,6 +11,8 @@ Products are summed over batches on the device (float64 accumulators except on M
 back once per product.
 """
 
+import os
+
 from .errors import Cancelled
 
 
@@ -41,13 +43,18 @@ class Objective:
         self.vmap_points = (hasattr(torch, "func") and not isinstance(model, torch.jit.ScriptModule)
                             and not self.train_mode)
         self.point_chunk = max(1, min(16, int(2 ** 26 // max(1, self.dim))))
-        # Which way grid points go, "vmap" or "loop" (one pass per point, θ written in place):
-        # vmap wins on small dense models, but a vmapped conv is a grouped conv, several times
-        # slower on CPU than one conv per point. Decided once per model, by timing both on the
-        # first request of enough points (point_sums); the two agree to float rounding.
+        # Which way grid points go (point_sums): "vmap", "loop" (one pass per point, θ written in
+        # place) or "threads" (the loop over CPU threads). A rule of the model, not a timing, so
+        # that a run and its --resume evaluate every point the same way, bit for bit. Measured on
+        # the demo models (2-core CPU, 256 samples): MLP vmap 1,900–2,770 points/s, loop
+        # 1,250–1,740, threads 1,300–1,450; CNN threads 118–123, loop 92–115, vmap 37–41 (a
+        # vmapped conv is a grouped conv, several times slower on CPU than one conv per point).
+        # LOSSCAPE_TORCH_POINTS=vmap|loop|threads overrides it.
         self.threads_ok = True
-        self.point_path = None
-        self.point_timings = None
+        self.has_conv = any(isinstance(mod, torch.nn.modules.conv._ConvNd) for mod in model.modules())
+        forced = os.environ.get("LOSSCAPE_TORCH_POINTS", "")
+        self.point_path = forced if forced in ("vmap", "loop", "threads") else None
+        self.point_path_used = None
 
     # ---- parameters -------------------------------------------------------------------------
     def get_flat(self):
@@ -160,10 +167,8 @@ class Objective:
         `count` parameter vectors (float64). The current θ is kept. `self.point_path` says how
         they were evaluated: "vmap", "loop" (one pass per point) or "threads" (the loop, the
         points split over CPU threads, each with its own copy of the model)."""
-        candidates = self._point_candidates()
-        if self.point_path is None and len(candidates) > 1 and count >= 1 + 2 * len(candidates):
-            return self._point_sums_choosing(candidates, rows, count, accuracy, lo, hi)
-        path = self.point_path or candidates[0]
+        path = self.point_path or self._default_path()
+        self.point_path_used = path
         if path != "loop":
             try:
                 return self._point_sums_by(path, rows, count, accuracy, lo, hi)
@@ -171,7 +176,16 @@ class Objective:
                 raise
             except Exception:
                 self._drop_path(path)
+        self.point_path_used = "loop"
         return self._point_sums_loop(rows, count, accuracy, lo, hi)
+
+    def _default_path(self):
+        """vmap for models without convolutions, else the threads (or the loop on one thread or
+        off the CPU): see __init__ for the measurements behind it."""
+        candidates = self._point_candidates()
+        if "vmap" in candidates and not self.has_conv:
+            return "vmap"
+        return "threads" if "threads" in candidates else "loop"
 
     def _point_candidates(self):
         out = ["loop"]
@@ -203,51 +217,6 @@ class Objective:
         if path == "threads":
             return self._point_sums_threads(rows, count, accuracy, lo, hi)
         return self._point_sums_loop(rows, count, accuracy, lo, hi)
-
-    def _point_sums_choosing(self, candidates, rows, count, accuracy, lo, hi):
-        """The first request of enough points: one point by each way that needs warming up
-        (vmap's first call, the threads' model copies), then k points by each way, each timed in
-        CPU time of this process (less distorted by other processes than wall time, and it
-        counts idle spinning of a thread pool); the fastest way takes the rest of this request
-        and every later one. A way that fails is dropped."""
-        import time
-
-        torch = self.torch
-        parts, at = [], 0
-
-        def take(path, k):
-            nonlocal at
-            a = at
-            t0 = time.process_time()
-            try:
-                part = self._point_sums_by(path, lambda i, j: rows(a + i, a + j), k, accuracy, lo, hi)
-            except Cancelled:
-                raise
-            except Exception:
-                self._drop_path(path)
-                part = self._point_sums_loop(lambda i, j: rows(a + i, a + j), k, accuracy, lo, hi)
-                t0 = None
-            parts.append(part)
-            at += k
-            return None if t0 is None else time.process_time() - t0
-
-        for path in candidates:
-            if path != "loop":
-                take(path, 1)  # warm-up
-        live = [c for c in candidates if c in self._point_candidates()]
-        k = min(self.point_chunk, (count - at) // len(live))
-        times = {}
-        for path in live:
-            t = take(path, k)
-            if t is not None:
-                times[path] = t
-        self.point_path = min(times, key=times.get) if times else "loop"
-        self.point_timings = dict(points=k, **times)
-        if count > at:
-            a = at
-            parts.append(self.point_sums(lambda i, j: rows(a + i, a + j), count - a, accuracy, lo, hi))
-        has_acc = all(p[2] for p in parts)
-        return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts]), bool(accuracy and has_acc)
 
     def _point_sums_loop(self, rows, count, accuracy, lo, hi):
         """One pass per point: θ written into the parameters in place, sums kept on the device

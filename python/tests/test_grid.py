@@ -49,8 +49,9 @@ def test_points_at_once_equal_one_pass_per_point(model, shape, loss):
 def test_loop_threads_and_vmap_paths_agree_in_float32(model, shape):
     """The ways a grid's points go (Objective.point_path: one pass per point with θ written in
     place, the same split over threads with a model copy each, or vmap over chunks) give the
-    same losses and accuracies as a float64 reference to float32 rounding; the first request of
-    several points picks one of them and θ is kept."""
+    same losses and accuracies as a float64 reference to float32 rounding; the default is a rule
+    of the model (vmap without convolutions, else the threads), the same in every run, and θ is
+    kept."""
     if not hasattr(torch, "func"):
         pytest.skip("torch.func.vmap needs torch ≥ 2 (the loop is the only path there)")
     threads = torch.get_num_threads()
@@ -71,9 +72,9 @@ def _paths_agree(model, shape):
     combos = {"combos": {"base": "theta0", "dirs": ["d1", "d2"], "coeffs": coeffs}}
     s.obj.point_chunk = 4
     assert s.obj.point_path is None
-    chosen = s.loss(combos, [])[1]
-    assert s.obj.point_path in ("loop", "threads", "vmap") and s.obj.point_timings["points"] == 4
-    assert set(s.obj.point_timings) == {"points", "loop", "threads", "vmap"}
+    reply, chosen = s.loss(combos, [])
+    assert reply["pointPath"] == ("threads" if model == "CNN" else "vmap")
+    assert np.array_equal(s.loss(combos, [])[1][0], chosen[0]), "the default way gives the same values every time"
     assert np.array_equal(s.obj.get_flat().numpy(), theta0)
     out = {}
     for path in ("loop", "threads", "vmap"):
@@ -100,3 +101,15 @@ def _paths_agree(model, shape):
         assert np.array_equal(got[1], out["loop"][1])
     assert np.allclose(out["loop"][0], out["vmap"][0], rtol=1e-6, atol=1e-7)
     assert np.allclose(out["loop"][0], out["threads"][0], rtol=1e-6, atol=1e-7)
+
+
+def test_the_way_of_grid_points_can_be_forced(monkeypatch):
+    """LOSSCAPE_TORCH_POINTS picks the way (here the loop, for a model whose default is vmap or
+    the threads); the reply names the way that ran."""
+    monkeypatch.setenv("LOSSCAPE_TORCH_POINTS", "loop")
+    x, y = data(n=11, shape=(6,))
+    s, res, _ = load("MLP", x, y, dtype="float32", batch=4)
+    rng = np.random.default_rng(2)
+    s.store({"name": "d1"}, [(rng.normal(size=res["dim"]) * 0.3).astype(np.float32)])
+    reply, _ = s.loss({"combos": {"base": "theta0", "dirs": ["d1"], "coeffs": [[-1.0], [0.0], [1.0]]}}, [])
+    assert reply["pointPath"] == "loop"
