@@ -12,6 +12,7 @@ back once per product.
 """
 
 import os
+import threading
 
 from .errors import Cancelled
 
@@ -287,7 +288,6 @@ class Objective:
         ops): on small models T independent passes beat one pass spread over T threads, whose
         pool synchronises at every op (and spins when other processes hold the cores)."""
         import copy
-        import threading
 
         torch = self.torch
         T = min(self.point_threads(), max(1, count))
@@ -304,6 +304,14 @@ class Objective:
             except BaseException as e:  # re-raised on the calling thread
                 errors.append(e)
 
+        self._on_threads(T, work, errors)
+        return lsum, csum, bool(accuracy and all(flags) and count > 0)
+
+    def _on_threads(self, T, work, errors):
+        """work(0..T−1), work(0) on this thread, each with one intra-op thread (torch's setting
+        is per process: restored after), then the first error of a worker raised here
+        (a cancellation first)."""
+        torch = self.torch
         prev = torch.get_num_threads()
         torch.set_num_threads(1)
         try:
@@ -317,7 +325,6 @@ class Objective:
             torch.set_num_threads(prev)
         if errors:
             raise next((e for e in errors if isinstance(e, Cancelled)), errors[0])
-        return lsum, csum, bool(accuracy and all(flags) and count > 0)
 
     def _point_sums_vmap(self, rows, count, accuracy, lo, hi):
         torch = self.torch
@@ -432,7 +439,6 @@ class Objective:
         the graphs are independent), each group summed in order, then the groups in order. As
         for grid points, T independent passes beat one pass spread over T pool threads on small
         models; the sums differ from one thread's only by rounding."""
-        import threading
 
         import copy
 
@@ -459,19 +465,7 @@ class Objective:
             except BaseException as e:  # re-raised on the calling thread
                 errors.append(e)
 
-        prev = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            threads = [threading.Thread(target=work, args=(t,), daemon=True) for t in range(1, T)]
-            for th in threads:
-                th.start()
-            work(0)
-            for th in threads:
-                th.join()
-        finally:
-            torch.set_num_threads(prev)
-        if errors:
-            raise next((e for e in errors if isinstance(e, Cancelled)), errors[0])
+        self._on_threads(T, work, errors)
         for part in sums[1:]:
             for a, b in zip(acc, part):
                 a += b
