@@ -123,7 +123,6 @@ export function gradientOnTape(loss: () => tf.Scalar, xs: tf.Variable[]): TapeGr
       // Nothing flows back through a node none of whose outputs has a cotangent (a kernel's
       // Reshape left unformed below): its gradients would be zeros.
       if (dys.every((d) => d === null)) continue;
-      if (!node.gradient) throw new Error(`Cannot compute gradient: gradient function not found for ${node.kernelName}.`);
       const full = original.get(node.id)!;
       const t =
         node.kernelName === 'BatchMatMul' && 'b' in node.inputs && !('a' in node.inputs) && behind.has(node.inputs.b.id) && dys[0] !== null && full.inputs.a && !full.inputs.a.isDisposed
@@ -134,17 +133,7 @@ export function gradientOnTape(loss: () => tf.Scalar, xs: tf.Variable[]): TapeGr
         leaves.push(leaf);
         continue;
       }
-      const grads = node.gradient(dys);
-      for (const name in node.inputs) {
-        if (!(name in grads)) throw new Error(`Cannot backprop through input ${name}. Available gradients found: ${Object.keys(grads)}.`);
-        const dx = tf.tidy(() => grads[name]());
-        const x = node.inputs[name];
-        const prev = acc.get(x.id);
-        if (prev) {
-          acc.set(x.id, tf.add(prev, dx));
-          prev.dispose();
-        } else acc.set(x.id, dx);
-      }
+      backpropNode(node, dys, acc);
     }
     y.dispose();
     return { grads: xs.map((x) => acc.get(x.id) ?? null), leaves };
@@ -170,6 +159,22 @@ function transposesOf(a: readonly number[], b: readonly number[], z: readonly nu
   return fits.length === 1 ? fits[0] : null;
 }
 
+/** One node of a backward walk (tape.ts backpropagateGradients): its inputs' gradients added into acc. */
+function backpropNode(node: TapeNode, dys: (tf.Tensor | null)[], acc: Map<number, tf.Tensor>): void {
+  if (!node.gradient) throw new Error(`Cannot compute gradient: gradient function not found for ${node.kernelName}.`);
+  const grads = node.gradient(dys);
+  for (const name in node.inputs) {
+    if (!(name in grads)) throw new Error(`Cannot backprop through input ${name}. Available gradients found: ${Object.keys(grads)}.`);
+    const dx = tf.tidy(() => grads[name]());
+    const x = node.inputs[name];
+    const prev = acc.get(x.id);
+    if (prev) {
+      acc.set(x.id, tf.add(prev, dx));
+      prev.dispose();
+    } else acc.set(x.id, dx);
+  }
+}
+
 /** One backward walk from y with cotangent dy; the gradients of xs (zeros where none reaches). */
 function backward(nodes: TapeNode[], xs: tf.Tensor[], y: tf.Tensor, dy: tf.Tensor): tf.Tensor[] {
   return tf.tidy(() => {
@@ -177,18 +182,7 @@ function backward(nodes: TapeNode[], xs: tf.Tensor[], y: tf.Tensor, dy: tf.Tenso
     for (let i = nodes.length - 1; i >= 0; i--) {
       const node = nodes[i];
       const dys = node.outputs.map((o) => acc.get(o.id) ?? null);
-      if (!node.gradient) throw new Error(`Cannot compute gradient: gradient function not found for ${node.kernelName}.`);
-      const grads = node.gradient(dys);
-      for (const name in node.inputs) {
-        if (!(name in grads)) throw new Error(`Cannot backprop through input ${name}. Available gradients found: ${Object.keys(grads)}.`);
-        const dx = tf.tidy(() => grads[name]());
-        const x = node.inputs[name];
-        const prev = acc.get(x.id);
-        if (prev) {
-          acc.set(x.id, tf.add(prev, dx));
-          prev.dispose();
-        } else acc.set(x.id, dx);
-      }
+      backpropNode(node, dys, acc);
     }
     return xs.map((x) => acc.get(x.id) ?? tf.zerosLike(x));
   });
