@@ -287,8 +287,6 @@ class Objective:
         its own copy of the model and one intra-op thread (torch releases the GIL inside its
         ops): on small models T independent passes beat one pass spread over T threads, whose
         pool synchronises at every op (and spins when other processes hold the cores)."""
-        import copy
-
         torch = self.torch
         T = min(self.point_threads(), max(1, count))
         workers = [(self.model, self.params)] + self._model_copies(T - 1, with_params=False)

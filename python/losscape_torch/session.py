@@ -238,8 +238,10 @@ class Session:
             deals = [comm.point_deal(count, k) for k in range(comm.world)]
             for jj in range(comm.world * q, count):
                 ranks = [k for k, d in enumerate(deals) if d[2] == jj]
-                lsum.append(sum((g[k, 2 * q:2 * q + 1] for k in ranks[1:]), g[ranks[0], 2 * q:2 * q + 1].clone()))
-                csum.append(sum((g[k, 2 * q + 1:2 * q + 2] for k in ranks[1:]), g[ranks[0], 2 * q + 1:2 * q + 2].clone()))
+                # (its part's loss and correct sums sit side by side: one sum of both)
+                part = sum((g[k, 2 * q:2 * q + 2] for k in ranks[1:]), g[ranks[0], 2 * q:2 * q + 2].clone())
+                lsum.append(part[:1])
+                csum.append(part[1:])
             lsum, csum = torch.cat(lsum), torch.cat(csum)
             # Accuracy: every rank's whole points had it, and the left-over points' parts had it
             # (ranks with samples all have it, or none does).
