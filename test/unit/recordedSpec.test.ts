@@ -16,12 +16,16 @@ describe('Recompute: the spec a result file records', () => {
     return result;
   };
   const file = '/ws/results/r.losscape.json';
+  /** The spec of a file that records enough (the test fails with the reason otherwise). */
+  const specOf = (r: ReturnType<typeof fixture>): Record<string, unknown> => {
+    const o = recordedSpecOf(r, file);
+    assert.ok(o.ok, !o.ok ? o.missing : '');
+    return o.spec as Record<string, unknown>;
+  };
 
   it('a trajectory result (kind landscape with a trajectory block) reruns as a trajectory, its checkpoints resolved, no model from the series', () => {
     const r = fixture('landscape-trajectory');
-    const o = recordedSpecOf(r, file);
-    assert.ok(o.ok, !o.ok ? o.missing : '');
-    const spec = o.spec as Record<string, unknown>;
+    const spec = specOf(r);
     assert.equal(spec.kind, 'trajectory');
     assert.equal(spec.mode, 'pca');
     assert.equal(spec.points, 21);
@@ -34,9 +38,7 @@ describe('Recompute: the spec a result file records', () => {
     const r = fixture('landscape-trajectory', (j) => {
       j.options = { ...j.options, model: 'net.py:Net', engine: 'torch', checkpoints: ['run/a.pt', 'run/b.pt', 'run/c.pt'] };
     });
-    const o = recordedSpecOf(r, file);
-    assert.ok(o.ok, !o.ok ? o.missing : '');
-    const spec = o.spec as Record<string, unknown>;
+    const spec = specOf(r);
     assert.equal(spec.model, '/ws/results/net.py:Net');
     assert.deepEqual(spec.checkpoints, ['/ws/results/run/a.pt', '/ws/results/run/b.pt', '/ws/results/run/c.pt']);
   });
@@ -46,9 +48,7 @@ describe('Recompute: the spec a result file records', () => {
       j.provenance.cwd = '/home/me/project';
       j.options.python = '.venv/bin/python';
     });
-    const o = recordedSpecOf(r, file);
-    assert.ok(o.ok, !o.ok ? o.missing : '');
-    const spec = o.spec as Record<string, unknown>;
+    const spec = specOf(r);
     assert.equal(spec.kind, 'grokking');
     assert.equal(spec.checkpoints, '/home/me/project/examples/grokking/runs/alpha-1/ckpt-*/model.json');
     assert.equal(spec.python, '/home/me/project/.venv/bin/python');
@@ -61,9 +61,7 @@ describe('Recompute: the spec a result file records', () => {
       j.options.python = 'python3';
       j.options.weights = 'w/ckpt.pt';
     });
-    const o = recordedSpecOf(r, file);
-    assert.ok(o.ok, !o.ok ? o.missing : '');
-    const spec = o.spec as Record<string, unknown>;
+    const spec = specOf(r);
     assert.equal(spec.kind, 'hessian');
     assert.equal(spec.model, r.provenance.model.path);
     assert.equal(spec.data, r.provenance.data.path);

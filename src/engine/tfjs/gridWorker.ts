@@ -4,8 +4,8 @@
  * thread prepared (sent once, so the data file is not read twice). The engine and the model are
  * loaded from the start, while the main thread loads the data and makes the directions, so the
  * worker is ready when the grid starts (waiting for the samples first left it ~10 of 41 rows
- * behind the main thread on the demo MLP). Each row is evaluated
- * row through the same `evaluateAlong` as the main thread (same passes of points), so that every
+ * behind the main thread on the demo MLP). Each row is evaluated through the same
+ * `evaluateAlong` as the main thread (same passes of points), so that every
  * point it evaluates is bit-identical to the main thread's. See tfjs/gridWorkerClient.ts.
  */
 import { parentPort, workerData } from 'node:worker_threads';
