@@ -45,8 +45,14 @@ export function startGridWorker(inputs: Inputs): PlaneHelper | null {
   const data: GridWorkerData = { inputs, backend: engineInfo().backend };
   const worker = new Worker(script.file, { workerData: data, execArgv: script.execArgv, stdout: false, stderr: false });
   worker.unref();
-  const pending = new Map<number, { resolve: (e: Evaluation[]) => void; reject: (e: Error) => void }>();
-  let nextId = 0;
+  /** The units being taken (PlaneHelper.take): one run at a time. */
+  let taking: { onUnit: (i: number, evs: Evaluation[]) => void; resolve: () => void; reject: (e: Error) => void } | null = null;
+  const endTaking = (err: Error | null): void => {
+    const t = taking;
+    taking = null;
+    if (err) t?.reject(err);
+    else t?.resolve();
+  };
   let failed: Error | null = null;
   let resolveReady!: (ok: boolean) => void;
   const ready = new Promise<boolean>((r) => (resolveReady = r));
@@ -55,8 +61,7 @@ export function startGridWorker(inputs: Inputs): PlaneHelper | null {
   const fail = (err: Error): void => {
     failed = err;
     resolveReady(false);
-    for (const p of pending.values()) p.reject(err);
-    pending.clear();
+    endTaking(err);
   };
   let isReady = false;
   let startupCpu: ThreadCpu | null = null;
@@ -66,18 +71,13 @@ export function startGridWorker(inputs: Inputs): PlaneHelper | null {
       startupCpu = latestCpu = m.cpu;
       isReady = true;
       resolveReady(true);
-    } else if (m.type === 'row') {
+    } else if (m.type === 'unit') {
       latestCpu = m.cpu;
-      const p = pending.get(m.id);
-      pending.delete(m.id);
-      p?.resolve(m.loss.map((loss, i) => ({ loss, accuracy: m.accuracy[i] })));
-    } else if (m.type === 'error') {
-      if (m.id === null) fail(new Error(`grid worker: ${m.message}`));
-      else {
-        const p = pending.get(m.id);
-        pending.delete(m.id);
-        p?.reject(new Error(`grid worker: ${m.message}`));
-      }
+      taking?.onUnit(m.i, m.loss.map((loss, i) => ({ loss, accuracy: m.accuracy[i] })));
+    } else if (m.type === 'taken') endTaking(null);
+    else if (m.type === 'error') {
+      if (m.unit === null) fail(new Error(`grid worker: ${m.message}`));
+      else endTaking(new Error(`grid worker: ${m.message}`));
     } else if (m.type === 'closed') resolveClosed();
   });
   worker.on('error', (err) => fail(err));
@@ -101,12 +101,13 @@ export function startGridWorker(inputs: Inputs): PlaneHelper | null {
     setPlane(centre, dirs, withAccuracy) {
       send({ type: 'plane', centre, dirs, withAccuracy });
     },
-    evaluate(coords) {
+    take(units, claims, onUnit) {
       if (failed) return Promise.reject(failed);
-      const id = nextId++;
-      return new Promise<Evaluation[]>((resolve, reject) => {
-        pending.set(id, { resolve, reject });
-        send({ type: 'row', id, coords });
+      if (taking) return Promise.reject(new Error('grid worker: already taking units'));
+      return new Promise<void>((resolve, reject) => {
+        taking = { onUnit, resolve, reject };
+        // Sent now, whether or not the worker is ready: it starts taking as soon as it is.
+        send({ type: 'take', units, claims: claims.buffer as SharedArrayBuffer });
       });
     },
     cpu: () => ({ startup: startupCpu, latest: latestCpu }),
