@@ -1,11 +1,17 @@
 """Message framing: u32 LE header length, UTF-8 JSON header, then the raw little-endian frames
-listed in header["frames"] ({dtype: "f32" | "f64", length}). Frames are numpy arrays here."""
+listed in header["frames"] ({dtype: "f32" | "f64", length}). Frames are numpy arrays here.
+
+A frame listed with {"slot": k, "offset": o} is not in the stream: its bytes are at offset o of
+frame slot k, a shared-memory file the client opened and passed as an extra fd
+(docs/torch-worker-protocol.md, "Frame slots"; src/engine/torch/frameSlots.ts)."""
 
 import json
 import struct
 import sys
 
 import numpy as np
+
+from .frame_slots import MIN_BYTES, SlotError
 
 DTYPES = {"f32": np.dtype("<f4"), "f64": np.dtype("<f8")}
 CODES = {np.dtype("float32"): "f32", np.dtype("float64"): "f64"}
@@ -61,8 +67,8 @@ def _read_into(stream, nbytes):
     return buf
 
 
-def read_message(stream):
-    """(header, frames) or None at end of stream."""
+def read_message(stream, slots=()):
+    """(header, frames) or None at end of stream. `slots`: the FrameSlots (frame_slots.py), by index."""
     raw = _read_exact(stream, 4)
     if raw is None:
         return None
@@ -77,6 +83,15 @@ def read_message(stream):
         if dt is None:
             raise ProtocolError(f"unknown frame dtype {f.get('dtype')!r}")
         n = int(f["length"])
+        if "slot" in f:
+            k = f["slot"]
+            if not isinstance(k, int) or not 0 <= k < len(slots):
+                raise ProtocolError(f"a frame names slot {k!r}, which this worker was not given")
+            try:
+                frames.append(slots[k].read(dt, n, int(f.get("offset", 0))))
+            except (SlotError, ValueError) as e:
+                raise ProtocolError(str(e))
+            continue
         data = _read_into(stream, n * dt.itemsize) if n else bytearray()
         if data is None:
             return None
@@ -122,9 +137,35 @@ def sanitize(value):
     return value
 
 
-def write_message(stream, header, frames=()):
-    """Writes the header, then each frame's memory as it is (no copy into one message)."""
+def _to_slot(slot, index, arrays):
+    """The big frames written into the slot, listed there; None when the slot refuses (shared
+    memory full): the caller sends every frame in the stream instead."""
+    big = [a for a in arrays if a.nbytes >= MIN_BYTES]
+    try:
+        offsets = iter(slot.write(big)) if big else iter(())
+    except (OSError, ValueError, SlotError):
+        return None
+    descs = []
+    for a in arrays:
+        d = {"dtype": CODES[np.dtype(a.dtype.name)], "length": int(a.size)}
+        if a.nbytes >= MIN_BYTES:
+            d.update(slot=index, offset=next(offsets))
+        descs.append(d)
+    return descs
+
+
+def write_message(stream, header, frames=(), slot=None, index=None):
+    """Writes the header, then each frame's memory as it is (no copy into one message); with a
+    slot (a FrameSlot and its index), the big frames go into it instead of the stream."""
     head, arrays = _prepare(header, frames)
+    if slot is not None and arrays:
+        descs = _to_slot(slot, index, arrays)
+        if descs is not None:
+            h = dict(sanitize(header))
+            h["frames"] = descs
+            h = json.dumps(h, allow_nan=False).encode("utf-8")
+            head = struct.pack("<I", len(h)) + h
+            arrays = [a for a, d in zip(arrays, descs) if "slot" not in d]
     stream.write(head)
     for a in arrays:
         if a.size:

@@ -12,14 +12,18 @@ import time
 import traceback
 
 from .errors import Cancelled, EnvironmentProblem, WorkerError
+from .frame_slots import FrameSlot
 from .framing import ProtocolError, read_message, widen_pipe, write_message
 from .session import ALL_RANKS, METHODS, Session
 
 
 class Server:
-    def __init__(self, inp, out, dist_cfg=None):
+    def __init__(self, inp, out, dist_cfg=None, slot_fds=()):
         self.inp = inp
         self.out = out
+        # Frame slots (framing.py): the request's big frames were read from its slot before it
+        # was queued, so its reply can be written into the same slot.
+        self.slots = tuple(FrameSlot(fd) for fd in slot_fds)
         self.queue = queue.Queue()
         self.cancel_flag = threading.Event()
         self.current = None
@@ -112,7 +116,7 @@ class Server:
     def reader(self):
         try:
             while True:
-                msg = read_message(self.inp)
+                msg = read_message(self.inp, self.slots)
                 if msg is None:
                     break
                 header, frames = msg
@@ -130,9 +134,10 @@ class Server:
         finally:
             self.queue.put(None)
 
-    def send(self, header, frames=()):
+    def send(self, header, frames=(), slot=None):
+        known = isinstance(slot, int) and 0 <= slot < len(self.slots)
         with self.lock:
-            write_message(self.out, header, frames)
+            write_message(self.out, header, frames, self.slots[slot] if known else None, slot)
 
     def run(self):
         threading.Thread(target=self.reader, name="stdin-reader", daemon=True).start()
@@ -169,7 +174,24 @@ class Server:
             # The worker's own time for the request (decoding frames to the reply's arrays), so
             # a client can measure what crossing the process boundary costs: round trip − elapsed.
             reply[0]["elapsed"] = time.perf_counter() - t0
-            self.send(*reply)
+            self.send(*reply, slot=header.get("slot"))
+
+
+def _slot_fds(text):
+    """The frame slots' fds, checked to be open regular files (shared memory)."""
+    import stat
+
+    fds = []
+    for part in filter(None, text.split(",")):
+        fd = int(part)
+        try:
+            mode = os.fstat(fd).st_mode
+        except OSError:
+            raise ValueError(f"fd {fd} is not open")
+        if not stat.S_ISREG(mode):
+            raise ValueError(f"fd {fd} is not a file")
+        fds.append(fd)
+    return fds
 
 
 def _is_oom(e):
@@ -187,7 +209,13 @@ def main(argv=None):
     parser.add_argument("--rendezvous", default=None, help="HOST:PORT where global rank 0 hosts the store")
     parser.add_argument("--dist-timeout", type=float, default=60.0, help="seconds after which a silent or stuck rank ends the run")
     parser.add_argument("--local-rank", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--slot-fds", default="", help=argparse.SUPPRESS)  # the client's frame slots (framing.py)
     args = parser.parse_args(argv)
+    try:
+        slot_fds = _slot_fds(args.slot_fds)
+    except ValueError as e:
+        print(f"losscape_torch: --slot-fds: {e}", file=sys.stderr)
+        sys.exit(2)
     dist_cfg = None
     if args.workers > 1 or args.nnodes > 1:
         from .distributed import DistConfig, parse_rendezvous
@@ -216,7 +244,7 @@ def main(argv=None):
         set_threads(args.threads)
     except EnvironmentProblem:
         pass  # hello reports it
-    server = Server(inp, out, dist_cfg)
+    server = Server(inp, out, dist_cfg, slot_fds)
     code = server.run()
     if server.comm is not None:
         server.comm.closing = True

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { uninitialisedBytes } from './frameSlots';
 
 /**
  * The torch worker's message framing (docs/torch-worker-protocol.md, "Framing"): a u32 LE header
@@ -10,6 +11,9 @@ export type Frame = Float32Array | Float64Array;
 export interface FrameDesc {
   dtype: 'f32' | 'f64';
   length: number;
+  /** Set when the frame's bytes are in a frame slot (frameSlots.ts), not in the stream. */
+  slot?: number;
+  offset?: number;
 }
 
 export interface Message {
@@ -20,13 +24,18 @@ export interface Message {
 // Typed arrays use the platform's byte order; every platform Node and torch ship for is LE.
 if (os.endianness() !== 'LE') throw new Error('the torch worker protocol needs a little-endian machine');
 
-/** The buffers of one message, in order (written with one writev-style burst). */
-export function encodeMessage(header: Record<string, unknown>, frames: readonly Frame[] = []): Buffer[] {
-  const descs: FrameDesc[] = frames.map((f) => ({ dtype: f instanceof Float64Array ? 'f64' : 'f32', length: f.length }));
-  const json = Buffer.from(JSON.stringify({ ...header, frames: descs }), 'utf8');
+/**
+ * The buffers of one message, in order (written with one writev-style burst). `descs`, when
+ * given, are the frames' descriptors as frameSlots.ts wrote them: a frame in a slot is listed but
+ * not sent.
+ */
+export function encodeMessage(header: Record<string, unknown>, frames: readonly Frame[] = [], descs?: readonly FrameDesc[]): Buffer[] {
+  const listed: readonly FrameDesc[] = descs ?? frames.map((f) => ({ dtype: f instanceof Float64Array ? 'f64' : 'f32', length: f.length }));
+  const json = Buffer.from(JSON.stringify({ ...header, frames: listed }), 'utf8');
   const len = Buffer.alloc(4);
   len.writeUInt32LE(json.length, 0);
-  return [len, json, ...frames.map((f) => Buffer.from(f.buffer, f.byteOffset, f.byteLength))];
+  const inline = frames.filter((_, i) => listed[i].slot === undefined);
+  return [len, json, ...inline.map((f) => Buffer.from(f.buffer, f.byteOffset, f.byteLength))];
 }
 
 /** JSON has no NaN/Infinity: the worker sends them as strings; this turns them back into numbers. */
@@ -45,7 +54,10 @@ export function reviveNumber(v: unknown): number {
 export class MessageReader {
   private chunks: Buffer[] = [];
   private buffered = 0;
-  private pending: { header: Record<string, unknown>; sizes: { dtype: 'f32' | 'f64'; bytes: number }[]; need: number } | null = null;
+  private pending: { header: Record<string, unknown>; descs: FrameDesc[]; need: number } | null = null;
+
+  /** `fromSlot` reads a frame the header places in a frame slot; without it such a frame is an error. */
+  constructor(private readonly fromSlot?: (desc: FrameDesc & { slot: number; offset: number }) => Frame) {}
 
   push(chunk: Buffer): Message[] {
     this.chunks.push(chunk);
@@ -59,17 +71,20 @@ export class MessageReader {
         this.take(4);
         const header = JSON.parse(this.take(hlen).toString('utf8')) as Record<string, unknown>;
         const descs = Array.isArray(header.frames) ? (header.frames as FrameDesc[]) : [];
-        const sizes = descs.map((d) => {
+        let need = 0;
+        for (const d of descs) {
           if (d.dtype !== 'f32' && d.dtype !== 'f64') throw new Error(`torch worker sent a frame of unknown dtype ${String(d.dtype)}`);
-          return { dtype: d.dtype, bytes: d.length * (d.dtype === 'f64' ? 8 : 4) };
-        });
-        this.pending = { header, sizes, need: sizes.reduce((a, s) => a + s.bytes, 0) };
+          if (d.slot === undefined) need += d.length * (d.dtype === 'f64' ? 8 : 4);
+          else if (!this.fromSlot) throw new Error('torch worker sent a frame in a slot, but this reader has none');
+        }
+        this.pending = { header, descs, need };
       }
       if (this.buffered < this.pending.need) break;
-      const frames = this.pending.sizes.map(({ dtype, bytes }) => {
-        const copy = new ArrayBuffer(bytes);
-        this.takeInto(new Uint8Array(copy));
-        return dtype === 'f64' ? new Float64Array(copy) : new Float32Array(copy);
+      const frames = this.pending.descs.map((d) => {
+        if (d.slot !== undefined) return this.fromSlot!({ ...d, slot: d.slot, offset: Number(d.offset) });
+        const bytes = uninitialisedBytes(d.length * (d.dtype === 'f64' ? 8 : 4));
+        this.takeInto(bytes);
+        return d.dtype === 'f64' ? new Float64Array(bytes.buffer, bytes.byteOffset, d.length) : new Float32Array(bytes.buffer, bytes.byteOffset, d.length);
       });
       out.push({ header: this.pending.header, frames });
       this.pending = null;

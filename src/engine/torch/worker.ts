@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import path from 'node:path';
+import { withAllocatorEnv } from '../../shared/allocatorEnv';
 import { CancelledError, InputError } from '../../shared/errors';
 import type { StopSignal } from '../linalg/operator';
+import { chosenTransport, FrameSlots, childSlotFds } from './frameSlots';
 import { encodeMessage, MessageReader, type Frame } from './framing';
 
 /**
@@ -15,6 +17,8 @@ import { encodeMessage, MessageReader, type Frame } from './framing';
 export interface WorkerReply {
   result: Record<string, unknown>;
   frames: Frame[];
+  /** Seconds the worker itself spent on the request (round trip − this = the process boundary). */
+  elapsed?: number;
 }
 
 /** The worker died or misbehaved: not the user's input, but one clear line all the same. */
@@ -27,6 +31,8 @@ export class WorkerDiedError extends Error {
 
 interface Pending {
   method: string;
+  /** The frame slot lent to the request, given back with its reply. */
+  slot?: number;
   resolve(r: WorkerReply): void;
   reject(e: Error): void;
 }
@@ -58,7 +64,9 @@ export function resolvePython(option?: string): string {
 
 export class TorchWorker {
   private readonly child: ChildProcess;
-  private readonly reader = new MessageReader();
+  /** Shared-memory files for vectors (frameSlots.ts), or null: everything goes by pipe. */
+  private readonly slots: FrameSlots | null;
+  private readonly reader: MessageReader;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private stderrTail: string[] = [];
@@ -73,8 +81,20 @@ export class TorchWorker {
     /** Extra worker arguments: a torch.distributed launch (launch.ts), or none. */
     readonly args: readonly string[] = [],
   ) {
-    const env = { ...process.env, PYTHONPATH: [workerPackageRoot(), process.env.PYTHONPATH].filter(Boolean).join(path.delimiter), PYTHONUNBUFFERED: '1' };
-    this.child = spawn(python, ['-u', '-m', 'losscape_torch', ...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
+    const env = withAllocatorEnv({ ...process.env, PYTHONPATH: [workerPackageRoot(), process.env.PYTHONPATH].filter(Boolean).join(path.delimiter), PYTHONUNBUFFERED: '1' });
+    let slots: FrameSlots | null = null;
+    if (chosenTransport() === 'slots') {
+      try {
+        slots = new FrameSlots();
+      } catch {
+        slots = null; // /dev/shm refused: the pipe carries everything
+      }
+    }
+    this.slots = slots;
+    this.reader = new MessageReader(slots ? (d) => slots.readFrame(d) : undefined);
+    const slotArgs = slots ? ['--slot-fds', childSlotFds(slots.fds.length).join(',')] : [];
+    // The child gets its own copies of the slot fds as fds 3, 4, …
+    this.child = spawn(python, ['-u', '-m', 'losscape_torch', ...slotArgs, ...args], { stdio: ['pipe', 'pipe', 'pipe', ...(slots?.fds ?? [])], env });
     this.child.stdout!.on('data', (chunk: Buffer) => this.onData(chunk));
     this.child.stderr!.on('data', (chunk: Buffer) => this.onStderr(chunk));
     this.child.stdin!.on('error', () => undefined);
@@ -114,6 +134,7 @@ export class TorchWorker {
     this.deadReason = reason;
     for (const [, p] of this.pending) p.reject(startFailure ? workerInputError('--python', reason) : new WorkerDiedError(`${reason} (while computing ${p.method})`));
     this.pending.clear();
+    this.slots?.close();
   }
 
   private onStderr(chunk: Buffer): void {
@@ -148,6 +169,7 @@ export class TorchWorker {
       const p = this.pending.get(id);
       if (!p) continue;
       this.pending.delete(id);
+      if (p.slot !== undefined) this.slots?.release(p.slot);
       const error = header.error as { kind?: string; message?: string; file?: string } | undefined;
       if (error) {
         const message = String(error.message ?? 'unknown error');
@@ -158,7 +180,7 @@ export class TorchWorker {
           // The worker's message is one line, already "<file>: <what>" when it names a file.
           p.reject(workerInputError(error.file ?? (error.kind === 'environment' ? this.python : 'torch worker'), message));
         } else p.reject(new Error(`torch worker: ${message}`));
-      } else p.resolve({ result: (header.result as Record<string, unknown>) ?? {}, frames });
+      } else p.resolve({ result: (header.result as Record<string, unknown>) ?? {}, frames, elapsed: typeof header.elapsed === 'number' ? header.elapsed : undefined });
     }
   }
 
@@ -166,8 +188,13 @@ export class TorchWorker {
   async request(method: string, params: Record<string, unknown> = {}, frames: readonly Frame[] = [], stop?: StopSignal): Promise<WorkerReply> {
     if (this.deadReason !== null) throw new WorkerDiedError(this.deadReason);
     const id = this.nextId++;
-    const reply = new Promise<WorkerReply>((resolve, reject) => this.pending.set(id, { method, resolve, reject }));
-    for (const b of encodeMessage({ id, method, params }, frames)) this.child.stdin!.write(b);
+    const slot = this.slots?.acquire();
+    const reply = new Promise<WorkerReply>((resolve, reject) => this.pending.set(id, { method, slot, resolve, reject }));
+    // With a slot, big frames go into it and the reply may come back through it; a slot that
+    // refuses the write (/dev/shm full) still carries the reply if the worker can write it.
+    const descs = slot !== undefined ? this.slots!.writeFrames(slot, frames) : undefined;
+    const header = slot !== undefined ? { id, method, params, slot } : { id, method, params };
+    for (const b of encodeMessage(header, frames, descs)) this.child.stdin!.write(b);
     if (!stop) return reply;
     let cancelled = false;
     const timer = setInterval(() => {
@@ -187,6 +214,7 @@ export class TorchWorker {
   close(): void {
     if (!this.alive) return;
     this.deadReason = 'the torch worker was closed';
+    this.slots?.close();
     // Idle, or only freeing its model (a released worker's `dispose`): it shuts down after
     // answering, in order — a distributed worker then ends its other ranks cleanly too.
     if ([...this.pending.values()].every((p) => p.method === 'dispose')) {
