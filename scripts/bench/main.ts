@@ -3,8 +3,10 @@
  * bench-results/bench.json. Speed is reported as ratios against baselines measured in the
  * same run, never asserted in tests.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
+import { withAllocatorEnv } from '../../src/shared/allocatorEnv';
 import { benchLandscape } from './landscape';
 import type { Row } from './types';
 
@@ -16,7 +18,21 @@ async function optional(modulePath: string, exportName: string): Promise<(() => 
   return mod[exportName] ?? null;
 }
 
+/**
+ * The bench runs the analyses in this process: it needs the malloc settings that the CLI and the
+ * extension give their engine process (src/shared/allocatorEnv.ts), so it starts itself again
+ * with them. The baselines' Python processes inherit them too, so the ratios compare
+ * algorithms, not allocators.
+ */
+function reexecWithAllocatorEnv(): boolean {
+  const env = withAllocatorEnv(process.env);
+  if (env.GLIBC_TUNABLES === process.env.GLIBC_TUNABLES) return false;
+  const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env });
+  process.exit(r.status ?? 1);
+}
+
 async function main(): Promise<void> {
+  if (reexecWithAllocatorEnv()) return;
   const samples = Number(process.env.LOSSCAPE_BENCH_SAMPLES ?? 256);
   const sections: Section[] = [{ name: 'landscape', run: () => benchLandscape(samples) }];
   for (const [file, fn, name] of [
@@ -52,7 +68,7 @@ async function main(): Promise<void> {
   }
   mkdirSync('bench-results', { recursive: true });
   const file = 'bench-results/bench.json';
-  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), sections: chosen.map((s) => s.name), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version }, rows: all }, null, 1));
+  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), sections: chosen.map((s) => s.name), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, mallocTunables: process.env.GLIBC_TUNABLES ?? 'default' }, rows: all }, null, 1));
   console.log(`\nwrote ${file}`);
 }
 

@@ -1,8 +1,7 @@
 /**
  * Plain-PyTorch baselines (scripts/bench/pytorch_baselines.py): PyHessian-style top-5 (power
  * iteration with deflation) and Hutchinson (100 probes), loss-landscape-style 41×41
- * filter-normalised plane, on the demo MLP and CNN, and the process boundary's share of a
- * Hessian-vector product at P = 25k, 1M, 11M. Each is timed inside its own Python process
+ * filter-normalised plane, on the demo MLP and CNN. Each is timed inside its own Python process
  * after the model and data are loaded (what a user's script spends on the algorithm). Needs a
  * Python with torch (LOSSCAPE_PYTHON, else .tools/torch-venv from scripts/setup-torch.sh).
  * torchEngine.ts runs these beside the torch engine and reports the ratios.
@@ -17,10 +16,8 @@ export interface PytorchBaselineRow extends Row {
   parameters?: number;
   samples?: number;
   products?: number;
-  share?: number;
   eigenvalues?: number[];
   trace?: number;
-  workerPeakRssBytes?: number;
 }
 
 export interface PytorchBaselineReport {
@@ -51,7 +48,7 @@ export interface BaselineOptions {
   planeSamples: number;
   points: number;
   batchSize: number;
-  only?: ('curvature' | 'plane' | 'boundary')[];
+  only?: ('curvature' | 'plane')[];
   /** Words picking demo models by tag (MLP, CNN); absent: both. */
   models?: string[];
 }

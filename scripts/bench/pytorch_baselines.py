@@ -11,10 +11,8 @@ torch engine can be timed against what users run today, on the same models and s
   two Gaussian directions, filter-normalised (each filter d_i scaled to ‖θ_i‖, biases and
   BatchNorm zeroed), and the loss and accuracy at θ + a·d₁ + b·d₂ on a 41×41 grid over
   [-1, 1]², one evaluation pass per point under torch.no_grad().
-- The process boundary's share of a product: a worker (python -m losscape_torch) answering
-  one Hessian-vector product at P = 25k, 1M and 11M parameters; share = (round trip − the
-  worker's own time) / round trip. This is the Python client's view; the Node engine's view is
-  the torch engine's own bench row.
+(The process boundary's share of a product is measured from the engine's side, in
+scripts/bench/torchBoundary.ts.)
 
   python scripts/bench/pytorch_baselines.py [--out bench-results/pytorch-baselines.json]
 
@@ -174,69 +172,6 @@ def plane(model, params, data, points=41, seed=2):
     return losses
 
 
-# ---- the process boundary ---------------------------------------------------------------------
-def boundary(samples=64, repeats=3):
-    from losscape_torch.client import Client, f32
-
-    mlps = {"25k": [784, 32, 10], "1M": [784, 1152, 96, 10], "11M": [784, 4096, 2048, 10]}
-    rows = []
-    tmp = os.path.join(ROOT, ".tmp")
-    os.makedirs(tmp, exist_ok=True)
-    spec = os.path.join(tmp, "bench_widths.py")
-    with open(spec, "w") as f:
-        f.write(
-            "import torch\nfrom torch import nn\n\n"
-            "def mlp(widths):\n"
-            "    layers = []\n"
-            "    for a, b in zip(widths[:-1], widths[1:]):\n"
-            "        layers += [nn.Linear(a, b), nn.ReLU()]\n"
-            "    return nn.Sequential(*layers[:-1])\n"
-        )
-    rng = np.random.default_rng(0)
-    x = rng.random((samples, 784), dtype=np.float32)
-    y = rng.integers(0, 10, samples).astype(np.float32)
-    for tag, widths in mlps.items():
-        with Client() as c:
-            res, _ = c.call("load", {
-                "model": {"kind": "module", "file": spec, "name": "mlp", "args": {"widths": widths}},
-                "data": {"kind": "frames", "xShape": [samples, 784], "yShape": [samples]},
-                "loss": {"kind": "builtin", "name": "categorical_crossentropy", "fromLogits": True},
-                "dtype": "float32", "device": "auto", "batchSize": samples,
-            }, [x, y])
-            P = res["dim"]
-            v = f32(rng.normal(size=P))
-            for result_dtype in ("f64", "f32"):
-                walls, inside = [], []
-                for _ in range(repeats + 1):
-                    t0 = time.perf_counter()
-                    rid = c.send("matmat", {"operator": "hessian", "resultDtype": result_dtype}, [v])
-                    header = _receive_header(c, rid)
-                    walls.append(time.perf_counter() - t0)
-                    inside.append(header["elapsed"])
-                walls, inside = walls[1:], inside[1:]  # the first call warms allocators up
-                wall = statistics.median(walls)
-                share = statistics.median([(w - e) / w for w, e in zip(walls, inside)])
-                rows.append({
-                    "name": f"boundary share of one Hessian-vector product, P = {tag} ({P:,}), reply {result_dtype}",
-                    "seconds": wall, "share": share, "parameters": P,
-                    "note": f"{100 * share:.1f} % of the round trip outside the worker's compute ({samples} samples, {res['backend']['device']})",
-                })
-            stats = c.call("stats")[0]
-            rows[-1]["workerPeakRssBytes"] = stats["peakRssBytes"]
-    return rows
-
-
-def _receive_header(client, rid):
-    from losscape_torch.framing import read_message
-
-    while True:
-        header, frames = read_message(client.proc.stdout)
-        if header.get("id") == rid:
-            if "error" in header:
-                raise RuntimeError(header["error"]["message"])
-            return header
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.path.join(ROOT, "bench-results", "pytorch-baselines.json"))
@@ -244,10 +179,10 @@ def main():
     ap.add_argument("--plane-samples", type=int, default=int(os.environ.get("LOSSCAPE_BENCH_SAMPLES", 256)))
     ap.add_argument("--points", type=int, default=41)
     ap.add_argument("--batch-size", type=int, default=512)
-    ap.add_argument("--only", choices=["curvature", "plane", "boundary"], action="append")
+    ap.add_argument("--only", choices=["curvature", "plane"], action="append")
     ap.add_argument("--models", default="", help="comma-separated words; only the demo models whose tag contains one (MLP, CNN)")
     args = ap.parse_args()
-    only = set(args.only or ["curvature", "plane", "boundary"])
+    only = set(args.only or ["curvature", "plane"])
     rows = []
     picked = [w for w in args.models.split(",") if w]
     for tag, model, x, y in demo_models():
@@ -280,8 +215,6 @@ def main():
                          "seconds": t_plane, "model": tag, "parameters": P, "samples": args.plane_samples,
                          "points": args.points ** 2, "lossRange": [float(losses.min()), float(losses.max())],
                          "note": f"{args.points ** 2 / t_plane:.1f} loss evaluations/s; the torch engine's target: ≤ 1.0× this time"})
-    if "boundary" in only:
-        rows += boundary()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     folder = os.path.dirname(os.path.abspath(args.out))
     os.makedirs(folder, exist_ok=True)

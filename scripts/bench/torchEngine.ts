@@ -34,6 +34,7 @@ import { closeTorchWorkers } from '../../src/engine/torch/worker';
 import type { ResultOf } from '../../src/shared/result';
 import { DEMO_DATA, DEMO_MODEL } from './landscape';
 import { ensurePytorchDemo, pytorchPython, runPytorchBaselines, type PytorchBaselineRow } from './pytorchBaselines';
+import { benchTorchBoundary } from './torchBoundary';
 import type { Row } from './types';
 
 type HessianResult = ResultOf<'hessian'>;
@@ -183,10 +184,7 @@ export async function benchTorchEngine(): Promise<Row[]> {
     note: `torch worker ${mib(stats.peakRssBytes)}${stats.cudaPeakBytes ? ` (CUDA ${mib(stats.cudaPeakBytes)})` : ''}; Node engine process ${mib(process.resourceUsage().maxRSS * 1024)}; baselines process ${mib(report.peakRssBytes)}`,
   });
 
-  // ---- the process boundary (from the baselines' worker client) -------------------------------
-  for (const r of report.rows.filter((x) => x.share !== undefined)) {
-    const peak = r.workerPeakRssBytes ? `; worker peak ${mib(r.workerPeakRssBytes)}` : '';
-    rows.push({ ...r, note: `${r.note}${peak}` });
-  }
+  // ---- the process boundary (from this process, as an analysis sees it) -----------------------
+  rows.push(...(await benchTorchBoundary(py, samples)));
   return rows;
 }

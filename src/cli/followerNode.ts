@@ -4,6 +4,7 @@ import { InputError } from '../shared/errors';
 import type { LaunchInputs } from '../engine/torch/launch';
 import { launchArgs, launchOf } from '../engine/torch/launch';
 import { resolvePython, workerPackageRoot } from '../engine/torch/worker';
+import { withAllocatorEnv } from '../shared/allocatorEnv';
 
 /**
  * `--node-rank R` with R > 0 (docs/distributed.md): this machine computes, but node 0 talks to the
@@ -22,7 +23,7 @@ export async function runFollowerNode(spec: LaunchInputs & { python?: string }, 
     return 2;
   }
   const python = resolvePython(spec.python);
-  const env = { ...process.env, PYTHONPATH: [workerPackageRoot(), process.env.PYTHONPATH].filter(Boolean).join(path.delimiter), PYTHONUNBUFFERED: '1' };
+  const env = withAllocatorEnv({ ...process.env, PYTHONPATH: [workerPackageRoot(), process.env.PYTHONPATH].filter(Boolean).join(path.delimiter), PYTHONUNBUFFERED: '1' });
   const child = spawn(python, ['-u', '-m', 'losscape_torch', ...args], { stdio: ['ignore', 'inherit', 'inherit'], env });
   const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
   const onInt = forward('SIGINT');

@@ -10,6 +10,7 @@ import {
   type CancellationToken,
   type MessageConnection,
 } from 'vscode-jsonrpc/node';
+import { withAllocatorEnv } from '../shared/allocatorEnv';
 import { EngineErrorCode } from '../shared/errors';
 import {
   DidLoadModelNotification,
@@ -96,7 +97,7 @@ export class EngineClient {
     if (this.live) return this.live;
     const child = fork(this.opts.enginePath, [], {
       cwd: this.opts.cwd,
-      env: { ...process.env, ...this.opts.env, ...(this.opts.backend ? { LOSSCAPE_BACKEND: this.opts.backend } : {}) },
+      env: withAllocatorEnv({ ...process.env, ...this.opts.env, ...(this.opts.backend ? { LOSSCAPE_BACKEND: this.opts.backend } : {}) }),
       execArgv: this.opts.execArgv ?? [],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
