@@ -29,12 +29,12 @@ function cpuOf(threads: Threads | undefined, which: 'main' | 'worker'): Threads[
  *
  * The idle-machine estimate is for the whole run, as the timed rows are: the 1-thread run's
  * main-thread CPU (load, directions, centre, grid) against a replay of the 2-thread run on two
- * free cores from its measured CPU costs — the main thread's work outside the grid, then units
- * (passes of a row) at its CPU per point; the worker, started with the run, ready after its
- * start-up CPU and taking units at its CPU per point from when the grid starts; each free thread
- * takes the next unit, and the run ends when both are done. On a loaded machine the split itself
- * is distorted (a thread that waits for a CPU takes fewer units), which the replay undoes; the
- * older estimate, grid CPU only with the worker's start-up counted in full, is printed beside it.
+ * free cores from its measured CPU costs — the main thread's work outside the grid, then rows
+ * at its CPU per row; the worker, started with the run, ready after its start-up CPU and taking
+ * rows (at its CPU per row) from when the grid starts; each free thread takes the next row, and
+ * the run ends when both are done. On a loaded machine the row split itself is distorted (a
+ * thread that waits for a CPU takes fewer rows), which the replay undoes; the older estimate,
+ * grid CPU only with the worker's start-up counted in full, is printed beside it.
  */
 function efficiency(one: Run, two: Run): { note: string; ratio: number } | null {
   const m1 = cpuOf(one.threads, 'main');
@@ -49,44 +49,41 @@ function efficiency(one: Run, two: Run): { note: string; ratio: number } | null 
   const gridOnly = m1.cpuSeconds / Math.max(m2.cpuSeconds, workerCpu + startup);
   const ms = (s: number) => (s * 1000).toFixed(2);
   let whole = '';
-  if (one.mainCpu !== null && two.mainCpu !== null && m2.points > 0) {
+  if (one.mainCpu !== null && two.mainCpu !== null && m2.rows > 0) {
     const outside = Math.max(0, two.mainCpu - m2.cpuSeconds);
-    const perUnit = POINTS / UNITS;
-    const worked = w2 && w2.points > 0;
-    const replay = replayTwoThreads(UNITS, outside, (m2.cpuSeconds / m2.points) * perUnit, worked ? startup : Infinity, worked ? (workerCpu / w2.points) * perUnit : Infinity);
+    const replay = replayTwoThreads(ROWS, outside, m2.cpuSeconds / m2.rows, w2 && w2.rows > 0 ? startup : Infinity, w2 && w2.rows > 0 ? workerCpu / w2.rows : Infinity);
     whole =
       `; idle-machine estimate ${(one.mainCpu / replay.seconds).toFixed(2)}× for the whole run (1-thread run's main-thread CPU ${one.mainCpu.toFixed(2)} s ÷ ${replay.seconds.toFixed(2)} s replayed on two free cores: ` +
-      `${outside.toFixed(2)} s main-thread work outside the grid, units ${replay.mainUnits}/${UNITS - replay.mainUnits} main/worker)`;
+      `${outside.toFixed(2)} s main-thread work outside the grid, rows ${replay.mainRows}/${ROWS - replay.mainRows} main/worker)`;
   }
   return {
     ratio: per1 / per2,
     note:
-      `CPU per point ${ms(per1)} ms on 1 thread, ${ms(per2)} ms on 2 (main ${m2.cpuSeconds.toFixed(2)} s for ${m2.points} points, worker ${workerCpu.toFixed(2)} s for ${w2?.points ?? 0} points ` +
+      `CPU per point ${ms(per1)} ms on 1 thread, ${ms(per2)} ms on 2 (main ${m2.cpuSeconds.toFixed(2)} s for ${m2.rows} rows, worker ${workerCpu.toFixed(2)} s for ${w2?.rows ?? 0} rows ` +
       `+ ${startup.toFixed(2)} s start-up); main waited ${waited.toFixed(2)} s for the worker${whole}; grid-only estimate ${gridOnly.toFixed(2)}× (1-thread grid CPU ÷ busier thread's grid CPU, start-up counted in full)`,
   };
 }
 
-/** The units the two threads share: each row's passes (41 points at 16 per pass: 14 + 14 + 13). */
-const UNITS = 41 * 3;
+const ROWS = 41;
 
 /**
- * Two threads sharing `units` units, each free one taking the next (landscapeGrid.ts shareUnits),
- * on two free cores: the main thread starts the grid after `outside` seconds and takes a unit
- * every `mainUnit` seconds; the worker is ready after `workerStart` seconds and, from the
- * grid's start, takes a unit every `workerUnit` seconds. Returns when both are done.
+ * Two threads sharing `rows` rows, each free one taking the next (landscapeGrid.ts shareRows),
+ * on two free cores: the main thread starts the grid after `outside` seconds and takes a row
+ * every `mainRow` seconds; the worker is ready after `workerStart` seconds and, from the
+ * grid's start, takes a row every `workerRow` seconds. Returns when both are done.
  */
-export function replayTwoThreads(units: number, outside: number, mainUnit: number, workerStart: number, workerUnit: number): { seconds: number; mainUnits: number } {
+export function replayTwoThreads(rows: number, outside: number, mainRow: number, workerStart: number, workerRow: number): { seconds: number; mainRows: number } {
   let main = outside;
   let worker = Math.max(workerStart, outside);
-  let mainUnits = 0;
-  for (let u = 0; u < units; u++) {
-    // Whoever is free first takes the unit (the main thread on a tie: it asks first).
-    if (main <= worker || !Number.isFinite(workerUnit)) {
-      main += mainUnit;
-      mainUnits++;
-    } else worker += workerUnit;
+  let mainRows = 0;
+  for (let r = 0; r < rows; r++) {
+    // Whoever is free first takes the row (the main thread on a tie: it asks first).
+    if (main <= worker || !Number.isFinite(workerRow)) {
+      main += mainRow;
+      mainRows++;
+    } else worker += workerRow;
   }
-  return { seconds: Math.max(main, mainUnits === units ? main : worker), mainUnits };
+  return { seconds: Math.max(main, mainRows === rows ? main : worker), mainRows };
 }
 
 type Run = { grid: number; threads?: Threads; mainCpu: number | null };
@@ -152,7 +149,7 @@ async function landscapeRows(samples: number, workerNote: string): Promise<Row[]
       name: `landscape 41×41, ${samples} samples [${info.backend}, ${threads === 1 ? '1 thread' : `${threads} threads`}]`,
       seconds,
       ...(threads === 2 ? { ratio: seconds / times['wasm-1'] } : {}),
-      note: `${(POINTS / grid).toFixed(1)} loss evaluations/s (${r.provenance.model.parameterCount} parameters)${threads === 2 ? `; × the 1-thread wasm row; ${evaluators} evaluators shared the points, speed-up ${(times['wasm-1'] / seconds).toFixed(2)}× on ${os.availableParallelism()} cores` : ''}`,
+      note: `${(POINTS / grid).toFixed(1)} loss evaluations/s (${r.provenance.model.parameterCount} parameters)${threads === 2 ? `; × the 1-thread wasm row; ${evaluators} evaluators took rows, speed-up ${(times['wasm-1'] / seconds).toFixed(2)}× on ${os.availableParallelism()} cores` : ''}`,
     });
   }
   const eff = efficiency(runs['wasm-1'], runs['wasm-2']);

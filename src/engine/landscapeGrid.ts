@@ -12,20 +12,10 @@ import { computedPoints } from '../shared/resume';
 type LandscapeResult = ResultOf<'landscape'>;
 
 /**
- * The partial result file is rewritten at most once a second during the grid (as the engine
- * sends progress, src/engine/main.ts). A rewrite (JSON of the whole result, written to a
- * temporary and renamed) took 1.5–5 ms of the main thread: after each of the demo's 41 rows,
- * 0.1–0.2 s of a 1.6 s two-thread grid, for rows its worker thread computed too.
- */
-const REWRITE_EVERY_MS = 1000;
-
-/**
  * Evaluates a landscape payload's grid in place, shared by random-direction landscapes and
  * trajectory planes: point (x[c], y[r]) is centre + x·d₁ + y·d₂ (1D: centre + t·d₁). The result
- * file is rewritten after a 2D row or five 1D points when REWRITE_EVERY_MS have passed since the
- * last rewrite (the first row's at once), and always when the grid ends, is cancelled or fails,
- * so a cancelled or failed run leaves a valid incomplete file with every point computed and a
- * killed one a valid file at most that much older; progress carries the partial after every row.
+ * file is rewritten after every 2D row and every five 1D points, so a cancelled, failed or killed
+ * run leaves a valid incomplete file; progress carries the same partial result.
  *
  * Points already computed (a resumed partial, see resumeGrid.ts) are never evaluated again: a
  * request carries only the missing points of its row (2D) or aligned five (1D), so the requests
@@ -44,10 +34,8 @@ export async function evaluateGrid(args: {
   ctx: AnalysisContext;
   /** A second evaluator on another core: 2D rows are then shared, each taking the next free row. */
   helper?: PlaneHelper | null;
-  /** How often the running result file may be rewritten (REWRITE_EVERY_MS; tests set it). */
-  rewriteEveryMs?: number;
 }): Promise<LandscapeResult> {
-  const { objective, centre, dirs, payload, withAccuracy, out, snapshot, watch, ctx, helper, rewriteEveryMs = REWRITE_EVERY_MS } = args;
+  const { objective, centre, dirs, payload, withAccuracy, out, snapshot, watch, ctx, helper } = args;
   const xs = payload.dims === 2 ? payload.x : payload.t;
   const rows = payload.dims === 2 ? payload.y.length : 1;
   const total = xs.length * rows;
@@ -90,16 +78,11 @@ export async function evaluateGrid(args: {
   // Once the run has stopped, a row the helper thread still finishes must not overwrite the
   // stopped result with a 'running' one.
   let stopped = false;
-  let lastWrite = -Infinity;
   const publish = (message: string): void => {
     if (stopped) return;
     recordThreads();
     const partial = snapshot(false, 'running');
-    const now = performance.now();
-    if (now - lastWrite >= rewriteEveryMs) {
-      writeResult(out, partial);
-      lastWrite = now;
-    }
+    writeResult(out, partial);
     ctx.progress(done / total, message, partial);
   };
   const record = (r: number, c: number, e: Evaluation, coords: number[]): void => {
@@ -124,10 +107,11 @@ export async function evaluateGrid(args: {
     if (payload.resume) payload.resume.pointsEvaluated = evaluated;
   };
   const coordsOf = (r: number, cols: number[]): number[][] => cols.map((c) => (payload.dims === 2 ? [xs[c], payload.y[r]] : [xs[c]]));
-  const rowDone = (by: 'main' | 'worker'): void => {
+  const rowDone = (by: 'main' | 'worker', points: number): void => {
     if (payload.dims !== 2) return;
     payload.rowsDone++;
     counts[by].rows++;
+    counts[by].points += points;
     watch.lap('grid');
     const perSecond = evaluated / ((performance.now() - started) / 1000);
     publish(`row ${payload.rowsDone}/${rows} · ${perSecond.toFixed(1)} evaluations/s${payload.evaluators === 2 ? ' (2 threads)' : ''}`);
@@ -172,58 +156,24 @@ export async function evaluateGrid(args: {
       points += cols.length;
       if (payload.dims === 1) publish(`${done}/${total} points`);
     }
-    counts.main.points += points;
-    rowDone('main');
+    rowDone('main', points);
   };
-  /**
-   * The units two threads share: the rows' requests, a whole row split into the passes
-   * objective.passSizes says evaluateAlong makes of it, so that every point is evaluated in the
-   * pass it is in on one thread (bit-identical grids), and the grid's end is shared a pass at a
-   * time (a demo MLP row is three passes of ~20 ms): with whole rows the thread that took the
-   * last one finished up to a row after the other.
-   */
-  const unitsOf = (r: number): { r: number; cols: number[] }[] =>
-    requestsOf(r).flatMap((cols) => {
-      if (cols.length < xs.length || !objective.passSizes) return [{ r, cols }];
-      const units: { r: number; cols: number[] }[] = [];
-      let p0 = 0;
-      for (const size of objective.passSizes(cols.length)) {
-        units.push({ r, cols: cols.slice(p0, p0 + size) });
-        p0 += size;
-      }
-      return units;
-    });
   try {
     if (helper && payload.dims === 2 && todo.length > 1) {
-      const units = todo.flatMap(unitsOf);
-      const left = new Map<number, number>();
-      for (const u of units) left.set(u.r, (left.get(u.r) ?? 0) + 1);
-      const recordUnit = (by: 'main' | 'worker', i: number, evs: Evaluation[]): void => {
-        const { r, cols } = units[i];
-        const coords = coordsOf(r, cols);
-        evs.forEach((e, j) => record(r, cols[j], e, coords[j]));
-        counts[by].points += cols.length;
-        const n = left.get(r)! - 1;
-        left.set(r, n);
-        if (n === 0) rowDone(by);
-      };
-      await shareUnits(
-        units.map((u) => coordsOf(u.r, u.cols)),
-        async (i) => {
-          await checkpoint(ctx.stop);
-          const { r, cols } = units[i];
-          const part = coordsOf(r, cols);
-          const evs: Evaluation[] = new Array(cols.length);
-          await objective.evaluateAlong(centre, dirs, part, withAccuracy, ctx.stop, (j, e) => (evs[j] = e));
-          recordUnit('main', i, evs);
-        },
-        helper,
-        (i, evs) => {
-          payload.evaluators = 2;
-          recordUnit('worker', i, evs);
-        },
-        ctx,
-      );
+      await shareRows(todo, evaluateRowHere, helper, async (r) => {
+        // All of the row's passes before any is recorded: a helper that fails hands the whole row back.
+        const results: { cols: number[]; coords: number[][]; evs: Evaluation[] }[] = [];
+        for (const cols of requestsOf(r)) {
+          const coords = coordsOf(r, cols);
+          results.push({ cols, coords, evs: await helper.evaluate(coords) });
+        }
+        let points = 0;
+        for (const { cols, coords, evs } of results) {
+          evs.forEach((e, j) => record(r, cols[j], e, coords[j]));
+          points += cols.length;
+        }
+        rowDone('worker', points);
+      }, ctx, payload);
     } else {
       for (const r of todo) await evaluateRowHere(r);
     }
@@ -243,72 +193,66 @@ export async function evaluateGrid(args: {
 }
 
 /**
- * Units (lists of plane coordinates) taken in order by whichever evaluator is free, this thread
- * and the helper, each claiming the next from one counter (PlaneHelper.take): neither waits for
- * the other to hand it work, and the worker, ready later, simply starts with the next unit. A
- * unit the helper took and did not report (it failed, crashed or never started) is evaluated
- * here, and the helper is dropped, so a crashed worker costs time, not points. This thread stops
- * the helper taking units when it stops (cancellation, a failure of its own) or finishes.
+ * Rows from one queue, taken in order by whichever evaluator is free: this thread and the
+ * helper. A row the helper fails on goes back to the queue and the helper is dropped, so a
+ * crashed worker costs time, not points. Cancellation is checked by this thread's evaluations
+ * and before the helper takes a row.
  */
-async function shareUnits(
-  units: number[][][],
-  here: (i: number) => Promise<void>,
+async function shareRows(
+  rows: number[],
+  here: (r: number) => Promise<void>,
   helper: PlaneHelper,
-  there: (i: number, evs: Evaluation[]) => void,
+  there: (r: number) => Promise<void>,
   ctx: AnalysisContext,
+  payload: Landscape2D,
 ): Promise<void> {
-  const n = units.length;
-  const claims = new Int32Array(new SharedArrayBuffer(8));
-  /** 1: taken here; 2: reported by the helper. */
-  const owner = new Uint8Array(n);
-  let over = false;
-  let helperDone = false;
-  let wake: () => void = () => undefined;
-  const taking = helper
-    .take(units, claims, (i, evs) => {
-      // (A unit handed back and evaluated here meanwhile, or a report after this thread stopped.)
-      if (over || owner[i] !== 0) return;
-      owner[i] = 2;
-      there(i, evs);
-      wake();
-    })
-    .catch(async (err: Error) => {
-      const started = await helper.ready;
-      if (!over) ctx.log('warn', started ? `the grid worker thread failed (${err.message}); continuing on one thread` : 'the grid worker thread did not start; evaluating on one thread');
-    })
-    .finally(() => {
-      helperDone = true;
-      wake();
-    });
-  void taking;
-  try {
-    for (;;) {
-      const i = Atomics.add(claims, 0, 1);
-      if (i >= n) break;
-      owner[i] = 1;
-      await here(i);
+  const queue = [...rows];
+  /** The helper's rows in progress (each settles true when done, false when handed back). */
+  const inFlight = new Set<Promise<boolean>>();
+  let helperAlive = true;
+  // Lane k of the helper takes a row only while more than k are left, so the last rows go to
+  // whichever thread is free rather than queueing behind the helper.
+  const lane = async (k: number): Promise<void> => {
+    while (helperAlive && queue.length > k && !ctx.stop.isCancellationRequested) {
+      const r = queue.shift()!;
+      payload.evaluators = 2;
+      const p = there(r).then(
+        () => true,
+        (err: Error) => {
+          queue.unshift(r);
+          if (helperAlive) ctx.log('warn', `the grid worker thread failed (${err.message}); continuing on one thread`);
+          helperAlive = false;
+          return false;
+        },
+      );
+      inFlight.add(p);
+      await p;
+      inFlight.delete(p);
     }
-    // Every unit is taken: wait for the helper's, or evaluate them here if it stopped without them.
-    for (;;) {
-      const theirs: number[] = [];
-      for (let i = 0; i < n; i++) if (owner[i] === 0) theirs.push(i);
-      if (theirs.length === 0) break;
-      if (helperDone) {
-        for (const i of theirs) {
-          owner[i] = 1;
-          await here(i);
-        }
-        break;
-      }
-      // Woken by the helper's next report or its end; the stop is checked meanwhile.
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, 100).unref();
-      });
-      await checkpoint(ctx.stop);
+  };
+  const helperLoop = async (): Promise<void> => {
+    if (!(await helper.ready)) {
+      helperAlive = false;
+      // (A worker stopped because the grid finished before it was ready is no news.)
+      if (queue.length) ctx.log('warn', 'the grid worker thread did not start; evaluating on one thread');
+      return;
     }
-  } finally {
-    over = true;
-    Atomics.store(claims, 1, 1);
+    // Two rows in flight: the helper's next row is already in its queue when it finishes one.
+    // With one, it idled until this thread, busy with its own row (a synchronous wasm pass),
+    // got round to handing it another: on the demo MLP the worker ran about half the time.
+    await Promise.all([lane(0), lane(1)]);
+  };
+  const loop = helperLoop();
+  for (;;) {
+    if (queue.length) {
+      await here(queue.shift()!);
+      continue;
+    }
+    // Nothing left to take: wait for the helper's rows in flight (one may be handed back), but
+    // not for a helper still starting up.
+    if (inFlight.size === 0) break;
+    await Promise.race(inFlight);
   }
+  // Let the helper loop see the empty queue before the caller closes the worker.
+  if (inFlight.size === 0) void loop;
 }

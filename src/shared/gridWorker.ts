@@ -1,8 +1,7 @@
 /**
  * Messages between the engine and its landscape-grid worker thread (src/engine/tfjs/gridWorker.ts):
  * the worker starts its engine and loads the model while the main thread loads the inputs,
- * receives the prepared samples and the plane once, then takes the grid's units (passes of
- * points) from a counter it shares with the main thread until none are left.
+ * receives the prepared samples and the plane once, then evaluates one row per request.
  */
 import type { BackendName } from './protocol';
 import type { Inputs } from './specs/common';
@@ -29,8 +28,7 @@ export interface GridWorkerSamples {
 export type ToGridWorker =
   | { type: 'samples'; samples: GridWorkerSamples }
   | { type: 'plane'; centre: Float32Array; dirs: Float32Array[]; withAccuracy: boolean }
-  /** The grid's units (see PlaneHelper.take), taken by the counter on `claims` until none are left. */
-  | { type: 'take'; units: number[][][]; claims: SharedArrayBuffer }
+  | { type: 'row'; id: number; coords: number[][] }
   | { type: 'close' };
 
 /** The worker thread's own CPU seconds so far (src/engine/threadCpu.ts); null where unknown. */
@@ -38,10 +36,6 @@ export type WorkerCpu = { run: number; wait: number } | null;
 
 export type FromGridWorker =
   | { type: 'ready'; cpu: WorkerCpu }
-  /** Unit `i` of the grid's units, evaluated. */
-  | { type: 'unit'; i: number; loss: number[]; accuracy: (number | null)[]; cpu: WorkerCpu }
-  /** No more units are taken (none left, or the caller said stop). */
-  | { type: 'taken' }
-  /** `unit`: the index of the unit that failed (no more are taken); null: the worker cannot work at all. */
-  | { type: 'error'; unit: number | null; message: string }
+  | { type: 'row'; id: number; loss: number[]; accuracy: (number | null)[]; cpu: WorkerCpu }
+  | { type: 'error'; id: number | null; message: string }
   | { type: 'closed' };

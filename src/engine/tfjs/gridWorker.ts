@@ -4,10 +4,9 @@
  * thread prepared (sent once, so the data file is not read twice). The engine and the model are
  * loaded from the start, while the main thread loads the data and makes the directions, so the
  * worker is ready when the grid starts (waiting for the samples first left it ~10 of 41 rows
- * behind the main thread on the demo MLP). It takes the grid's units (passes of points) from a
- * counter shared with the main thread (PlaneHelper.take) and evaluates each through the same
- * `evaluateAlong` as the main thread, so that every point it evaluates is bit-identical to the
- * main thread's. See tfjs/gridWorkerClient.ts.
+ * behind the main thread on the demo MLP). Each row is evaluated through the same
+ * `evaluateAlong` as the main thread (same passes of points), so that every
+ * point it evaluates is bit-identical to the main thread's. See tfjs/gridWorkerClient.ts.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FromGridWorker, GridWorkerData, ToGridWorker } from '../../shared/gridWorker';
@@ -19,7 +18,7 @@ import type { TfjsObjective } from './objective';
 
 const port = parentPort!;
 const post = (m: FromGridWorker): void => port.postMessage(m);
-/** A unit is never stopped part way: the main thread's stop keeps the worker from taking the next. */
+/** Rows are never stopped here: the main thread stops handing them out. */
 const never = { isCancellationRequested: false };
 
 async function main(): Promise<void> {
@@ -44,7 +43,7 @@ async function main(): Promise<void> {
           loaded = await model;
           objective = loaded.objectiveOn(data, batchSize);
         } catch (err) {
-          post({ type: 'error', unit: null, message: (err as Error).message });
+          post({ type: 'error', id: null, message: (err as Error).message });
           return;
         }
         post({ type: 'ready', cpu: threadCpu() });
@@ -53,30 +52,18 @@ async function main(): Promise<void> {
         loaded?.dispose();
         post({ type: 'closed' });
         port.close();
-      } else if (m.type === 'take') {
-        const claims = new Int32Array(m.claims);
-        if (!plane || !objective) {
-          post({ type: 'error', unit: null, message: objective ? 'no plane set' : 'no samples' });
-          return;
-        }
-        let i = -1;
+      } else if (m.type === 'row') {
         try {
-          for (;;) {
-            if (Atomics.load(claims, 1) !== 0) break;
-            i = Atomics.add(claims, 0, 1);
-            if (i >= m.units.length) break;
-            const coords = m.units[i];
-            const loss: number[] = new Array(coords.length);
-            const accuracy: (number | null)[] = new Array(coords.length);
-            await objective.evaluateAlong(plane.centre, plane.dirs, coords, plane.withAccuracy, never, (j, e) => {
-              loss[j] = e.loss;
-              accuracy[j] = e.accuracy;
-            });
-            post({ type: 'unit', i, loss, accuracy, cpu: threadCpu() });
-          }
-          post({ type: 'taken' });
+          if (!plane || !objective) throw new Error('no plane set');
+          const loss: number[] = new Array(m.coords.length);
+          const accuracy: (number | null)[] = new Array(m.coords.length);
+          await objective.evaluateAlong(plane.centre, plane.dirs, m.coords, plane.withAccuracy, never, (j, e) => {
+            loss[j] = e.loss;
+            accuracy[j] = e.accuracy;
+          });
+          post({ type: 'row', id: m.id, loss, accuracy, cpu: threadCpu() });
         } catch (err) {
-          post({ type: 'error', unit: i, message: (err as Error).message });
+          post({ type: 'error', id: m.id, message: (err as Error).message });
         }
       }
     });
@@ -84,4 +71,4 @@ async function main(): Promise<void> {
   await chain;
 }
 
-main().catch((err) => post({ type: 'error', unit: null, message: (err as Error).message }));
+main().catch((err) => post({ type: 'error', id: null, message: (err as Error).message }));

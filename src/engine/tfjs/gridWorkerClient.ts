@@ -45,14 +45,8 @@ export function startGridWorker(inputs: Inputs): PlaneHelper | null {
   const data: GridWorkerData = { inputs, backend: engineInfo().backend };
   const worker = new Worker(script.file, { workerData: data, execArgv: script.execArgv, stdout: false, stderr: false });
   worker.unref();
-  /** The units being taken (PlaneHelper.take): one run at a time. */
-  let taking: { onUnit: (i: number, evs: Evaluation[]) => void; resolve: () => void; reject: (e: Error) => void } | null = null;
-  const endTaking = (err: Error | null): void => {
-    const t = taking;
-    taking = null;
-    if (err) t?.reject(err);
-    else t?.resolve();
-  };
+  const pending = new Map<number, { resolve: (e: Evaluation[]) => void; reject: (e: Error) => void }>();
+  let nextId = 0;
   let failed: Error | null = null;
   let resolveReady!: (ok: boolean) => void;
   const ready = new Promise<boolean>((r) => (resolveReady = r));
@@ -61,7 +55,8 @@ export function startGridWorker(inputs: Inputs): PlaneHelper | null {
   const fail = (err: Error): void => {
     failed = err;
     resolveReady(false);
-    endTaking(err);
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
   };
   let isReady = false;
   let startupCpu: ThreadCpu | null = null;
@@ -71,13 +66,18 @@ export function startGridWorker(inputs: Inputs): PlaneHelper | null {
       startupCpu = latestCpu = m.cpu;
       isReady = true;
       resolveReady(true);
-    } else if (m.type === 'unit') {
+    } else if (m.type === 'row') {
       latestCpu = m.cpu;
-      taking?.onUnit(m.i, m.loss.map((loss, i) => ({ loss, accuracy: m.accuracy[i] })));
-    } else if (m.type === 'taken') endTaking(null);
-    else if (m.type === 'error') {
-      if (m.unit === null) fail(new Error(`grid worker: ${m.message}`));
-      else endTaking(new Error(`grid worker: ${m.message}`));
+      const p = pending.get(m.id);
+      pending.delete(m.id);
+      p?.resolve(m.loss.map((loss, i) => ({ loss, accuracy: m.accuracy[i] })));
+    } else if (m.type === 'error') {
+      if (m.id === null) fail(new Error(`grid worker: ${m.message}`));
+      else {
+        const p = pending.get(m.id);
+        pending.delete(m.id);
+        p?.reject(new Error(`grid worker: ${m.message}`));
+      }
     } else if (m.type === 'closed') resolveClosed();
   });
   worker.on('error', (err) => fail(err));
@@ -101,13 +101,12 @@ export function startGridWorker(inputs: Inputs): PlaneHelper | null {
     setPlane(centre, dirs, withAccuracy) {
       send({ type: 'plane', centre, dirs, withAccuracy });
     },
-    take(units, claims, onUnit) {
+    evaluate(coords) {
       if (failed) return Promise.reject(failed);
-      if (taking) return Promise.reject(new Error('grid worker: already taking units'));
-      return new Promise<void>((resolve, reject) => {
-        taking = { onUnit, resolve, reject };
-        // Sent now, whether or not the worker is ready: it starts taking as soon as it is.
-        send({ type: 'take', units, claims: claims.buffer as SharedArrayBuffer });
+      const id = nextId++;
+      return new Promise<Evaluation[]>((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        send({ type: 'row', id, coords });
       });
     },
     cpu: () => ({ startup: startupCpu, latest: latestCpu }),
