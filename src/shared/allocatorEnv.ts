@@ -14,7 +14,7 @@
  */
 export const MALLOC_TUNABLES = 'glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=536870912';
 
-export function withAllocatorEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+export function withAllocatorEnv<E extends Record<string, string | undefined>>(env: E): E {
   if (env.LOSSCAPE_MALLOC === 'default') return env;
   const current = env.GLIBC_TUNABLES;
   if (current && /glibc\.malloc\./.test(current)) return env;
