@@ -99,7 +99,8 @@ def read_message(stream, slots=()):
     return header, frames
 
 
-def _prepare(header, frames):
+def _arrays(frames):
+    """Each frame as a flat little-endian float32/float64 array, and its descriptor."""
     arrays = []
     descs = []
     for a in frames:
@@ -109,10 +110,19 @@ def _prepare(header, frames):
         a = np.ascontiguousarray(a.reshape(-1), dtype=a.dtype.newbyteorder("<"))
         arrays.append(a)
         descs.append({"dtype": CODES[np.dtype(a.dtype.name)], "length": int(a.size)})
+    return arrays, descs
+
+
+def _head(header, descs):
     header = dict(sanitize(header))
     header["frames"] = descs
     h = json.dumps(header, allow_nan=False).encode("utf-8")
-    return struct.pack("<I", len(h)) + h, arrays
+    return struct.pack("<I", len(h)) + h
+
+
+def _prepare(header, frames):
+    arrays, descs = _arrays(frames)
+    return _head(header, descs), arrays
 
 
 def encode_message(header, frames=()):
@@ -137,35 +147,30 @@ def sanitize(value):
     return value
 
 
-def _to_slot(slot, index, arrays):
-    """The big frames written into the slot, listed there; None when the slot refuses (shared
-    memory full): the caller sends every frame in the stream instead."""
+def _to_slot(slot, index, arrays, descs):
+    """The big frames written into the slot and their descriptors marked with where they are;
+    False when the slot refuses (shared memory full): the caller sends every frame in the
+    stream instead."""
     big = [a for a in arrays if a.nbytes >= MIN_BYTES]
+    if not big:
+        return True
     try:
-        offsets = iter(slot.write(big)) if big else iter(())
+        offsets = iter(slot.write(big))
     except (OSError, ValueError, SlotError):
-        return None
-    descs = []
-    for a in arrays:
-        d = {"dtype": CODES[np.dtype(a.dtype.name)], "length": int(a.size)}
+        return False
+    for a, d in zip(arrays, descs):
         if a.nbytes >= MIN_BYTES:
             d.update(slot=index, offset=next(offsets))
-        descs.append(d)
-    return descs
+    return True
 
 
 def write_message(stream, header, frames=(), slot=None, index=None):
     """Writes the header, then each frame's memory as it is (no copy into one message); with a
     slot (a FrameSlot and its index), the big frames go into it instead of the stream."""
-    head, arrays = _prepare(header, frames)
-    if slot is not None and arrays:
-        descs = _to_slot(slot, index, arrays)
-        if descs is not None:
-            h = dict(sanitize(header))
-            h["frames"] = descs
-            h = json.dumps(h, allow_nan=False).encode("utf-8")
-            head = struct.pack("<I", len(h)) + h
-            arrays = [a for a, d in zip(arrays, descs) if "slot" not in d]
+    arrays, descs = _arrays(frames)
+    if slot is not None and arrays and _to_slot(slot, index, arrays, descs):
+        arrays = [a for a, d in zip(arrays, descs) if "slot" not in d]
+    head = _head(header, descs)
     stream.write(head)
     for a in arrays:
         if a.size:
