@@ -7,8 +7,7 @@
  * copies in and out of both processes, the pipe or slot transfer, the wake-ups, and the
  * allocation of the reply's array in Node.
  *
- * Both transports in the same run (frame slots in /dev/shm, the default on Linux; and the pipe,
- * LOSSCAPE_TORCH_TRANSPORT=pipe), each at 64 samples (the smallest compute, so the largest
+ * Both transports in the same run (frame slots in /dev/shm, the default on Linux; and the pipe), each at 64 samples (the smallest compute, so the largest
  * share) and at the curvature rows' 1000 samples (LOSSCAPE_BENCH_CURVATURE_SAMPLES), in one
  * batch. Reply f32 (a float32 model's vectors). Median of LOSSCAPE_BENCH_BOUNDARY_REPEATS (5)
  * after one warm-up product.
@@ -16,6 +15,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Rng } from '../../src/engine/linalg/rng';
 import { TorchWorker } from '../../src/engine/torch/worker';
 import type { Row } from './types';
 
@@ -40,26 +40,14 @@ export interface BoundaryRow extends Row {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** A deterministic stand-in for data: only the compute's size matters here. */
-function filled<T extends Float32Array>(a: T, seed: number, f: (u: number) => number): T {
-  let s = seed >>> 0;
-  for (let i = 0; i < a.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = f(s / 2 ** 32);
-  }
-  return a;
-}
-
 async function oneCase(python: string, file: string, tag: string, samples: number, transport: 'slots' | 'pipe', repeats: number): Promise<BoundaryRow> {
-  const before = process.env.LOSSCAPE_TORCH_TRANSPORT;
-  process.env.LOSSCAPE_TORCH_TRANSPORT = transport;
-  const w = new TorchWorker(python);
-  if (before === undefined) delete process.env.LOSSCAPE_TORCH_TRANSPORT;
-  else process.env.LOSSCAPE_TORCH_TRANSPORT = before;
+  const w = new TorchWorker(python, [], transport);
   try {
     await w.request('hello');
-    const x = filled(new Float32Array(samples * 784), 1, (u) => u);
-    const y = filled(new Float32Array(samples), 2, (u) => Math.floor(u * 10));
+    // A stand-in for data: only the compute's size matters here.
+    const rng = new Rng(1);
+    const x = Float32Array.from({ length: samples * 784 }, () => rng.uniform());
+    const y = Float32Array.from({ length: samples }, () => rng.int(10));
     const load = await w.request('load', {
       model: { kind: 'module', file, name: 'mlp', args: { widths: WIDTHS[tag] } },
       data: { kind: 'frames', xShape: [samples, 784], yShape: [samples] },
@@ -67,7 +55,8 @@ async function oneCase(python: string, file: string, tag: string, samples: numbe
       dtype: 'float32', device: 'auto', batchSize: samples,
     }, [x, y]);
     const P = load.result.dim as number;
-    const v = filled(new Float32Array(P), 3, (u) => u - 0.5);
+    const v = new Float32Array(P);
+    rng.fillNormal(v);
     const walls: number[] = [];
     const inside: number[] = [];
     for (let i = 0; i <= repeats; i++) {

@@ -12,17 +12,14 @@ import { torchPython } from './helpers/torchTwins';
  * vectors cross in shared-memory files beside the pipe. The whole torch-engine suite runs over
  * them on Linux; these tests pin down the slots themselves and that they change no bit.
  */
-const linux = process.platform === 'linux';
-
 function ours(): string[] {
   return fs.readdirSync('/dev/shm').filter((n) => n.startsWith(`losscape-${process.pid}-`));
 }
 
 describe('torch frame slots', function () {
+  // Linux behaviour (the slots need /dev/shm and extra stdio fds), where CI and the test set-up
+  // run; elsewhere chosenTransport() gives the pipe.
   this.timeout(120_000);
-  before(function () {
-    if (!linux) this.skip(); // the slots are Linux-only; elsewhere the pipe carries everything
-  });
 
   it('write and read back f32 and f64 frames; small frames stay in the stream', () => {
     const slots = new FrameSlots(2);
@@ -113,11 +110,9 @@ describe('torch frame slots', function () {
     const x = Float64Array.from({ length: n * 6 }, (_, i) => Math.cos(i));
     const y = Float32Array.from({ length: n }, (_, i) => i % 3);
     const answers: Float32Array[][] = [];
-    const before = process.env.LOSSCAPE_TORCH_TRANSPORT;
     try {
-      for (const transport of ['pipe', 'slots']) {
-        process.env.LOSSCAPE_TORCH_TRANSPORT = transport;
-        const w = new TorchWorker(torchPython());
+      for (const transport of ['pipe', 'slots'] as const) {
+        const w = new TorchWorker(torchPython(), [], transport);
         try {
           await w.request('hello');
           const load = await w.request('load', { model: { kind: 'module', file: path.join(dir, 'wide.py'), name: 'wide' }, data: { kind: 'frames', xShape: [n, 6], yShape: [n] }, loss: { kind: 'builtin', name: 'categorical_crossentropy' }, dtype: 'float32', device: 'cpu', batchSize: 8 }, [x, y]);
@@ -139,8 +134,6 @@ describe('torch frame slots', function () {
         }
       }
     } finally {
-      if (before === undefined) delete process.env.LOSSCAPE_TORCH_TRANSPORT;
-      else process.env.LOSSCAPE_TORCH_TRANSPORT = before;
       fs.rmSync(dir, { recursive: true, force: true });
     }
     const [pipe, slots] = answers;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { withAllocatorEnv } from '../../shared/allocatorEnv';
 import { CancelledError, InputError } from '../../shared/errors';
 import type { StopSignal } from '../linalg/operator';
-import { chosenTransport, FrameSlots, childSlotFds } from './frameSlots';
+import { chosenTransport, FrameSlots, childSlotFds, type Transport } from './frameSlots';
 import { encodeMessage, MessageReader, type Frame } from './framing';
 
 /**
@@ -80,10 +80,12 @@ export class TorchWorker {
     readonly python: string,
     /** Extra worker arguments: a torch.distributed launch (launch.ts), or none. */
     readonly args: readonly string[] = [],
+    /** How vectors cross: frame slots where the machine has them (frameSlots.ts), or the pipe. */
+    transport: Transport = chosenTransport(),
   ) {
     const env = withAllocatorEnv({ ...process.env, PYTHONPATH: [workerPackageRoot(), process.env.PYTHONPATH].filter(Boolean).join(path.delimiter), PYTHONUNBUFFERED: '1' });
     let slots: FrameSlots | null = null;
-    if (chosenTransport() === 'slots') {
+    if (transport === 'slots') {
       try {
         slots = new FrameSlots();
       } catch {
