@@ -52,8 +52,6 @@ def test_loop_threads_and_vmap_paths_agree_in_float32(model, shape):
     same losses and accuracies as a float64 reference to float32 rounding; the default is a rule
     of the model (vmap without convolutions, else the threads), the same in every run, and θ is
     kept."""
-    if not hasattr(torch, "func"):
-        pytest.skip("torch.func.vmap needs torch ≥ 2 (the loop is the only path there)")
     threads = torch.get_num_threads()
     torch.set_num_threads(max(2, threads))  # the threads path needs ≥ 2
     try:

@@ -1,25 +1,15 @@
 """The papers' losses (issue 11's losscape_torch/paper_losses.py) through the worker's load:
 comp_sum with τ = 1 is the cross-entropy (Kumar et al.'s family at its CE member), so values
 and curvature products agree with the built-in; a bad parameter is one input error."""
-import importlib.util
-
 import numpy as np
 import pytest
 
 from helpers import data, load, rel
 from losscape_torch.errors import InputError
 
-HAS_PAPER_LOSSES = importlib.util.find_spec("losscape_torch.paper_losses") is not None
-
 
 def test_paper_losses_in_the_worker():
     x, y = data(n=10)
-    if not HAS_PAPER_LOSSES:
-        # Without the file the worker says so in one line, rather than failing later.
-        with pytest.raises(InputError) as e:
-            load("MLP", x, y, loss={"kind": "paper", "name": "comp_sum", "params": {"tau": 1}})
-        assert "needs losscape_torch/paper_losses.py" in e.value.message
-        return
     ce, _, theta = load("MLP", x, y)
     cs, res, _ = load("MLP", x, y, loss={"kind": "paper", "name": "comp_sum", "params": {"tau": 1}})
     cs.set_params({}, [theta])
@@ -48,7 +38,6 @@ def _zloss_definition(a, b):
     return per_sample
 
 
-@pytest.mark.skipif(not HAS_PAPER_LOSSES, reason="the worker has no paper_losses.py (checked above)")
 @pytest.mark.parametrize("model_name,shape", [("MLP", (6,)), ("CNN", (1, 6, 6))])
 def test_zloss_ggn_is_float64_jt_h_j(model_name, shape):
     """The worker's GGN under zloss (issue 11: it was refused) equals Jᵀ H_ℓ J built by
