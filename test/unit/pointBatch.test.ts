@@ -112,6 +112,32 @@ for (const backend of ['wasm', 'cpu'] as const) {
         }
       });
 
+      it('reuses its pass buffers from row to row without carrying anything over: rows A, B, A give A twice and B as a fresh objective does, bit for bit; overlapping rows too', async () => {
+        // (The cpu backend keeps the array a tensor is made from; the buffers are refilled only
+        // after the pass's tensors are disposed.)
+        const rowB = COORDS.map(([x, y]) => [y, -x / 2]);
+        const alongRow = async (obj: TfjsObjective, coords: number[][]) => {
+          const out: Evaluation[] = [];
+          await obj.evaluateAlong(obj.theta0, dirs, coords, true, { isCancellationRequested: false }, (j, e) => (out[j] = e));
+          return out;
+        };
+        const a1 = await alongRow(f.obj, COORDS);
+        const b = await alongRow(f.obj, rowB);
+        const a2 = await alongRow(f.obj, COORDS);
+        assert.deepEqual(a2, a1);
+        const fresh = tanhMlp(32);
+        try {
+          assert.deepEqual(await alongRow(fresh.obj, rowB), b);
+        } finally {
+          fresh.dispose();
+        }
+        assert.notDeepEqual(b, a1);
+        // Two rows at once on one objective: the second takes buffers of its own.
+        const [a3, b3] = await Promise.all([alongRow(f.obj, COORDS), alongRow(f.obj, rowB)]);
+        assert.deepEqual(a3, a1);
+        assert.deepEqual(b3, b);
+      });
+
       it('stops between passes when asked, keeping the points reported', async () => {
         const seen: number[] = [];
         const stop = { isCancellationRequested: false };

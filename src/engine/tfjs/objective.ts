@@ -192,12 +192,41 @@ export class TfjsObjective implements Objective {
       return;
     }
     const size = this.passSizes(coords.length)[0];
-    for (let j0 = 0; j0 < coords.length; j0 += size) {
-      await checkpoint(stop);
-      const part = coords.slice(j0, j0 + size);
-      const evs = await this.evaluatePoints(part.map((c) => pointOnPlane(centre, dirs, c)), withAccuracy);
-      evs.forEach((e, j) => onPoint(j0 + j, e));
+    const owned = !this.scratchInUse.has('points');
+    const points = this.scratch('points', size, this.dim);
+    try {
+      for (let j0 = 0; j0 < coords.length; j0 += size) {
+        await checkpoint(stop);
+        const part = coords.slice(j0, j0 + size);
+        const evs = await this.evaluatePoints(part.map((c, j) => pointOnPlane(centre, dirs, c, points[j])), withAccuracy);
+        evs.forEach((e, j) => onPoint(j0 + j, e));
+      }
+    } finally {
+      if (owned) this.scratchInUse.delete('points');
     }
+  }
+
+  private scratchBuffers = new Map<string, Float32Array<ArrayBuffer>[]>();
+  private scratchInUse = new Set<string>();
+
+  /**
+   * `count` float32 buffers of `length` for one pass, kept for the next pass: a row of the
+   * demo MLP otherwise allocates ~8 MB of short-lived ArrayBuffers (each point's θ and the K
+   * points' parameter tensors), and V8 answers that external memory with a full mark-compact
+   * every few rows whose concurrent marking threads took ~0.5 s of CPU per 41×41 grid, on the
+   * cores the grid's two threads compute on. A buffer is filled only after the tensors made
+   * from its previous contents were disposed (the cpu backend keeps the array it is given).
+   */
+  private scratch(key: string, count: number, length: number): Float32Array<ArrayBuffer>[] {
+    // Held until the caller releases it (scratchInUse): an overlapping call gets its own.
+    if (this.scratchInUse.has(key)) return Array.from({ length: count }, () => new Float32Array(length));
+    this.scratchInUse.add(key);
+    let bufs = this.scratchBuffers.get(key);
+    if (!bufs || bufs.length < count || bufs[0].length !== length) {
+      bufs = Array.from({ length: Math.max(count, bufs?.length ?? 0) }, () => new Float32Array(length));
+      this.scratchBuffers.set(key, bufs);
+    }
+    return bufs;
   }
 
   /** The passes evaluateAlong makes of `count` points: equal sizes of at most pointsPerPass (the last may be smaller). */
@@ -233,8 +262,9 @@ export class TfjsObjective implements Objective {
     const K = thetas.length;
     for (const t of thetas) if (t.length !== this.dim) throw new Error(`parameter vector has ${t.length} entries, expected ${this.dim}`);
     const accuracy = withAccuracy && this.lossFn.correct !== undefined;
-    const params = this.groups.map((g) => {
-      const buf = new Float32Array(K * g.size);
+    const keys = this.groups.map((_, i) => `group ${i} × ${K}`).filter((k) => !this.scratchInUse.has(k));
+    const params = this.groups.map((g, i) => {
+      const buf = this.scratch(`group ${i} × ${K}`, 1, K * g.size)[0];
       thetas.forEach((t, k) => buf.set(t.subarray(g.offset, g.offset + g.size), k * g.size));
       return tf.tensor(buf, [K, ...g.shape], 'float32');
     });
@@ -255,6 +285,7 @@ export class TfjsObjective implements Objective {
       }
     } finally {
       tf.dispose(params);
+      for (const k of keys) this.scratchInUse.delete(k);
     }
     const n = this.sampleCount;
     return Array.from({ length: K }, (_, k) => ({ loss: lossSum[k] / n, accuracy: accuracy ? correctSum[k] / n : null }));
@@ -357,6 +388,7 @@ export class TfjsObjective implements Objective {
   dispose(): void {
     for (const b of this.batches) tf.dispose([b.x, b.y]);
     this.batches.length = 0;
+    this.scratchBuffers.clear();
   }
 }
 
