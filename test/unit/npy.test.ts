@@ -39,6 +39,27 @@ function withHeader(dict: string, data: Uint8Array = new Uint8Array(0)): Uint8Ar
 }
 
 describe('npy', () => {
+  it('aligned data are a view of the bytes (no copy of a large file); misaligned ones a copy with the same values', () => {
+    const values = Float32Array.from({ length: 1000 }, (_, i) => i / 7 - 3);
+    const bytes = encodeNpy({ dtype: 'float32', shape: [10, 100], data: values });
+    const aligned = new Uint8Array(new ArrayBuffer(bytes.length + 4), 4);
+    aligned.set(bytes);
+    const a = parseNpy(aligned, 'aligned.npy');
+    assert.equal(a.data.buffer, aligned.buffer);
+    assert.deepEqual(a.data, values);
+    const odd = new Uint8Array(new ArrayBuffer(bytes.length + 1), 1);
+    odd.set(bytes);
+    const b = parseNpy(odd, 'odd.npy');
+    assert.notEqual(b.data.buffer, odd.buffer);
+    assert.equal(b.data.byteOffset, 0);
+    assert.deepEqual(b.data, values);
+    // The view covers exactly the array, not the bytes after it.
+    const padded = new Uint8Array(bytes.length + 8);
+    padded.set(bytes);
+    assert.equal(parseNpy(padded, 'padded.npy').data.length, 1000);
+  });
+
+
   describe('parseNpy on files numpy wrote', () => {
     it('reads float32 (v1.0) with its shape and values', () => {
       const a = parseNpy(bytesOf(NUMPY.f32), 'a.npy');
