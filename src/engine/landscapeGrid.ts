@@ -12,10 +12,21 @@ import { computedPoints } from '../shared/resume';
 type LandscapeResult = ResultOf<'landscape'>;
 
 /**
+ * The least time between two rewrites of the running result file. A rewrite (the whole result
+ * as JSON, through a temporary and a rename) costs the main thread 1–2 ms: after each of the
+ * demo's 41 rows, ~70 ms of a ~0.8 s two-thread grid, for the worker thread's rows too. Rows
+ * slower than this (any model worth waiting for) are still written one by one.
+ */
+export const REWRITE_EVERY_MS = 250;
+
+/**
  * Evaluates a landscape payload's grid in place, shared by random-direction landscapes and
  * trajectory planes: point (x[c], y[r]) is centre + x·d₁ + y·d₂ (1D: centre + t·d₁). The result
- * file is rewritten after every 2D row and every five 1D points, so a cancelled, failed or killed
- * run leaves a valid incomplete file; progress carries the same partial result.
+ * file is rewritten after a 2D row or five 1D points once REWRITE_EVERY_MS have passed since the
+ * last rewrite (the first row's at once), and always when the grid ends, is cancelled or fails:
+ * a cancelled or failed run leaves a valid incomplete file holding every point computed, a killed
+ * one a valid file at most REWRITE_EVERY_MS of computing older. Progress carries the partial
+ * result after every row (the engine sends it on at most once a second, engine/main.ts).
  *
  * Points already computed (a resumed partial, see resumeGrid.ts) are never evaluated again: a
  * request carries only the missing points of its row (2D) or aligned five (1D), so the requests
@@ -78,11 +89,16 @@ export async function evaluateGrid(args: {
   // Once the run has stopped, a row the helper thread still finishes must not overwrite the
   // stopped result with a 'running' one.
   let stopped = false;
+  let lastWrite = -Infinity;
   const publish = (message: string): void => {
     if (stopped) return;
     recordThreads();
     const partial = snapshot(false, 'running');
-    writeResult(out, partial);
+    const now = performance.now();
+    if (now - lastWrite >= REWRITE_EVERY_MS) {
+      lastWrite = now;
+      writeResult(out, partial);
+    }
     ctx.progress(done / total, message, partial);
   };
   const record = (r: number, c: number, e: Evaluation, coords: number[]): void => {
@@ -192,6 +208,9 @@ export async function evaluateGrid(args: {
   return result;
 }
 
+/** A turn of the event loop (setImmediate: after the I/O and messages that are waiting). */
+const nextTurn = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
+
 /**
  * Rows from one queue, taken in order by whichever evaluator is free: this thread and the
  * helper. A row the helper fails on goes back to the queue and the helper is dropped, so a
@@ -210,10 +229,16 @@ async function shareRows(
   /** The helper's rows in progress (each settles true when done, false when handed back). */
   const inFlight = new Set<Promise<boolean>>();
   let helperAlive = true;
-  // Lane k of the helper takes a row only while more than k are left, so the last rows go to
-  // whichever thread is free rather than queueing behind the helper.
+  // Lane k of the helper takes a row only while more than 2k are left, so the last rows go to
+  // whichever thread is free rather than queueing behind the helper's row in progress (with
+  // "more than k" this thread waited up to ~1.5 rows for the helper at the end).
   const lane = async (k: number): Promise<void> => {
-    while (helperAlive && queue.length > k && !ctx.stop.isCancellationRequested) {
+    for (;;) {
+      // A macrotask turn before taking a row, so that a cancellation that arrived meanwhile (an
+      // IPC message) is seen: the helper's answers, one after the other, would otherwise keep
+      // this thread in the event loop's poll phase, each handing out the next row.
+      await nextTurn();
+      if (!(helperAlive && queue.length > 2 * k && !ctx.stop.isCancellationRequested)) break;
       const r = queue.shift()!;
       payload.evaluators = 2;
       const p = there(r).then(
@@ -245,7 +270,15 @@ async function shareRows(
   const loop = helperLoop();
   for (;;) {
     if (queue.length) {
-      await here(queue.shift()!);
+      // Two turns of the event loop first: the helper's finished rows arrive as messages, which
+      // a chain of resolved awaits (wasm reads settle as microtasks) never lets in, and a lane
+      // hands the helper its next row only once it has seen the last one come back. The first
+      // turn lets the messages in; the lanes' own turn (below) then comes before this thread's
+      // second, so the helper has its next row before this thread starts a synchronous one.
+      await nextTurn();
+      await nextTurn();
+      const r = queue.shift();
+      if (r !== undefined) await here(r);
       continue;
     }
     // Nothing left to take: wait for the helper's rows in flight (one may be handed back), but

@@ -6,7 +6,8 @@
 //                                       into place, before the JSON that names it is written
 //   LOSSCAPE_TEST_FAULT=pace-json        the engine pauses LOSSCAPE_TEST_PACE_MS (default 300) after
 //                                       each result JSON it puts in place, so that a test can stop a
-//                                       small grid part way (the points themselves are unchanged)
+//                                       small grid part way (the points themselves are unchanged);
+//                                       over REWRITE_EVERY_MS (landscapeGrid.ts), so every row is written
 'use strict';
 const fs = require('node:fs');
 
