@@ -1,7 +1,8 @@
 /**
  * Messages between the engine and its landscape-grid worker thread (src/engine/tfjs/gridWorker.ts):
  * the worker starts its engine and loads the model while the main thread loads the inputs,
- * receives the prepared samples and the plane once, then evaluates one row per request.
+ * receives the prepared samples and the plane once, then evaluates one row per request. After a
+ * run it is kept for the next one ('release', then 'load' with the next run's inputs).
  */
 import type { BackendName } from './protocol';
 import type { Inputs } from './specs/common';
@@ -26,16 +27,20 @@ export interface GridWorkerSamples {
 }
 
 export type ToGridWorker =
+  /** A kept worker's next run: it loads these inputs' model as it did workerData's. */
+  | { type: 'load'; inputs: Inputs }
   | { type: 'samples'; samples: GridWorkerSamples }
   | { type: 'plane'; centre: Float32Array; dirs: Float32Array[]; withAccuracy: boolean }
   | { type: 'row'; id: number; coords: number[][] }
-  | { type: 'close' };
+  /** The run is over: the worker frees its model and waits for a 'load' (or is terminated). */
+  | { type: 'release' };
 
 /** The worker thread's own CPU seconds so far (src/engine/threadCpu.ts); null where unknown. */
 export type WorkerCpu = { run: number; wait: number } | null;
 
 export type FromGridWorker =
-  | { type: 'ready'; cpu: WorkerCpu }
+  /** `since`: the thread's CPU when it began this run's load (zero for a new thread). */
+  | { type: 'ready'; cpu: WorkerCpu; since: WorkerCpu }
   | { type: 'row'; id: number; loss: number[]; accuracy: (number | null)[]; cpu: WorkerCpu }
   | { type: 'error'; id: number | null; message: string }
-  | { type: 'closed' };
+  | { type: 'released' };

@@ -9,7 +9,7 @@ import { selectBackend } from '../../src/engine/backend';
 import { pointOnPlane } from '../../src/engine/directions';
 import { prepareInputs } from '../../src/engine/inputs';
 import { evaluateGrid } from '../../src/engine/landscapeGrid';
-import { startGridWorker } from '../../src/engine/tfjs/gridWorkerClient';
+import { gridWorkersStarted, startGridWorker, stopKeptGridWorker } from '../../src/engine/tfjs/gridWorkerClient';
 import type { Evaluation, Objective } from '../../src/engine/objective';
 import type { PlaneHelper } from '../../src/engine/planeHelper';
 import { Stopwatch } from '../../src/engine/provenance';
@@ -81,6 +81,36 @@ describe('landscape grid on two threads', function () {
     assert.equal(obj.calls + 6 * helper.rows, 36);
   });
 
+  it('a helper answering by message gets its next row while this thread computes rows that never yield', async () => {
+    // As wasm on this thread: a row is synchronous work whose reads settle as microtasks, so only
+    // the grid itself can let the helper's answers (macrotasks) in between rows.
+    const n = 24;
+    const p = payload(n);
+    let here = 0;
+    const busy: Objective = {
+      ...fakeObjective(),
+      async evaluateAlong(centre, dirs, coords, _acc, _stop, onPoint) {
+        const until = performance.now() + 10;
+        while (performance.now() < until);
+        here++;
+        coords.forEach(([x, y], j) => onPoint(j, { loss: x + 10 * y, accuracy: null }));
+      },
+    } as Objective;
+    const h = { ...fakeHelper(), rows: 0 };
+    h.evaluate = async (coords) => {
+      await new Promise((r) => setImmediate(r));
+      h.rows++;
+      return coords.map(([x, y]) => ({ loss: x + 10 * y, accuracy: null }));
+    };
+    const snapshot = (complete: boolean) => ({ complete, result: p }) as never;
+    await evaluateGrid({ objective: busy, centre: new Float32Array(2), dirs: [Float32Array.of(1, 0), Float32Array.of(0, 1)], payload: p, withAccuracy: false, out: path.join(require('node:os').tmpdir(), `grid-busy-${process.pid}.json`), snapshot, watch: new Stopwatch(), ctx: quietContext(), helper: h });
+    p.loss.forEach((row, r) => row.forEach((l, c) => assert.equal(l, c + 10 * r)));
+    assert.equal(here + h.rows, n);
+    // An instant helper takes at least every other row; without a turn of the event loop between
+    // this thread's rows it got about one in three (only at checkpoint()'s 50 ms yields).
+    assert.ok(h.rows >= n / 2, `helper ${h.rows} of ${n} rows, this thread ${here}`);
+  });
+
   it('a helper that fails hands its row back: the grid is still complete and right', async () => {
     const { p } = await grid(fakeHelper(2));
     p.loss.forEach((row, r) => row.forEach((l, c) => assert.equal(l, c + 10 * r)));
@@ -149,6 +179,62 @@ describe('landscape grid on two threads', function () {
         await helper?.close();
         prepared.dispose();
       }
+    });
+
+    it('a finished run keeps its worker for the next run: the same thread, another model, the same answers as a new one', async () => {
+      const specOf = (model: string) => ({ model, data: ws.data, out: 'x', batchSize: 512, seed: 0 });
+      const rowOn = async (model: string): Promise<{ there: Evaluation[]; here: Evaluation[] }> => {
+        const prepared = await prepareInputs(specOf(model));
+        const helper = startGridWorker(specOf(model))!;
+        try {
+          helper.attach?.(prepared);
+          assert.equal(await helper.ready, true);
+          const theta = prepared.objective.theta0;
+          const dirs = [Float32Array.from(theta, (_, i) => Math.sin(i)), Float32Array.from(theta, (_, i) => Math.cos(3 * i))];
+          helper.setPlane(theta, dirs, true);
+          const coords = [[0, 0], [0.5, 0.25]];
+          const here: Evaluation[] = [];
+          await prepared.objective.evaluateAlong(theta, dirs, coords, true, { isCancellationRequested: false }, (j, e) => (here[j] = e));
+          const there = await helper.evaluate(coords);
+          // A kept worker's CPU is this run's: from its load, not from the thread's start.
+          const cpu = helper.cpu?.();
+          if (process.platform === 'linux') assert.ok(cpu?.startup && cpu.startup.run >= 0 && cpu.latest!.run >= cpu.startup.run);
+          return { there, here };
+        } finally {
+          await helper.close();
+          prepared.dispose();
+        }
+      };
+      await stopKeptGridWorker();
+      const started = gridWorkersStarted();
+      const first = await rowOn(ws.model);
+      const second = await rowOn(ws.model2);
+      const third = await rowOn(ws.model);
+      assert.equal(gridWorkersStarted(), started + 1, 'the kept worker was not reused');
+      for (const r of [first, second, third]) assert.deepEqual(r.there, r.here);
+      // The second run's model is the other workspace's, not the first run's left loaded.
+      assert.notEqual(second.there[1].loss, first.there[1].loss);
+      assert.deepEqual(third.there, first.there);
+    });
+
+    it('a worker that failed a row is not kept: the next run starts a new thread', async () => {
+      const spec = { model: ws.model, data: ws.data, out: 'x', batchSize: 512, seed: 0 };
+      const prepared = await prepareInputs(spec);
+      const helper = startGridWorker(spec)!;
+      try {
+        helper.attach?.(prepared);
+        assert.equal(await helper.ready, true);
+        // No plane set: the worker refuses the row.
+        await assert.rejects(helper.evaluate([[0, 0]]), /no plane set/);
+      } finally {
+        await helper.close();
+        prepared.dispose();
+      }
+      const started = gridWorkersStarted();
+      const next = startGridWorker(spec)!;
+      await next.close();
+      assert.equal(gridWorkersStarted(), started + 1);
+      await stopKeptGridWorker();
     });
   });
 });
