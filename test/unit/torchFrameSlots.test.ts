@@ -141,4 +141,39 @@ describe('torch frame slots', function () {
     for (let i = 0; i < pipe.length; i++) assert.deepEqual(slots[i], pipe[i], `reply ${i}`);
     assert.deepEqual(ours(), []);
   });
+
+  it('scratch replies: the same bits as fresh ones, in memory reused only once given back, never shared between replies in flight', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'losscape-slots-'));
+    fs.writeFileSync(path.join(dir, 'wide.py'), 'import torch\nfrom torch import nn\n\n\ndef wide():\n    torch.manual_seed(0)\n    return nn.Sequential(nn.Linear(6, 3000), nn.Tanh(), nn.Linear(3000, 3))\n');
+    const n = 24;
+    const x = Float64Array.from({ length: n * 6 }, (_, i) => Math.cos(i));
+    const y = Float32Array.from({ length: n }, (_, i) => i % 3);
+    const w = new TorchWorker(torchPython(), [], 'slots');
+    try {
+      await w.request('hello');
+      const load = await w.request('load', { model: { kind: 'module', file: path.join(dir, 'wide.py'), name: 'wide' }, data: { kind: 'frames', xShape: [n, 6], yShape: [n] }, loss: { kind: 'builtin', name: 'categorical_crossentropy' }, dtype: 'float32', device: 'cpu', batchSize: 8 }, [x, y]);
+      const dim = load.result.dim as number;
+      const vs = Array.from({ length: 3 }, (_, k) => Float32Array.from({ length: dim }, (_, i) => Math.sin(i * (k + 1))));
+      const ask = (v: Float32Array, scratchReply: boolean) => w.request('matmat', { operator: 'hessian', resultDtype: 'f32' }, [v], undefined, { scratchReply });
+      const fresh = await Promise.all(vs.map((v) => ask(v, false)));
+      assert.ok(fresh.every((r) => r.release === undefined));
+      // Three in flight at once: three distinct buffers, each reply right.
+      const first = await Promise.all(vs.map((v) => ask(v, true)));
+      const buffers = first.map((r) => r.frames[0].buffer);
+      assert.equal(new Set(buffers).size, 3);
+      first.forEach((r, k) => assert.deepEqual(r.frames[0], fresh[k].frames[0]));
+      // Not given back: the next reply gets memory of its own.
+      const kept = await ask(vs[0], true);
+      assert.ok(!buffers.includes(kept.frames[0].buffer));
+      // Given back: the next replies reuse it, and still answer right.
+      for (const r of first) r.release!();
+      const again = await ask(vs[1], true);
+      assert.ok(buffers.includes(again.frames[0].buffer));
+      assert.deepEqual(again.frames[0], fresh[1].frames[0]);
+      assert.deepEqual(kept.frames[0], fresh[0].frames[0]);
+    } finally {
+      w.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -108,16 +108,21 @@ export class FrameSlots {
     }
   }
 
-  /** A reply's frame read out of its slot into a fresh array the caller owns. */
-  readFrame(desc: SlotFrameDesc): Frame {
+  /**
+   * A reply's frame read out of its slot into a fresh array the caller owns, or into `into`
+   * (at its start; it must be long enough) when given.
+   */
+  readFrame(desc: SlotFrameDesc, into?: Uint8Array): Frame {
     if (!Number.isInteger(desc.slot) || desc.slot < 0 || desc.slot >= this.fds.length) throw new Error(`the torch worker named frame slot ${String(desc.slot)}, which does not exist`);
-    const bytes = uninitialisedBytes(desc.length * (desc.dtype === 'f64' ? 8 : 4));
+    const size = desc.length * (desc.dtype === 'f64' ? 8 : 4);
+    if (into && (into.byteLength < size || into.byteOffset % 8 !== 0)) throw new RangeError(`readFrame: a ${into.byteLength}-byte buffer cannot hold a ${size}-byte frame`);
+    const bytes = into ? into.subarray(0, size) : uninitialisedBytes(size);
     for (let done = 0; done < bytes.length; ) {
       const k = fs.readSync(this.fds[desc.slot], bytes, done, bytes.length - done, desc.offset + done);
       if (k === 0) throw new Error(`the torch worker's frame slot ${desc.slot} ends before the frame it listed (${bytes.length} bytes at ${desc.offset})`);
       done += k;
     }
-    return desc.dtype === 'f64' ? new Float64Array(bytes.buffer, 0, desc.length) : new Float32Array(bytes.buffer, 0, desc.length);
+    return desc.dtype === 'f64' ? new Float64Array(bytes.buffer, bytes.byteOffset, desc.length) : new Float32Array(bytes.buffer, bytes.byteOffset, desc.length);
   }
 
   close(): void {

@@ -56,8 +56,11 @@ export class MessageReader {
   private buffered = 0;
   private pending: { header: Record<string, unknown>; descs: FrameDesc[]; need: number } | null = null;
 
-  /** `fromSlot` reads a frame the header places in a frame slot; without it such a frame is an error. */
-  constructor(private readonly fromSlot?: (desc: FrameDesc & { slot: number; offset: number }) => Frame) {}
+  /**
+   * `fromSlot` reads a frame the header places in a frame slot (the message's header and the
+   * frame's index given too); without it such a frame is an error.
+   */
+  constructor(private readonly fromSlot?: (desc: FrameDesc & { slot: number; offset: number }, header: Record<string, unknown>, index: number) => Frame) {}
 
   push(chunk: Buffer): Message[] {
     this.chunks.push(chunk);
@@ -80,8 +83,9 @@ export class MessageReader {
         this.pending = { header, descs, need };
       }
       if (this.buffered < this.pending.need) break;
-      const frames = this.pending.descs.map((d) => {
-        if (d.slot !== undefined) return this.fromSlot!({ ...d, slot: d.slot, offset: Number(d.offset) });
+      const header = this.pending.header;
+      const frames = this.pending.descs.map((d, i) => {
+        if (d.slot !== undefined) return this.fromSlot!({ ...d, slot: d.slot, offset: Number(d.offset) }, header, i);
         const bytes = uninitialisedBytes(d.length * (d.dtype === 'f64' ? 8 : 4));
         this.takeInto(bytes);
         return d.dtype === 'f64' ? new Float64Array(bytes.buffer, bytes.byteOffset, d.length) : new Float32Array(bytes.buffer, bytes.byteOffset, d.length);

@@ -13,7 +13,7 @@ import {
 } from '../objective';
 import type { ParallelInfo } from '../../shared/provenance';
 import { reviveNumber, type Frame } from './framing';
-import type { TorchWorker } from './worker';
+import type { RequestOptions, TorchWorker } from './worker';
 
 /**
  * The PyTorch implementation of the engine-neutral Objective: every primitive is one request to
@@ -100,9 +100,9 @@ export class TorchObjective implements Objective {
     return this.call(method, params, frames);
   }
 
-  private call(method: string, params: Record<string, unknown> = {}, frames: readonly Frame[] = []) {
+  private call(method: string, params: Record<string, unknown> = {}, frames: readonly Frame[] = [], options?: RequestOptions) {
     if (this.disposed) throw new Error(`torch objective used after dispose (${method})`);
-    return this.worker.request(method, params, frames, this.stop);
+    return this.worker.request(method, params, frames, this.stop, options);
   }
 
   /** Makes the worker hold θ (θ₀ itself travels exactly, in the model's dtype). */
@@ -232,8 +232,14 @@ export class TorchObjective implements Objective {
       // float32, which halves the reply (a change of at most float32 rounding, ~6e-8 relative).
       const f32 = this.dtype === 'float32';
       const sent = f32 ? vs.map((v) => new Float32Array(v)) : vs;
-      const { frames } = await this.call('matmat', { operator: kind, ...(f32 ? { resultDtype: 'f32' } : {}) }, sent);
-      return frames.map(toF64);
+      // float32 replies are copied into float64 at once, so they may come in reused memory
+      // (float64 ones are the result as they are).
+      const reply = await this.call('matmat', { operator: kind, ...(f32 ? { resultDtype: 'f32' } : {}) }, sent, { scratchReply: f32 });
+      try {
+        return reply.frames.map((f) => (f32 ? new Float64Array(f) : toF64(f)));
+      } finally {
+        reply.release?.();
+      }
     };
     const op: BlockOperator = {
       dim: this.dim,
