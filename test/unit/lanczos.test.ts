@@ -28,15 +28,19 @@ describe('lanczosEigs', () => {
     r.eigenvectors.forEach((v, i) => r.eigenvectors.forEach((w, j) => assert.ok(Math.abs(dot(v, w) - (i === j ? 1 : 0)) < 1e-10)));
   });
 
-  it('with default options stops early on the Ritz-residual test (tol 1e-4) within the default 30 steps', async () => {
-    const r = await lanczosEigs(denseOperator(A), { k: 5, rng: new Rng(2) });
-    assert.ok(r.iterations <= 30);
-    assert.ok(r.converged);
-    // |θ − λ| ≤ ‖r‖²/gap (Kato–Temple-type bound); the gap to the rest of the spectrum is ≥ 10.
-    r.eigenvalues.forEach((l, i) => {
-      assert.ok(r.residuals[i] < 1.01e-4 * Math.abs(l), `residual ${r.residuals[i]}`);
-      assert.ok(Math.abs(l - TOP[i]) <= r.residuals[i] ** 2 / 10 + 1e-10, `λ${i}`);
-    });
+  it('with default options stops early on the Ritz-residual test (tol 1e-4): about 30 products, at most one thick restart', async () => {
+    // Several starts: the count depends on the start (28–31 products here), so no single seed decides.
+    for (let seed = 0; seed < 6; seed++) {
+      const r = await lanczosEigs(denseOperator(A), { k: 5, rng: new Rng(seed) });
+      // The default basis holds 30 vectors; past that one restart, far below the default 300.
+      assert.ok(r.iterations <= 45, `seed ${seed}: ${r.iterations} products`);
+      assert.ok(r.converged);
+      // |θ − λ| ≤ ‖r‖²/gap (Kato–Temple-type bound); the gap to the rest of the spectrum is ≥ 10.
+      r.eigenvalues.forEach((l, i) => {
+        assert.ok(r.residuals[i] < 1.01e-4 * Math.abs(l), `residual ${r.residuals[i]}`);
+        assert.ok(Math.abs(l - TOP[i]) <= r.residuals[i] ** 2 / 10 + 1e-10, `λ${i}`);
+      });
+    }
   });
 
   it('finds the bottom k ascending and both ends (rel. tol 1e-8)', async () => {

@@ -75,8 +75,17 @@ export class Rng {
     for (let i = 0; i < out.length; i++) out[i] = this.normal();
   }
 
+  /**
+   * ±1 entries, 32 from each 32-bit draw (low bit first): one draw per entry took ~37 ns, a
+   * tenth of a second for the 100 probes of a 25k-parameter Hutchinson trace.
+   */
   fillRademacher(out: Float64Array | Float32Array): void {
-    for (let i = 0; i < out.length; i++) out[i] = this.rademacher();
+    const n = out.length;
+    for (let i = 0; i < n; ) {
+      let bits = this.uint32();
+      const end = Math.min(n, i + 32);
+      for (; i < end; i++, bits >>>= 1) out[i] = bits & 1 ? 1 : -1;
+    }
   }
 
   /** A seeded permutation of 0..n-1 (Fisher–Yates). */

@@ -3,6 +3,15 @@ import type { Rng } from './rng';
 
 /** xᵀy. */
 export function dot(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  // The curvature algorithms' vectors are Float64Array: a loop that sees only those stays
+  // monomorphic (about twice as fast as one that also sees Float32Array and plain arrays).
+  if (x instanceof Float64Array && y instanceof Float64Array) return dot64(x, y);
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i] * y[i];
+  return s;
+}
+
+function dot64(x: Float64Array, y: Float64Array): number {
   let s = 0;
   for (let i = 0; i < x.length; i++) s += x[i] * y[i];
   return s;
@@ -15,6 +24,11 @@ export function norm(x: ArrayLike<number>): number {
 
 /** y ← y + α·x (in place). */
 export function axpy(alpha: number, x: ArrayLike<number>, y: Float64Array): void {
+  if (x instanceof Float64Array) return axpy64(alpha, x, y);
+  for (let i = 0; i < y.length; i++) y[i] += alpha * x[i];
+}
+
+function axpy64(alpha: number, x: Float64Array, y: Float64Array): void {
   for (let i = 0; i < y.length; i++) y[i] += alpha * x[i];
 }
 
