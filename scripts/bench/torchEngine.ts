@@ -17,7 +17,7 @@
  * The worker is started before timing (an editor keeps one warm). Same samples count, batch
  * size 512, threads as printed. Sizes: LOSSCAPE_BENCH_CURVATURE_SAMPLES (1000),
  * LOSSCAPE_BENCH_SAMPLES (256), the first ones of the demo digits on both sides (the baselines
- * write them as .npz files the engine reads whole, so λ₁ and the trace can be compared too), LOSSCAPE_BENCH_POINTS (41), LOSSCAPE_BENCH_TORCH_REPEATS (1; the
+ * write them as .npz files the engine reads whole, so λ₁ and the trace can be compared too), LOSSCAPE_BENCH_POINTS (41), LOSSCAPE_BENCH_TORCH_REPEATS (3: one run here varies by ±10 %; the
  * median is reported), LOSSCAPE_BENCH_TORCH_WASM=0 leaves out the wasm rows,
  * LOSSCAPE_BENCH_TORCH_MODELS=MLP (or CNN) runs one model.
  */
@@ -77,7 +77,7 @@ export async function benchTorchEngine(): Promise<Row[]> {
   const samples = env('LOSSCAPE_BENCH_CURVATURE_SAMPLES', 1000);
   const planeSamples = env('LOSSCAPE_BENCH_SAMPLES', 256);
   const points = env('LOSSCAPE_BENCH_POINTS', 41);
-  const repeats = Math.max(1, env('LOSSCAPE_BENCH_TORCH_REPEATS', 1));
+  const repeats = Math.max(1, env('LOSSCAPE_BENCH_TORCH_REPEATS', 3));
   const withWasm = process.env.LOSSCAPE_BENCH_TORCH_WASM !== '0';
   const batchSize = 512;
   const data = `${G}/digits.npz`;
