@@ -16,6 +16,17 @@ function ours(): string[] {
   return fs.readdirSync('/dev/shm').filter((n) => n.startsWith(`losscape-${process.pid}-`));
 }
 
+/** Greets `w` and loads a 6-3000-3 tanh MLP (over 64 KiB of parameters) on 24 samples; its θ's length. */
+async function loadWide(w: TorchWorker, dir: string): Promise<number> {
+  fs.writeFileSync(path.join(dir, 'wide.py'), 'import torch\nfrom torch import nn\n\n\ndef wide():\n    torch.manual_seed(0)\n    return nn.Sequential(nn.Linear(6, 3000), nn.Tanh(), nn.Linear(3000, 3))\n');
+  const n = 24;
+  const x = Float64Array.from({ length: n * 6 }, (_, i) => Math.cos(i));
+  const y = Float32Array.from({ length: n }, (_, i) => i % 3);
+  await w.request('hello');
+  const load = await w.request('load', { model: { kind: 'module', file: path.join(dir, 'wide.py'), name: 'wide' }, data: { kind: 'frames', xShape: [n, 6], yShape: [n] }, loss: { kind: 'builtin', name: 'categorical_crossentropy' }, dtype: 'float32', device: 'cpu', batchSize: 8 }, [x, y]);
+  return load.result.dim as number;
+}
+
 describe('torch frame slots', function () {
   // Linux behaviour (the slots need /dev/shm and extra stdio fds), where CI and the test set-up
   // run; elsewhere chosenTransport() gives the pipe.
@@ -105,18 +116,12 @@ describe('torch frame slots', function () {
 
   it('a worker answers the same bits through slots as through the pipe, with more requests in flight than slots', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'losscape-slots-'));
-    fs.writeFileSync(path.join(dir, 'wide.py'), 'import torch\nfrom torch import nn\n\n\ndef wide():\n    torch.manual_seed(0)\n    return nn.Sequential(nn.Linear(6, 3000), nn.Tanh(), nn.Linear(3000, 3))\n');
-    const n = 24;
-    const x = Float64Array.from({ length: n * 6 }, (_, i) => Math.cos(i));
-    const y = Float32Array.from({ length: n }, (_, i) => i % 3);
     const answers: Float32Array[][] = [];
     try {
       for (const transport of ['pipe', 'slots'] as const) {
         const w = new TorchWorker(torchPython(), [], transport);
         try {
-          await w.request('hello');
-          const load = await w.request('load', { model: { kind: 'module', file: path.join(dir, 'wide.py'), name: 'wide' }, data: { kind: 'frames', xShape: [n, 6], yShape: [n] }, loss: { kind: 'builtin', name: 'categorical_crossentropy' }, dtype: 'float32', device: 'cpu', batchSize: 8 }, [x, y]);
-          const dim = load.result.dim as number;
+          const dim = await loadWide(w, dir);
           assert.ok(dim * 4 >= SLOT_MIN_BYTES);
           // Six products at once: four get a slot, two go by pipe; all must come back right.
           const vs = Array.from({ length: 6 }, (_, k) => Float32Array.from({ length: dim }, (_, i) => Math.sin(i * (k + 1))));
@@ -144,15 +149,9 @@ describe('torch frame slots', function () {
 
   it('scratch replies: the same bits as fresh ones, in memory reused only once given back, never shared between replies in flight', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'losscape-slots-'));
-    fs.writeFileSync(path.join(dir, 'wide.py'), 'import torch\nfrom torch import nn\n\n\ndef wide():\n    torch.manual_seed(0)\n    return nn.Sequential(nn.Linear(6, 3000), nn.Tanh(), nn.Linear(3000, 3))\n');
-    const n = 24;
-    const x = Float64Array.from({ length: n * 6 }, (_, i) => Math.cos(i));
-    const y = Float32Array.from({ length: n }, (_, i) => i % 3);
     const w = new TorchWorker(torchPython(), [], 'slots');
     try {
-      await w.request('hello');
-      const load = await w.request('load', { model: { kind: 'module', file: path.join(dir, 'wide.py'), name: 'wide' }, data: { kind: 'frames', xShape: [n, 6], yShape: [n] }, loss: { kind: 'builtin', name: 'categorical_crossentropy' }, dtype: 'float32', device: 'cpu', batchSize: 8 }, [x, y]);
-      const dim = load.result.dim as number;
+      const dim = await loadWide(w, dir);
       const vs = Array.from({ length: 3 }, (_, k) => Float32Array.from({ length: dim }, (_, i) => Math.sin(i * (k + 1))));
       const ask = (v: Float32Array, scratchReply: boolean) => w.request('matmat', { operator: 'hessian', resultDtype: 'f32' }, [v], undefined, { scratchReply });
       const fresh = await Promise.all(vs.map((v) => ask(v, false)));
