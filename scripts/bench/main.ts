@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
+import { engineV8Flags } from '../../src/client/engineV8Flags';
 import { withAllocatorEnv } from '../../src/shared/allocatorEnv';
 import { benchLandscape } from './landscape';
 import type { Row } from './types';
@@ -26,8 +27,10 @@ async function optional(modulePath: string, exportName: string): Promise<(() => 
  */
 function reexecWithAllocatorEnv(): boolean {
   const env = withAllocatorEnv(process.env);
-  if (env.GLIBC_TUNABLES === process.env.GLIBC_TUNABLES) return false;
-  const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env });
+  // And the engine process's V8 flags (src/client/engineV8Flags.ts), which the analyses run under in the product.
+  const flags = engineV8Flags().filter((f) => !process.execArgv.includes(f));
+  if (env.GLIBC_TUNABLES === process.env.GLIBC_TUNABLES && flags.length === 0) return false;
+  const r = spawnSync(process.execPath, [...flags, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env });
   process.exit(r.status ?? 1);
 }
 
@@ -68,7 +71,7 @@ async function main(): Promise<void> {
   }
   mkdirSync('bench-results', { recursive: true });
   const file = 'bench-results/bench.json';
-  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), sections: chosen.map((s) => s.name), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, mallocTunables: process.env.GLIBC_TUNABLES ?? 'default' }, rows: all }, null, 1));
+  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), sections: chosen.map((s) => s.name), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, mallocTunables: process.env.GLIBC_TUNABLES ?? 'default', v8Flags: process.execArgv.filter((a) => a.startsWith('--no-turbo')) }, rows: all }, null, 1));
   console.log(`\nwrote ${file}`);
 }
 

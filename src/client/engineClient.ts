@@ -11,6 +11,7 @@ import {
   type MessageConnection,
 } from 'vscode-jsonrpc/node';
 import { withAllocatorEnv } from '../shared/allocatorEnv';
+import { engineV8Flags } from './engineV8Flags';
 import { EngineErrorCode } from '../shared/errors';
 import {
   DidLoadModelNotification,
@@ -98,7 +99,7 @@ export class EngineClient {
     const child = fork(this.opts.enginePath, [], {
       cwd: this.opts.cwd,
       env: withAllocatorEnv({ ...process.env, ...this.opts.env, ...(this.opts.backend ? { LOSSCAPE_BACKEND: this.opts.backend } : {}) }),
-      execArgv: this.opts.execArgv ?? [],
+      execArgv: [...engineV8Flags(), ...(this.opts.execArgv ?? [])],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
       detached: this.opts.detached ?? false,
