@@ -109,14 +109,15 @@ export class FrameSlots {
   }
 
   /**
-   * A reply's frame read out of its slot into a fresh array the caller owns, or into `into`
-   * (at its start; it must be long enough) when given.
+   * A reply's frame read out of its slot into a fresh array the caller owns, or into the start
+   * of the buffer `into(size)` gives for its size in bytes, when that gives one.
    */
-  readFrame(desc: SlotFrameDesc, into?: Uint8Array): Frame {
+  readFrame(desc: SlotFrameDesc, into?: (size: number) => Uint8Array | undefined): Frame {
     if (!Number.isInteger(desc.slot) || desc.slot < 0 || desc.slot >= this.fds.length) throw new Error(`the torch worker named frame slot ${String(desc.slot)}, which does not exist`);
-    const size = desc.length * (desc.dtype === 'f64' ? 8 : 4);
-    if (into && (into.byteLength < size || into.byteOffset % 8 !== 0)) throw new RangeError(`readFrame: a ${into.byteLength}-byte buffer cannot hold a ${size}-byte frame`);
-    const bytes = into ? into.subarray(0, size) : uninitialisedBytes(size);
+    const size = frameBytes(desc);
+    const given = into?.(size);
+    if (given && (given.byteLength < size || given.byteOffset % 8 !== 0)) throw new RangeError(`readFrame: a ${given.byteLength}-byte buffer cannot hold a ${size}-byte frame`);
+    const bytes = given ? given.subarray(0, size) : uninitialisedBytes(size);
     for (let done = 0; done < bytes.length; ) {
       const k = fs.readSync(this.fds[desc.slot], bytes, done, bytes.length - done, desc.offset + done);
       if (k === 0) throw new Error(`the torch worker's frame slot ${desc.slot} ends before the frame it listed (${bytes.length} bytes at ${desc.offset})`);
@@ -136,6 +137,11 @@ export class FrameSlots {
       }
     }
   }
+}
+
+/** A frame's size in bytes. */
+export function frameBytes(desc: Pick<FrameDesc, 'dtype' | 'length'>): number {
+  return desc.length * (desc.dtype === 'f64' ? 8 : 4);
 }
 
 /**

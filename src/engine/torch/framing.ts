@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { uninitialisedBytes } from './frameSlots';
+import { frameBytes, uninitialisedBytes } from './frameSlots';
 
 /**
  * The torch worker's message framing (docs/torch-worker-protocol.md, "Framing"): a u32 LE header
@@ -77,7 +77,7 @@ export class MessageReader {
         let need = 0;
         for (const d of descs) {
           if (d.dtype !== 'f32' && d.dtype !== 'f64') throw new Error(`torch worker sent a frame of unknown dtype ${String(d.dtype)}`);
-          if (d.slot === undefined) need += d.length * (d.dtype === 'f64' ? 8 : 4);
+          if (d.slot === undefined) need += frameBytes(d);
           else if (!this.fromSlot) throw new Error('torch worker sent a frame in a slot, but this reader has none');
         }
         this.pending = { header, descs, need };
@@ -86,7 +86,7 @@ export class MessageReader {
       const header = this.pending.header;
       const frames = this.pending.descs.map((d, i) => {
         if (d.slot !== undefined) return this.fromSlot!({ ...d, slot: d.slot, offset: Number(d.offset) }, header, i);
-        const bytes = uninitialisedBytes(d.length * (d.dtype === 'f64' ? 8 : 4));
+        const bytes = uninitialisedBytes(frameBytes(d));
         this.takeInto(bytes);
         return d.dtype === 'f64' ? new Float64Array(bytes.buffer, bytes.byteOffset, d.length) : new Float32Array(bytes.buffer, bytes.byteOffset, d.length);
       });

@@ -114,7 +114,7 @@ export class TorchWorker {
       }
     }
     this.slots = slots;
-    this.reader = new MessageReader(slots ? (d, header, i) => slots.readFrame(d, this.scratchFor(header, i, d.length * (d.dtype === 'f64' ? 8 : 4))) : undefined);
+    this.reader = new MessageReader(slots ? (d, header, i) => slots.readFrame(d, (size) => this.scratchFor(header, i, size)) : undefined);
     const slotArgs = slots ? ['--slot-fds', childSlotFds(slots.fds.length).join(',')] : [];
     // The child gets its own copies of the slot fds as fds 3, 4, …
     this.child = spawn(python, ['-u', '-m', 'losscape_torch', ...slotArgs, ...args], { stdio: ['pipe', 'pipe', 'pipe', ...(slots?.fds ?? [])], env });
