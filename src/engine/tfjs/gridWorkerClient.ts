@@ -114,15 +114,17 @@ export function startGridWorker(inputs: Inputs): PlaneHelper | null {
   let isReady = false;
   let startupCpu: ThreadCpu | null = null;
   let latestCpu: ThreadCpu | null = null;
+  // A kept worker's CPU counts from this run's load: what it spent on earlier runs is theirs.
+  let since: ThreadCpu = { run: 0, wait: 0 };
+  const sinceLoad = (c: ThreadCpu | null): ThreadCpu | null => (c ? { run: c.run - since.run, wait: c.wait - since.wait } : null);
   const onMessage = (m: FromGridWorker): void => {
     if (m.type === 'ready') {
-      // A kept worker's CPU counts from this run's load: what it spent on earlier runs is theirs.
-      startupCpu = latestCpu = m.cpu && m.since ? { run: m.cpu.run - m.since.run, wait: m.cpu.wait - m.since.wait } : m.cpu;
-      offset = m.cpu && m.since ? m.since : { run: 0, wait: 0 };
+      since = m.since ?? since;
+      startupCpu = latestCpu = sinceLoad(m.cpu);
       isReady = true;
       resolveReady(true);
     } else if (m.type === 'row') {
-      latestCpu = m.cpu ? { run: m.cpu.run - offset.run, wait: m.cpu.wait - offset.wait } : null;
+      latestCpu = sinceLoad(m.cpu);
       const p = pending.get(m.id);
       pending.delete(m.id);
       p?.resolve(m.loss.map((loss, i) => ({ loss, accuracy: m.accuracy[i] })));
@@ -142,7 +144,6 @@ export function startGridWorker(inputs: Inputs): PlaneHelper | null {
     resolveReleased(false);
     if (!failed) fail(new Error(`grid worker exited (code ${code})`));
   };
-  let offset = { run: 0, wait: 0 };
   let rowFailed = false;
   worker.on('message', onMessage);
   worker.on('error', onError);
