@@ -121,8 +121,6 @@ function newestSource(dir: string): number {
 
 async function landscapeRows(samples: number, workerNote: string): Promise<Row[]> {
   const rows: Row[] = [];
-  const times: Record<string, number> = {};
-  const runs: Record<string, Run> = {};
   const warmed = new Set<string>();
   // wasm on one thread (the baseline), wasm with the grid worker thread, then cpu on one thread.
   // The wasm rows are interleaved pairs (1 thread, 2 threads), REPEATS of them, each row the
@@ -162,20 +160,17 @@ async function landscapeRows(samples: number, workerNote: string): Promise<Row[]
     });
   }
   const median = <T>(xs: T[], by: (x: T) => number): T => [...xs].sort((a, b) => by(a) - by(b))[Math.floor(xs.length / 2)];
-  for (const key of ['wasm-1', 'wasm-2', 'cpu-1']) {
-    const m = median(timed[key], (t) => t.seconds);
-    times[key] = m.seconds;
-    runs[key] = m.run;
-  }
+  const keys = ['wasm-1', 'wasm-2', 'cpu-1'];
+  const medians = Object.fromEntries(keys.map((key) => [key, median(timed[key], (t) => t.seconds)]));
   const range = (key: string): string => {
     const s = timed[key].map((t) => t.seconds);
     return s.length > 1 ? `median of ${s.length} runs, ${Math.min(...s).toFixed(2)}–${Math.max(...s).toFixed(2)} s` : '1 run';
   };
   const speedups = timed['wasm-1'].map((t, i) => t.seconds / timed['wasm-2'][i].seconds);
   const speedup = median(speedups, (x) => x);
-  for (const key of ['wasm-1', 'wasm-2', 'cpu-1']) {
+  for (const key of keys) {
     const [backend, threads] = key.split('-');
-    const m = median(timed[key], (t) => t.seconds);
+    const m = medians[key];
     rows.push({
       name: `landscape 41×41, ${samples} samples [${backend}, ${threads === '1' ? '1 thread' : `${threads} threads`}]`,
       seconds: m.seconds,
@@ -187,13 +182,13 @@ async function landscapeRows(samples: number, workerNote: string): Promise<Row[]
           : ''),
     });
   }
-  const eff = efficiency(runs['wasm-1'], runs['wasm-2']);
+  const eff = efficiency(medians['wasm-1'].run, medians['wasm-2'].run);
   rows.push({
     name: 'landscape 41×41 [wasm]: 2-thread parallel efficiency (CPU time)',
-    seconds: runs['wasm-2'].grid,
+    seconds: medians['wasm-2'].run.grid,
     ...(eff ? { ratio: eff.ratio } : {}),
     note: eff ? `1-thread CPU per point ÷ 2-thread CPU per point; ${eff.note}; ${workerNote}` : 'per-thread CPU time is unavailable on this system (Linux /proc/thread-self/schedstat)',
   });
-  rows.push({ name: 'landscape 41×41: cpu time ÷ wasm time', seconds: times['cpu-1'], ratio: times['cpu-1'] / times['wasm-1'], note: 'baseline: the 1-thread wasm row above' });
+  rows.push({ name: 'landscape 41×41: cpu time ÷ wasm time', seconds: medians['cpu-1'].seconds, ratio: medians['cpu-1'].seconds / medians['wasm-1'].seconds, note: 'baseline: the 1-thread wasm row above' });
   return rows;
 }

@@ -71,7 +71,7 @@ async function main(): Promise<void> {
   }
   mkdirSync('bench-results', { recursive: true });
   const file = 'bench-results/bench.json';
-  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), sections: chosen.map((s) => s.name), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, mallocTunables: process.env.GLIBC_TUNABLES ?? 'default', v8Flags: process.execArgv.filter((a) => a.startsWith('--no-turbo')) }, rows: all }, null, 1));
+  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), sections: chosen.map((s) => s.name), machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, mallocTunables: process.env.GLIBC_TUNABLES ?? 'default', v8Flags: engineV8Flags().filter((f) => process.execArgv.includes(f)) }, rows: all }, null, 1));
   console.log(`\nwrote ${file}`);
 }
 
