@@ -211,7 +211,7 @@ class Session:
         if accs is not None:
             out.append(np.asarray(accs, dtype=np.float64))
         # How the points went ("vmap", "loop" or "threads"), for the caller's record.
-        return {"count": len(losses), "accuracy": accs is not None, "pointPath": obj.point_path_used}, out
+        return {"count": len(losses), "accuracy": accs is not None, "pointPath": obj.point_path_used, "pointLayout": obj.point_layout_used}, out
 
     def _loss_ranks(self, rows, count, want_acc):
         """Losses over several ranks: in "points" mode (count ≥ 2) each rank evaluates its block

@@ -72,6 +72,7 @@ def _paths_agree(model, shape):
     assert s.obj.point_path is None
     reply, chosen = s.loss(combos, [])
     assert reply["pointPath"] == ("threads" if model == "CNN" else "vmap")
+    assert reply["pointLayout"] == ("channels_last" if model == "CNN" else "model")
     assert np.array_equal(s.loss(combos, [])[1][0], chosen[0]), "the default way gives the same values every time"
     assert np.array_equal(s.obj.get_flat().numpy(), theta0)
     out = {}
@@ -79,6 +80,14 @@ def _paths_agree(model, shape):
         s.obj.point_path = path
         out[path] = s.loss(combos, [])[1]
         assert s.obj.point_path == path, f"the {path} path failed and fell back"
+    if model == "CNN":
+        # The CNN's points went through channels-last copies; the model's own layout too.
+        assert s.obj.channels_last_points
+        s.obj.channels_last_points = False
+        for path in ("loop", "threads"):
+            s.obj.point_path = path
+            reply, out[path + " model layout"] = s.loss(combos, [])
+            assert reply["pointLayout"] == "model" and reply["pointPath"] == path
     # A float64 reference: the same points one at a time in double precision.
     ref_l = []
     m = s.obj.model
@@ -94,7 +103,7 @@ def _paths_agree(model, shape):
                 p.copy_(th[off:off + sz].view_as(p))
                 off += sz
             ref_l.append(float(s.obj.loss.batch_sum(s.obj.forward(xs), s.obj.y)) / s.obj.n)
-    for got in (out["loop"], out["threads"], out["vmap"], chosen):
+    for got in list(out.values()) + [chosen]:
         assert np.allclose(got[0], ref_l, rtol=1e-5, atol=1e-6)
         assert np.array_equal(got[1], out["loop"][1])
     assert np.allclose(out["loop"][0], out["vmap"][0], rtol=1e-6, atol=1e-7)
@@ -111,3 +120,47 @@ def test_the_way_of_grid_points_can_be_forced(monkeypatch):
     s.store({"name": "d1"}, [(rng.normal(size=res["dim"]) * 0.3).astype(np.float32)])
     reply, _ = s.loss({"combos": {"base": "theta0", "dirs": ["d1"], "coeffs": [[-1.0], [0.0], [1.0]]}}, [])
     assert reply["pointPath"] == "loop"
+
+
+def _grid_of(model, dtype="float32"):
+    x, y = data(n=11, shape=(1, 6, 6))
+    s, res, theta0 = load(model, x, y, dtype=dtype, batch=4)
+    rng = np.random.default_rng(3)
+    d1 = (rng.normal(size=res["dim"]) * 0.3).astype(np.float32 if dtype == "float32" else np.float64)
+    s.store({"name": "d1"}, [d1])
+    coeffs = [[-1.0], [0.0], [0.5], [1.0]]
+    serial = []
+    for (a,) in coeffs:
+        s.set_params({}, [np.asarray(theta0) + a * d1])
+        serial.append(s.obj.evaluate(True)[0])
+    s.set_params({}, [theta0])
+    return s, {"combos": {"base": "theta0", "dirs": ["d1"], "coeffs": coeffs}}, serial
+
+
+@pytest.mark.smoke
+def test_a_forward_that_needs_nchw_strides_falls_back_to_the_models_layout():
+    """A conv net flattening with .view fails on channels-last activations: its first grid
+    request still answers, with the points in the model's own layout, and keeps to it."""
+    s, combos, serial = _grid_of("ViewCNN", dtype="float64")
+    assert s.obj.channels_last_points, "a CPU conv net starts with channels-last points"
+    probe = s.obj._point_models(1)[0][0]
+    with pytest.raises(RuntimeError):  # the failure the fallback is for, so this test can fail
+        probe(torch.zeros(2, 1, 6, 6, dtype=torch.float64))
+    reply, out = s.loss(combos, [])
+    assert reply["pointLayout"] == "model"
+    assert not s.obj.channels_last_points
+    assert np.allclose(out[0], serial, rtol=1e-12, atol=0)
+    assert s.loss(combos, [])[0]["pointLayout"] == "model"
+
+
+@pytest.mark.parametrize("layout,expected", [("model", "model"), ("channels_last", "channels_last")])
+def test_the_layout_of_grid_points_can_be_forced(monkeypatch, layout, expected):
+    monkeypatch.setenv("LOSSCAPE_TORCH_POINT_LAYOUT", layout)
+    s, combos, serial = _grid_of("CNN", dtype="float64")
+    reply, out = s.loss(combos, [])
+    assert reply["pointLayout"] == expected
+    assert np.allclose(out[0], serial, rtol=1e-12, atol=0)
+    if expected == "channels_last":
+        m = s.obj._point_models(1)[0][0]
+        assert m.conv2.weight.is_contiguous(memory_format=torch.channels_last)
+        assert not s.obj.model.conv2.weight.is_contiguous(memory_format=torch.channels_last), "the user's model keeps its layout"
