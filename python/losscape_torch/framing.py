@@ -67,8 +67,10 @@ def _read_into(stream, nbytes):
     return buf
 
 
-def read_message(stream, slots=()):
-    """(header, frames) or None at end of stream. `slots`: the FrameSlots (frame_slots.py), by index."""
+def read_message(stream, slots=(), borrows=None):
+    """(header, frames) or None at end of stream. `slots`: the FrameSlots (frame_slots.py), by
+    index. `borrows(header)` true: the request's slot frames are views of the slot (FrameSlot.view),
+    which its handler must be done with before its reply is written."""
     raw = _read_exact(stream, 4)
     if raw is None:
         return None
@@ -77,6 +79,7 @@ def read_message(stream, slots=()):
     if hbytes is None:
         return None
     header = json.loads(hbytes.decode("utf-8"))
+    borrowed = bool(borrows and isinstance(header, dict) and borrows(header))
     frames = []
     for f in header.get("frames") or []:
         dt = DTYPES.get(f.get("dtype"))
@@ -88,7 +91,8 @@ def read_message(stream, slots=()):
             if not isinstance(k, int) or not 0 <= k < len(slots):
                 raise ProtocolError(f"a frame names slot {k!r}, which this worker was not given")
             try:
-                frames.append(slots[k].read(dt, n, int(f.get("offset", 0))))
+                slot = slots[k]
+                frames.append((slot.view if borrowed else slot.read)(dt, n, int(f.get("offset", 0))))
             except (SlotError, ValueError) as e:
                 raise ProtocolError(str(e))
             continue

@@ -116,7 +116,7 @@ class Server:
     def reader(self):
         try:
             while True:
-                msg = read_message(self.inp, self.slots)
+                msg = read_message(self.inp, self.slots, borrows=_borrows)
                 if msg is None:
                     break
                 header, frames = msg
@@ -169,12 +169,20 @@ class Server:
                 kind = "input" if _is_oom(e) else "internal"
                 message = f"{method}: out of device memory (try a smaller --batch-size)" if kind == "input" else f"{method}: {type(e).__name__}: {e}"
                 reply = ({"id": rid, "error": {"kind": kind, "message": message}}, [])
+            frames = item = None  # borrowed slot frames (_borrows) are done with
             with self.lock:
                 self.current = None
             # The worker's own time for the request (decoding frames to the reply's arrays), so
             # a client can measure what crossing the process boundary costs: round trip − elapsed.
             reply[0]["elapsed"] = time.perf_counter() - t0
             self.send(*reply, slot=header.get("slot"))
+
+
+def _borrows(header):
+    """Requests whose slot frames are views of the slot, not copies: products read their vectors
+    into the computation and keep nothing of them (a stored direction or data would be
+    overwritten by the next request through that slot)."""
+    return header.get("method") == "matmat"
 
 
 def _slot_fds(text):

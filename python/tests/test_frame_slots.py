@@ -81,6 +81,28 @@ def test_the_mapping_follows_the_file_when_the_client_truncates_it(slot_fd):
     assert np.array_equal(slot.read(np.dtype("<f8"), b.size, 0), b)
 
 
+def test_a_borrowing_request_reads_views_of_the_slot_and_a_remap_keeps_them(slot_fd):
+    """read_message(borrows=...) hands a product's vectors over as views of the slot (no copy);
+    other requests get copies. Growing the slot while a view lives re-maps it without an error,
+    and the view still reads the file (through the old mapping, kept alive by the view)."""
+    big = np.arange(MIN_BYTES // 4, dtype=np.float32)
+    for method, borrowed in (("matmat", True), ("store", False)):
+        stream = io.BytesIO()
+        write_message(stream, {"id": 1, "method": method}, [big], FrameSlot(slot_fd), 0)
+        stream.seek(0)
+        reader = FrameSlot(slot_fd)
+        _, frames = read_message(stream, [reader], borrows=lambda h: h.get("method") == "matmat")
+        assert np.array_equal(frames[0], big)
+        FrameSlot(slot_fd).write([big[::-1].copy()])  # the next use of the slot
+        assert np.array_equal(frames[0], big[::-1] if borrowed else big)
+        if borrowed:
+            reader.write([np.full(4 * big.size, 7, dtype=np.float32)])  # grows the file: a new mapping
+            assert reader.size == 16 * big.size
+            assert np.all(frames[0] == 7)
+    # A frame at an offset its dtype is not aligned to is copied.
+    assert not np.shares_memory(FrameSlot(slot_fd).view(np.dtype("<f8"), 4, 4), FrameSlot(slot_fd).view(np.dtype("<f8"), 4, 8))
+
+
 WIDE = """import torch
 from torch import nn
 
