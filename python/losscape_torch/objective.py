@@ -283,19 +283,23 @@ class Objective:
                     p.copy_(v)
         return has_acc
 
-    def _model_copies(self, k, with_params):
+    def _model_copies(self, k, with_params, channels_last=False):
         """k copies of the model as (module, parameters in self.names order), kept between
-        requests, with the model's buffers now (a checkpoint may have changed BatchNorm
-        statistics) and, `with_params`, its θ."""
+        requests (in channels-last memory format, a set of their own, with `channels_last`), with
+        the model's buffers now (a checkpoint may have changed BatchNorm statistics) and,
+        `with_params`, its θ."""
         import copy
 
         torch = self.torch
-        copies = getattr(self, "_copies", None) or []
+        key = "_channels_last_copies" if channels_last else "_copies"
+        copies = getattr(self, key, None) or []
         while len(copies) < k:
             m = copy.deepcopy(self.model)
+            if channels_last:
+                m = m.to(memory_format=torch.channels_last)
             named = dict(m.named_parameters())
             copies.append((m, [named[n] for n in self.names]))
-        self._copies = copies
+        setattr(self, key, copies)
         with torch.no_grad():
             for m, ps in copies[:k]:
                 for (_, b), (_, b0) in zip(m.named_buffers(), self.model.named_buffers()):
@@ -307,24 +311,10 @@ class Objective:
 
     def _point_models(self, k):
         """k (module, parameters) to evaluate grid points with, their θ written by the caller:
-        the model and k − 1 copies, or k channels-last copies (kept between requests)."""
-        if not self.channels_last_points:
-            return [(self.model, self.params)] + self._model_copies(k - 1, with_params=False)
-        torch = self.torch
-        copies = getattr(self, "_channels_last_copies", None) or []
-        if len(copies) < k:
-            import copy
-
-            while len(copies) < k:
-                m = copy.deepcopy(self.model).to(memory_format=torch.channels_last)
-                named = dict(m.named_parameters())
-                copies.append((m, [named[n] for n in self.names]))
-            self._channels_last_copies = copies
-        with torch.no_grad():
-            for m, _ in copies[:k]:
-                for (_, b), (_, b0) in zip(m.named_buffers(), self.model.named_buffers()):
-                    b.copy_(b0)
-        return copies[:k]
+        the model and k − 1 copies, or k channels-last copies."""
+        if self.channels_last_points:
+            return self._model_copies(k, with_params=False, channels_last=True)
+        return [(self.model, self.params)] + self._model_copies(k - 1, with_params=False)
 
     def _point_sums_threads(self, rows, count, accuracy, lo, hi):
         """The loop with the points split into contiguous blocks over T threads, each thread with
