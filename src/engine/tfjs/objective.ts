@@ -192,8 +192,7 @@ export class TfjsObjective implements Objective {
       return;
     }
     const size = this.passSizes(coords.length)[0];
-    const owned = !this.scratchInUse.has('points');
-    const points = this.scratch('points', size, this.dim);
+    const { bufs: points, release } = this.scratch('points', size, this.dim);
     try {
       for (let j0 = 0; j0 < coords.length; j0 += size) {
         await checkpoint(stop);
@@ -202,7 +201,7 @@ export class TfjsObjective implements Objective {
         evs.forEach((e, j) => onPoint(j0 + j, e));
       }
     } finally {
-      if (owned) this.scratchInUse.delete('points');
+      release();
     }
   }
 
@@ -217,16 +216,16 @@ export class TfjsObjective implements Objective {
    * cores the grid's two threads compute on. A buffer is filled only after the tensors made
    * from its previous contents were disposed (the cpu backend keeps the array it is given).
    */
-  private scratch(key: string, count: number, length: number): Float32Array<ArrayBuffer>[] {
-    // Held until the caller releases it (scratchInUse): an overlapping call gets its own.
-    if (this.scratchInUse.has(key)) return Array.from({ length: count }, () => new Float32Array(length));
+  private scratch(key: string, count: number, length: number): { bufs: Float32Array<ArrayBuffer>[]; release: () => void } {
+    // Held until the caller releases it: an overlapping call gets buffers of its own.
+    if (this.scratchInUse.has(key)) return { bufs: Array.from({ length: count }, () => new Float32Array(length)), release: () => undefined };
     this.scratchInUse.add(key);
     let bufs = this.scratchBuffers.get(key);
     if (!bufs || bufs.length < count || bufs[0].length !== length) {
       bufs = Array.from({ length: Math.max(count, bufs?.length ?? 0) }, () => new Float32Array(length));
       this.scratchBuffers.set(key, bufs);
     }
-    return bufs;
+    return { bufs, release: () => this.scratchInUse.delete(key) };
   }
 
   /** The passes evaluateAlong makes of `count` points: equal sizes of at most pointsPerPass (the last may be smaller). */
@@ -262,9 +261,9 @@ export class TfjsObjective implements Objective {
     const K = thetas.length;
     for (const t of thetas) if (t.length !== this.dim) throw new Error(`parameter vector has ${t.length} entries, expected ${this.dim}`);
     const accuracy = withAccuracy && this.lossFn.correct !== undefined;
-    const keys = this.groups.map((_, i) => `group ${i} × ${K}`).filter((k) => !this.scratchInUse.has(k));
+    const held = this.groups.map((g, i) => this.scratch(`group ${i} × ${K}`, 1, K * g.size));
     const params = this.groups.map((g, i) => {
-      const buf = this.scratch(`group ${i} × ${K}`, 1, K * g.size)[0];
+      const buf = held[i].bufs[0];
       thetas.forEach((t, k) => buf.set(t.subarray(g.offset, g.offset + g.size), k * g.size));
       return tf.tensor(buf, [K, ...g.shape], 'float32');
     });
@@ -285,7 +284,7 @@ export class TfjsObjective implements Objective {
       }
     } finally {
       tf.dispose(params);
-      for (const k of keys) this.scratchInUse.delete(k);
+      for (const h of held) h.release();
     }
     const n = this.sampleCount;
     return Array.from({ length: K }, (_, k) => ({ loss: lossSum[k] / n, accuracy: accuracy ? correctSum[k] / n : null }));
