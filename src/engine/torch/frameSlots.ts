@@ -123,7 +123,7 @@ export class FrameSlots {
       if (k === 0) throw new Error(`the torch worker's frame slot ${desc.slot} ends before the frame it listed (${bytes.length} bytes at ${desc.offset})`);
       done += k;
     }
-    return desc.dtype === 'f64' ? new Float64Array(bytes.buffer, bytes.byteOffset, desc.length) : new Float32Array(bytes.buffer, bytes.byteOffset, desc.length);
+    return frameView(bytes, desc);
   }
 
   close(): void {
@@ -142,6 +142,11 @@ export class FrameSlots {
 /** A frame's size in bytes. */
 export function frameBytes(desc: Pick<FrameDesc, 'dtype' | 'length'>): number {
   return desc.length * (desc.dtype === 'f64' ? 8 : 4);
+}
+
+/** A frame's bytes (frameBytes(desc) of them, aligned) as the frame's typed array. */
+export function frameView(bytes: Uint8Array, desc: Pick<FrameDesc, 'dtype' | 'length'>): Frame {
+  return desc.dtype === 'f64' ? new Float64Array(bytes.buffer, bytes.byteOffset, desc.length) : new Float32Array(bytes.buffer, bytes.byteOffset, desc.length);
 }
 
 /**

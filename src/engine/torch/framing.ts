@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { frameBytes, uninitialisedBytes } from './frameSlots';
+import { frameBytes, frameView, uninitialisedBytes } from './frameSlots';
 
 /**
  * The torch worker's message framing (docs/torch-worker-protocol.md, "Framing"): a u32 LE header
@@ -88,7 +88,7 @@ export class MessageReader {
         if (d.slot !== undefined) return this.fromSlot!({ ...d, slot: d.slot, offset: Number(d.offset) }, header, i);
         const bytes = uninitialisedBytes(frameBytes(d));
         this.takeInto(bytes);
-        return d.dtype === 'f64' ? new Float64Array(bytes.buffer, bytes.byteOffset, d.length) : new Float32Array(bytes.buffer, bytes.byteOffset, d.length);
+        return frameView(bytes, d);
       });
       out.push({ header: this.pending.header, frames });
       this.pending = null;
